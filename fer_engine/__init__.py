@@ -1,0 +1,1 @@
+"""GUI-free engine of fer-studio."""

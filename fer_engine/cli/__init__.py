@@ -1,0 +1,74 @@
+"""The `fer-studio` command: no arguments opens the GUI, a subcommand runs headless.
+
+Each subcommand is a module in `fer_engine.cli.commands` defining `NAME`, `HELP`,
+`add_arguments(parser)` and `run(args) -> int`. User errors raise `CliError`
+(or ConfigError/ValueError/FileNotFoundError) and are printed as one clear line.
+"""
+from __future__ import annotations
+
+import argparse
+import importlib
+import pkgutil
+import sys
+
+from ..config import ConfigError
+
+
+class CliError(Exception):
+    """A user-facing error: printed as one line, exit code 2."""
+
+
+def _commands():
+    from . import commands
+
+    mods = []
+    for info in sorted(pkgutil.iter_modules(commands.__path__), key=lambda i: i.name):
+        if not info.name.startswith("_"):
+            mods.append(importlib.import_module(f"{commands.__name__}.{info.name}"))
+    return mods
+
+
+def build_parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(
+        prog="fer-studio",
+        description="Facial-expression-recognition workbench. Run without arguments to open the GUI.",
+    )
+    sub = parser.add_subparsers(dest="command", metavar="COMMAND")
+    for mod in _commands():
+        p = sub.add_parser(mod.NAME, help=mod.HELP, description=mod.HELP)
+        mod.add_arguments(p)
+        p.set_defaults(_run=mod.run)
+    return parser
+
+
+def main(argv: list[str] | None = None) -> int:
+    argv = sys.argv[1:] if argv is None else argv
+    if not argv:
+        return _open_gui()
+    args = build_parser().parse_args(argv)
+    if not getattr(args, "_run", None):
+        build_parser().print_help()
+        return 2
+    try:
+        return int(args._run(args) or 0)
+    except (CliError, ConfigError, ValueError, FileNotFoundError, KeyError) as e:
+        msg = e.args[0] if isinstance(e, KeyError) and e.args else str(e)
+        print(f"fer-studio: error: {msg}", file=sys.stderr)
+        return 2
+    except KeyboardInterrupt:
+        print("fer-studio: interrupted", file=sys.stderr)
+        return 130
+
+
+def _open_gui() -> int:
+    try:
+        from fer_studio.app import main as gui_main
+    except ImportError as e:
+        print(f"fer-studio: the GUI needs PySide6 and pyqtgraph ({e}); "
+              "headless commands still work: fer-studio --help", file=sys.stderr)
+        return 2
+    return gui_main()
+
+
+if __name__ == "__main__":
+    sys.exit(main())

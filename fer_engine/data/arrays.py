@@ -1,0 +1,35 @@
+"""The in-memory form of a dataset that training, evaluation and the GUI share."""
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+
+import numpy as np
+
+
+@dataclass
+class DatasetArrays:
+    """All faces of a dataset decoded once, as compact uint8 arrays.
+
+    images: (N, H, W, C) uint8, C = 1 (grayscale) or 3 (RGB), H = W = DataConfig.image_size.
+    labels: (N,) int64, indexes into `class_names`.
+    class_names: canonical names present (fer_engine.classes order), a subset of the seven.
+    splits: split name ("train", "val", "test") -> int64 indices into images.
+    sources: (N,) where each face came from: a file path, or "file.csv#row" for CSV rows.
+    notes: human-readable lines about how the layout was read (e.g. PublicTest used as val).
+    """
+
+    images: np.ndarray
+    labels: np.ndarray
+    class_names: list[str]
+    splits: dict[str, np.ndarray]
+    sources: list[str]
+    layout: str = ""  # "split_folders", "kaggle_fer2013", "class_folders", "fer2013_csv", "demo"
+    notes: list[str] = field(default_factory=list)
+
+    def split(self, name: str) -> tuple[np.ndarray, np.ndarray]:
+        """(images, labels) of one split."""
+        idx = self.splits[name]
+        return self.images[idx], self.labels[idx]
+
+    def class_counts(self, split: str) -> np.ndarray:
+        return np.bincount(self.labels[self.splits[split]], minlength=len(self.class_names))

@@ -1,0 +1,109 @@
+"""Typed, small, picklable events a training worker sends to whoever watches it.
+
+Every event carries the run id and a wall-clock time. Big artefacts never travel:
+only paths into the run directory do. `to_dict`/`from_dict` give the JSON-lines form
+written to the run's event log, so a run reopened from disk replays the same events.
+"""
+from __future__ import annotations
+
+import dataclasses
+import time
+from dataclasses import dataclass, field
+from typing import Any
+
+
+@dataclass(frozen=True)
+class Event:
+    run_id: str
+    time: float = field(default_factory=time.time, kw_only=True)
+
+
+@dataclass(frozen=True)
+class RunStarted(Event):
+    run_dir: str
+    device: str
+    epochs: int
+    steps_per_epoch: int
+    num_train: int
+    num_val: int
+    class_names: tuple[str, ...]
+    resumed_from_epoch: int = 0
+
+
+@dataclass(frozen=True)
+class Phase(Event):
+    """What the worker is doing now: loading_data, training, validating, saving, predicting."""
+    phase: str
+    detail: str = ""
+    fraction: float = -1.0  # progress in [0, 1], or -1 when unknown
+
+
+@dataclass(frozen=True)
+class StepProgress(Event):
+    epoch: int  # 1-based
+    step: int  # 1-based within the epoch
+    steps_per_epoch: int
+    global_step: int
+    loss: float
+    lr: float
+    img_per_s: float
+
+
+@dataclass(frozen=True)
+class EpochMetrics(Event):
+    epoch: int
+    metrics: dict[str, float]  # train_loss, train_acc, val_loss, val_acc, val_f1, lr, epoch_time
+
+
+@dataclass(frozen=True)
+class CheckpointSaved(Event):
+    epoch: int
+    kind: str  # "last" or "best"
+    path: str
+
+
+@dataclass(frozen=True)
+class RunFinished(Event):
+    best_epoch: int
+    best_metric: float
+    monitor: str
+    summary: dict[str, Any]  # final metrics, e.g. test_acc, early_stopped
+
+
+@dataclass(frozen=True)
+class RunStopped(Event):
+    epoch: int
+    step: int
+
+
+@dataclass(frozen=True)
+class RunFailed(Event):
+    error: str
+    traceback: str
+    hint: str = ""
+
+
+@dataclass(frozen=True)
+class RunCrashed(Event):
+    """Sent by the parent: the worker process died without a terminal event."""
+    exitcode: int | None
+    message: str = ""
+
+
+TERMINAL = (RunFinished, RunStopped, RunFailed, RunCrashed)
+_TYPES = {c.__name__: c for c in (RunStarted, Phase, StepProgress, EpochMetrics,
+                                  CheckpointSaved, RunFinished, RunStopped, RunFailed, RunCrashed)}
+
+
+def to_dict(event: Event) -> dict[str, Any]:
+    d = dataclasses.asdict(event)
+    d["type"] = type(event).__name__
+    return d
+
+
+def from_dict(d: dict[str, Any]) -> Event:
+    d = dict(d)
+    cls = _TYPES[d.pop("type")]
+    if "class_names" in d:
+        d["class_names"] = tuple(d["class_names"])
+    return cls(**d)

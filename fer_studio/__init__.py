@@ -1,0 +1,1 @@
+"""Qt app of fer-studio, on top of fer_engine."""

@@ -1,0 +1,31 @@
+#!/usr/bin/env bash
+# Install the test dependencies into a virtualenv keyed on the dependency spec
+# (reused while pyproject.toml's dependencies are unchanged), then run every test.
+set -euo pipefail
+ROOT="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
+PY="${PYTHON:-python3}"
+SPEC="$("$PY" - "$ROOT/pyproject.toml" <<'PYEOF'
+import sys, tomllib
+p = tomllib.load(open(sys.argv[1], "rb"))["project"]
+print("\n".join(sorted(p["dependencies"] + p["optional-dependencies"]["test"])))
+PYEOF
+)"
+KEY="$(printf '%s\n%s' "$("$PY" -c 'import sys;print(sys.version_info[:2])')" "$SPEC" | sha256sum | cut -c1-16)"
+VENV="${FER_VENV_ROOT:-$HOME/.cache/fer-studio/venvs}/$KEY"
+if [ ! -f "$VENV/.complete" ]; then
+    echo "[test.sh] creating virtualenv $VENV"
+    rm -rf "$VENV"
+    "$PY" -m venv "$VENV"
+    "$VENV/bin/pip" install -q --upgrade pip
+    printf '%s\n' "$SPEC" > "$VENV/requirements.txt"
+    "$VENV/bin/pip" install -q -r "$VENV/requirements.txt"
+    touch "$VENV/.complete"
+else
+    echo "[test.sh] reusing virtualenv $VENV"
+fi
+# The project itself is installed without dependencies on every run, so the shared
+# virtualenv always points at this checkout.
+"$VENV/bin/pip" install -q --no-deps --no-build-isolation -e "$ROOT"
+cd "$ROOT"
+"$VENV/bin/lint-imports"
+exec "$VENV/bin/python" -m pytest "$@"
