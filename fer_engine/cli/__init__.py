@@ -1,4 +1,4 @@
-"""The `fer-studio` command: no arguments opens the GUI, a subcommand runs headless.
+"""The headless `fer-studio` subcommands (`python -m fer_engine.cli` works without Qt).
 
 Each subcommand is a module in `fer_engine.cli.commands` defining `NAME`, `HELP`,
 `add_arguments(parser)` and `run(args) -> int`. User errors raise `CliError`
@@ -43,8 +43,6 @@ def build_parser() -> argparse.ArgumentParser:
 
 def main(argv: list[str] | None = None) -> int:
     argv = sys.argv[1:] if argv is None else argv
-    if not argv:
-        return _open_gui()
     args = build_parser().parse_args(argv)
     if not getattr(args, "_run", None):
         build_parser().print_help()
@@ -58,16 +56,6 @@ def main(argv: list[str] | None = None) -> int:
     except KeyboardInterrupt:
         print("fer-studio: interrupted", file=sys.stderr)
         return 130
-
-
-def _open_gui() -> int:
-    try:
-        from fer_studio.app import main as gui_main
-    except ImportError as e:
-        print(f"fer-studio: the GUI needs PySide6 and pyqtgraph ({e}); "
-              "headless commands still work: fer-studio --help", file=sys.stderr)
-        return 2
-    return gui_main()
 
 
 if __name__ == "__main__":
