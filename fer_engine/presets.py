@@ -1,0 +1,93 @@
+"""Named run-config presets: built-in recipes shipped with fer_engine plus the user's own.
+
+A preset file is a (possibly partial) RunConfig JSON: keys it leaves out take the
+config defaults, so a recipe states only what it changes. Built-in presets live in
+`fer_engine/presets/*.json`; user presets in `<config dir>/presets/*.json`
+(`$FER_STUDIO_CONFIG_DIR`, else `~/.config/fer-studio`). Files are parsed as data,
+never executed. A user preset may not shadow a built-in one.
+"""
+from __future__ import annotations
+
+import os
+import re
+from pathlib import Path
+
+from .config import ConfigError, RunConfig
+
+BUILTIN_DIR = Path(__file__).with_name("presets")
+_NAME = re.compile(r"^[A-Za-z0-9][A-Za-z0-9_.\-]{0,63}$")
+
+
+class PresetError(ConfigError):
+    """A preset that cannot be listed, loaded or saved; the message names it."""
+
+
+def user_config_dir() -> Path:
+    """The user's fer-studio settings folder ($FER_STUDIO_CONFIG_DIR when set)."""
+    env = os.environ.get("FER_STUDIO_CONFIG_DIR")
+    return Path(env) if env else Path.home() / ".config" / "fer-studio"
+
+
+def user_presets_dir() -> Path:
+    return user_config_dir() / "presets"
+
+
+def _files(folder: Path) -> dict[str, Path]:
+    if not folder.is_dir():
+        return {}
+    return {p.stem: p for p in sorted(folder.glob("*.json")) if _NAME.match(p.stem)}
+
+
+def builtin_presets() -> list[str]:
+    return list(_files(BUILTIN_DIR))
+
+
+def list_presets() -> list[str]:
+    """Built-in presets first (alphabetical), then the user's own."""
+    builtin = _files(BUILTIN_DIR)
+    user = [n for n in _files(user_presets_dir()) if n not in builtin]
+    return list(builtin) + user
+
+
+def preset_path(name: str) -> Path:
+    """The file behind a preset name (built-in wins); PresetError listing names if unknown."""
+    for folder in (BUILTIN_DIR, user_presets_dir()):
+        path = _files(folder).get(name)
+        if path is not None:
+            return path
+    raise PresetError(f"unknown preset {name!r}; available: {', '.join(list_presets()) or '(none)'}")
+
+
+def load_preset(name: str) -> RunConfig:
+    """The RunConfig of a preset (missing keys take the defaults)."""
+    path = preset_path(name)
+    try:
+        return RunConfig.load(path)
+    except ConfigError as e:
+        raise PresetError(f"preset {name!r} is invalid: {e}") from None
+
+
+def save_preset(name: str, cfg: RunConfig) -> Path:
+    """Save `cfg` as the user preset `name` (overwriting an older user preset of that name)."""
+    if not isinstance(name, str) or not _NAME.match(name):
+        raise PresetError(
+            f"invalid preset name {name!r}: use letters, digits, '-', '_' or '.', "
+            "starting with a letter or digit (at most 64 characters)")
+    if name in _files(BUILTIN_DIR):
+        raise PresetError(f"{name!r} is a built-in preset; save under another name")
+    path = user_presets_dir() / f"{name}.json"
+    try:
+        cfg.save(path)
+    except OSError as e:
+        raise PresetError(f"cannot save preset {name!r} to {path}: {e}") from None
+    return path
+
+
+def delete_preset(name: str) -> None:
+    """Remove a user preset; built-in presets cannot be deleted."""
+    if name in _files(BUILTIN_DIR):
+        raise PresetError(f"{name!r} is a built-in preset and cannot be deleted")
+    path = _files(user_presets_dir()).get(name)
+    if path is None:
+        raise PresetError(f"no user preset named {name!r}")
+    path.unlink()
