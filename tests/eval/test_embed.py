@@ -1,0 +1,42 @@
+from __future__ import annotations
+
+import numpy as np
+import pytest
+from sklearn.decomposition import PCA
+
+from fer_engine.eval.embed import embed, pca_2d, tsne_2d
+from fer_engine.eval.predict import Cancelled
+
+
+def _features(n=120, d=16, seed=0):
+    rng = np.random.default_rng(seed)
+    return (rng.normal(size=(n, d)) * np.linspace(3, 0.1, d)).astype(np.float32)
+
+
+def test_pca_shape_variance_and_equality_with_sklearn():
+    x = _features()
+    e = pca_2d(x)
+    assert e.points.shape == (120, 2) and e.points.dtype == np.float32
+    ref = PCA(n_components=2).fit(x)
+    np.testing.assert_allclose(e.explained_variance_ratio, ref.explained_variance_ratio_, rtol=1e-4)
+    assert 0 < e.explained_variance_ratio.sum() <= 1
+    expected = ref.transform(x)
+    signs = np.sign((e.points * expected).sum(0))  # components are defined up to sign
+    np.testing.assert_allclose(e.points * signs, expected, rtol=1e-3, atol=1e-3)
+    assert "of variance" in e.axis_labels[0]
+
+
+def test_pca_of_tiny_inputs_still_gives_two_columns():
+    assert pca_2d(np.ones((1, 5))).points.shape == (1, 2)
+    e = pca_2d(_features(10, 1))
+    assert e.points.shape == (10, 2) and e.explained_variance_ratio.sum() == pytest.approx(1.0)
+
+
+def test_tsne_is_an_option_and_is_cancellable():
+    x = _features(60, 64)
+    e = embed(x, "tsne", perplexity=10)
+    assert e.points.shape == (60, 2) and e.method == "tsne" and e.explained_variance_ratio is None
+    with pytest.raises(Cancelled):
+        tsne_2d(x, should_stop=lambda: True)
+    with pytest.raises(ValueError, match="unknown embedding 'umap'"):
+        embed(x, "umap")
