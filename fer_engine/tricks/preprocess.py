@@ -1,0 +1,52 @@
+"""The one conversion from stored uint8 faces to model input, shared by every consumer.
+
+Training, evaluation, analysis and the live page all call `prepare_batch`, so a face is
+seen by the model exactly the same way everywhere (only training passes an augmentation).
+"""
+from __future__ import annotations
+
+from typing import Sequence
+
+import torch
+import torch.nn.functional as F
+
+from .augment import BatchAugment
+
+
+def prepare_batch(
+    x: torch.Tensor,
+    mean: Sequence[float],
+    std: Sequence[float],
+    input_size: int,
+    augment: BatchAugment | None = None,
+    generator: torch.Generator | None = None,
+) -> torch.Tensor:
+    """uint8 (B, H, W, C) on any device -> normalised float (B, C, S, S) on the same device.
+
+    Steps: scale to [0, 1] channels-first, optional batch augmentation (at the stored
+    resolution, which is cheaper), bilinear resize to `input_size` when it differs (the
+    "upscale 48x48 for ImageNet backbones" trick; antialiased when shrinking), then
+    per-channel normalisation. The permuted float tensor is channels_last in memory.
+    """
+    if x.dtype != torch.uint8 or x.ndim != 4:
+        raise ValueError(f"prepare_batch expects uint8 (B, H, W, C), got {x.dtype} {tuple(x.shape)}")
+    out = x.permute(0, 3, 1, 2).float().div_(255.0)
+    if augment is not None and not augment.is_identity:
+        out = augment(out, generator=generator)
+    h, w = out.shape[-2:]
+    if input_size and (h, w) != (input_size, input_size):
+        out = F.interpolate(out, size=(input_size, input_size), mode="bilinear",
+                            align_corners=False, antialias=input_size < min(h, w))
+    c = out.shape[1]
+    m = _per_channel(mean, c, "mean", out)
+    s = _per_channel(std, c, "std", out)
+    return out.sub_(m).div_(s)
+
+
+def _per_channel(values: Sequence[float], channels: int, what: str, like: torch.Tensor) -> torch.Tensor:
+    vals = list(values)
+    if len(vals) == 1:
+        vals = vals * channels
+    if len(vals) != channels:
+        raise ValueError(f"normalisation {what} has {len(vals)} values for {channels}-channel images")
+    return torch.tensor(vals, dtype=like.dtype, device=like.device).view(1, channels, 1, 1)
