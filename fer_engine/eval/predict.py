@@ -149,6 +149,8 @@ def collect_predictions(
     """
     import torch
 
+    from ..tricks.preprocess import prepare_batch
+
     images = np.asarray(images)
     if images.ndim != 4 or images.dtype != np.uint8:
         raise ValueError(f"images must be (N, H, W, C) uint8, got {images.shape} {images.dtype}")
@@ -169,13 +171,13 @@ def collect_predictions(
                 if should_stop is not None and should_stop():
                     raise Cancelled("prediction cancelled")
                 raw = torch.from_numpy(images[start:start + batch_size]).to(dev, non_blocking=True)
-                x = _prepare(raw, mean, std, input_size)
+                x = prepare_batch(raw, mean, std, input_size)
                 feats = model.forward_features(x)
                 logits = model(x)
                 if tta != "none":
                     from ..tricks.tta import tta_predict
 
-                    probs = tta_predict(model, x, mode=tta, vote=tta_vote)
+                    probs = tta_predict(model, x, tta, tta_vote)
                     logits = torch.log(probs.clamp_min(1e-12))
                 else:
                     probs = torch.softmax(logits.float(), dim=1)
@@ -204,20 +206,3 @@ def collect_predictions(
         meta=dict(meta or {}),
     )
 
-
-def _prepare(raw, mean: Sequence[float], std: Sequence[float], input_size: int):
-    """uint8 (B, H, W, C) -> normalised float (B, C, S, S), exactly as in training."""
-    try:
-        from ..tricks.preprocess import prepare_batch
-    except ImportError:  # until the tricks module lands: the same conversion, inline
-        import torch
-        import torch.nn.functional as F
-
-        x = raw.permute(0, 3, 1, 2).float().div_(255.0)
-        m = torch.as_tensor(mean, dtype=x.dtype, device=x.device).view(1, -1, 1, 1)
-        s = torch.as_tensor(std, dtype=x.dtype, device=x.device).view(1, -1, 1, 1)
-        x = (x - m) / s
-        if input_size and x.shape[-1] != input_size:
-            x = F.interpolate(x, size=(input_size, input_size), mode="bilinear", align_corners=False)
-        return x
-    return prepare_batch(raw, mean=mean, std=std, input_size=input_size)
