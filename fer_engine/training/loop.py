@@ -1,0 +1,505 @@
+"""`fit`: train and evaluate one run, writing everything into its run directory.
+
+The data path keeps the device fed: the training split lives on the device as one uint8
+tensor (pinned and copied non-blocking on CUDA), each batch is a slice of it, and
+augmentation runs batched on the device (`tricks.preprocess.prepare_batch`). There is no
+per-image Python work and no host sync per step (losses and hits accumulate on the device;
+only throttled progress events read them).
+
+Every event goes to `run_dir`'s event log first, then to `emit`. Stop is cooperative:
+`should_stop()` is checked every batch, during data loading, validation, prediction and
+between checkpoint writes; a stopped run keeps a resumable `last.pt`. Resume restarts at
+the epoch after the last checkpoint with every random state restored, so on CPU the curve
+is the one an uninterrupted run with the same seed draws.
+"""
+from __future__ import annotations
+
+import errno
+import math
+import random
+import resource
+import time
+import traceback
+from typing import Any, Callable
+
+import numpy as np
+import torch
+import torch.nn.functional as F
+
+from ..config import RunConfig
+from ..data.arrays import DatasetArrays
+from . import events as ev
+from .checkpoint import capture_rng, load_checkpoint, restore_rng, save_checkpoint
+from .rundir import RunDir
+
+Emit = Callable[[ev.Event], None]
+StopFn = Callable[[], bool]
+
+OOM_HINT = ("out of memory: reduce the batch size (train.batch_size), use gradient "
+            "accumulation (train.accumulate_steps) or a smaller input size (model.input_size)")
+DISK_HINT = ("the runs folder is full or read-only: free some space or choose another runs "
+             "folder (--out); checkpoints written before this point are intact")
+_DISK_ERRNOS = {errno.ENOSPC, errno.EROFS, errno.EACCES, errno.EPERM, errno.EDQUOT}
+EVENTS_PER_SECOND = 10  # throttle of StepProgress / Phase progress events
+
+
+class StopRequested(Exception):
+    """should_stop() turned true: unwind to `fit`, which reports RunStopped."""
+
+
+def resolve_device(name: str) -> torch.device:
+    """"auto" = CUDA when present, else CPU; an explicit CUDA device must exist."""
+    if name == "auto":
+        return torch.device("cuda" if torch.cuda.is_available() else "cpu")
+    dev = torch.device(name)
+    if dev.type == "cuda" and not torch.cuda.is_available():
+        raise ValueError(f"train.device is {name!r} but no CUDA device is available; use 'auto' or 'cpu'")
+    return dev
+
+
+def failure_hint(exc: BaseException) -> str:
+    """What the user can do about a failure (OOM, full or read-only disk), or ""."""
+    if isinstance(exc, (torch.OutOfMemoryError, MemoryError)) or (
+            isinstance(exc, RuntimeError) and ("out of memory" in str(exc)
+                                               or "can't allocate memory" in str(exc))):
+        return OOM_HINT
+    if isinstance(exc, OSError) and exc.errno in _DISK_ERRNOS:
+        return DISK_HINT
+    return ""
+
+
+class Recorder:
+    """Writes each event to the run's log, then hands it on; throttles progress events."""
+
+    def __init__(self, run_dir: RunDir, emit: Emit):
+        self.run_dir, self.emit = run_dir, emit
+        self._last_progress = 0.0
+
+    def __call__(self, event: ev.Event) -> None:
+        self.run_dir.append_event(event)
+        self.emit(event)
+
+    def due(self, force: bool = False) -> bool:
+        """True at most EVENTS_PER_SECOND times a second (always when `force`)."""
+        now = time.perf_counter()
+        if force or now - self._last_progress >= 1.0 / EVENTS_PER_SECOND:
+            self._last_progress = now
+            return True
+        return False
+
+    def phase(self, phase: str, detail: str = "", fraction: float = -1.0, force: bool = True) -> None:
+        if self.due(force):
+            self(ev.Phase(run_id=self.run_dir.run_id, phase=phase, detail=detail, fraction=fraction))
+
+
+def fit(config: RunConfig, run_dir: RunDir, emit: Emit, should_stop: StopFn,
+        resume: bool = False, dataset: DatasetArrays | None = None) -> dict[str, Any]:
+    """Train `config` into `run_dir`; returns the summary (also in status.json).
+
+    Never raises for a training problem: a stop ends in RunStopped, any exception in
+    RunFailed (error, traceback, hint) and the status says so. `dataset` (already loaded,
+    e.g. one k-fold split) replaces loading `config.data`.
+    """
+    rec = Recorder(run_dir, emit)
+    started = time.time()
+    run_dir.repair_event_log()
+    if config.kfold.k >= 2:
+        from .kfold import KFoldRun
+
+        job: Any = KFoldRun(config, run_dir, rec, should_stop)
+    else:
+        job = Training(config, run_dir, rec, should_stop, dataset)
+    try:
+        run_dir.write_status("running")
+        return job.run(resume)
+    except (StopRequested, KeyboardInterrupt):
+        return _stopped(run_dir, rec, job, started)
+    except BaseException as e:  # noqa: BLE001 - every failure becomes a RunFailed event
+        if _is_cancel(e):
+            return _stopped(run_dir, rec, job, started)
+        return _failed(run_dir, rec, e, started)
+
+
+def _is_cancel(e: BaseException) -> bool:
+    """The data and eval modules raise their own 'cancelled' when should_stop() turned true."""
+    return type(e).__name__ in ("Cancelled", "LoadCancelled", "StopRequested")
+
+
+def _stopped(run_dir: RunDir, rec: Recorder, job: Any, started: float) -> dict[str, Any]:
+    summary = {"status": "stopped", "epoch": job.epoch, "step": job.step,
+               "resumable": run_dir.checkpoint_path("last").is_file(),
+               "wall_time_s": time.time() - started, **peak_memory()}
+    _best_effort(lambda: rec(ev.RunStopped(run_id=run_dir.run_id, epoch=job.epoch, step=job.step)))
+    _best_effort(lambda: run_dir.write_status("stopped", summary=summary))
+    return summary
+
+
+def _failed(run_dir: RunDir, rec: Recorder, e: BaseException, started: float) -> dict[str, Any]:
+    if torch.cuda.is_available():
+        torch.cuda.empty_cache()
+    hint = failure_hint(e)
+    error = f"{type(e).__name__}: {e}"
+    if isinstance(e, OSError) and hint == DISK_HINT:
+        error = f"cannot write to the run directory {run_dir.path}: {e.strerror or e}"
+    summary = {"status": "failed", "error": error, "hint": hint,
+               "wall_time_s": time.time() - started, **peak_memory()}
+    failed = ev.RunFailed(run_id=run_dir.run_id, error=error, traceback=traceback.format_exc(), hint=hint)
+    try:
+        rec(failed)
+    except Exception:  # the disk itself failed: the watcher still gets the event
+        _best_effort(lambda: rec.emit(failed))
+    _best_effort(lambda: run_dir.write_status("failed", error=error, hint=hint, summary=summary))
+    return summary
+
+
+def _best_effort(action: Callable[[], Any]) -> None:
+    try:
+        action()
+    except Exception:  # noqa: BLE001 - reporting must not mask the original outcome
+        pass
+
+
+def peak_memory() -> dict[str, float]:
+    """Peak host RSS of this process and peak CUDA memory allocated, in MiB."""
+    out = {"peak_host_mb": resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024.0}
+    if torch.cuda.is_available() and torch.cuda.is_initialized():
+        out["peak_gpu_mb"] = torch.cuda.max_memory_allocated() / 2**20
+    return out
+
+
+# -- one training run -------------------------------------------------------------------------
+class Training:
+    """One run's state between set-up, epochs, checkpoints and the final predictions."""
+
+    def __init__(self, config: RunConfig, run_dir: RunDir, rec: Recorder, should_stop: StopFn,
+                 dataset: DatasetArrays | None = None):
+        self.cfg, self.run_dir, self.rec, self.should_stop = config, run_dir, rec, should_stop
+        self.data = dataset
+        self.epoch = 0  # last completed epoch
+        self.step = 0  # batch within the current epoch
+        self.global_step = 0  # batches since the start of the run
+        self.opt_step = 0  # optimiser steps since the start (the LR schedule's clock)
+        self.best_epoch = 0
+        self.early_stopped = False
+        self.started = time.time()
+
+    def check_stop(self) -> None:
+        if self.should_stop():
+            raise StopRequested
+
+    # -- set-up ---------------------------------------------------------------------------
+    def run(self, resume: bool) -> dict[str, Any]:
+        from ..tricks.registry import raise_on_errors
+
+        raise_on_errors(self.cfg)
+        self._seed()
+        self.device = resolve_device(self.cfg.train.device)
+        self._load_data()
+        self._build()
+        if resume:
+            self._resume()
+        self._start_event(resume)
+        self._train_epochs()
+        return self._finish()
+
+    def _seed(self) -> None:
+        seed = self.cfg.train.seed
+        torch.manual_seed(seed)
+        random.seed(seed)
+        self.np_rng = np.random.default_rng(seed)
+
+    def _load_data(self) -> None:
+        if self.data is None:
+            from ..data import load_dataset
+
+            self.rec.phase("loading_data", f"reading {self.cfg.data.path}", 0.0)
+
+            def progress(fraction: float, detail: str = "") -> None:
+                self.check_stop()
+                self.rec.phase("loading_data", detail, float(fraction), force=False)
+
+            self.data = load_dataset(self.cfg.data, progress, self.should_stop)
+        self.check_stop()
+        data = self.data
+        if len(data.splits.get("train", ())) == 0:
+            raise ValueError(f"dataset {self.cfg.data.path} has no training images")
+        self.class_names = list(data.class_names)
+        self.train_images, self.train_labels = data.split("train")
+        val = data.splits.get("val")
+        self.has_val = val is not None and len(val) > 0
+        self.run_dir.write_dataset({
+            "source": self.cfg.data.path, "layout": data.layout, "class_names": self.class_names,
+            "image_size": int(data.images.shape[1]), "channels": int(data.images.shape[-1]),
+            "splits": {k: int(len(v)) for k, v in data.splits.items()},
+            "train_class_counts": data.class_counts("train").tolist(), "notes": list(data.notes),
+        })
+
+    def _build(self) -> None:
+        from ..models import create_model
+        from ..tricks.augment import BatchAugment
+        from ..tricks.early_stopping import EarlyStopping, monitor_mode
+        from ..tricks.losses import build_loss
+        from ..tricks.normalize import resolve_mean_std
+        from ..tricks.optim import build_optimizer
+        from ..tricks.schedule import LRSchedule
+
+        cfg, dev = self.cfg, self.device
+        channels = int(self.train_images.shape[-1])
+        self.model = create_model(cfg.model, num_classes=len(self.class_names), in_chans=channels)
+        spec = getattr(self.model, "spec", None)
+        backbone_stats = (spec.mean, spec.std) if spec is not None and getattr(spec, "mean", None) else None
+        self.mean, self.std = resolve_mean_std(cfg, self.train_images, backbone_stats)
+        self.input_size = int(self.model.input_size)
+        self.run_dir.write_preprocess({
+            "class_names": self.class_names, "channels": channels,
+            "image_size": int(self.train_images.shape[1]), "input_size": self.input_size,
+            "mean": list(self.mean), "std": list(self.std), "backbone": cfg.model.backbone,
+        })
+        self.cuda = dev.type == "cuda"
+        self.channels_last = self.cuda and cfg.train.channels_last
+        self.model.to(dev)
+        if self.channels_last:
+            self.model.to(memory_format=torch.channels_last)
+        self.forward = torch.compile(self.model) if cfg.train.compile else self.model
+        self.train_x = _to_device(self.train_images, dev)
+        self.train_y = _to_device(self.train_labels.astype(np.int64), dev)
+        self.augment = BatchAugment(cfg.augment)
+        self.aug_gen = torch.Generator(device=dev).manual_seed(cfg.train.seed + 1)
+        counts = np.bincount(self.train_labels, minlength=len(self.class_names))
+        self.criterion = build_loss(cfg.loss, counts)
+        if isinstance(self.criterion, torch.nn.Module):
+            self.criterion.to(dev)
+        self.optimizer = build_optimizer(self.model, cfg.optim)
+        n, bs = len(self.train_labels), cfg.train.batch_size
+        self.steps_per_epoch = max(1, n // bs)  # full batches only (BatchNorm needs > 1 sample)
+        if cfg.train.max_steps_per_epoch > 0:
+            self.steps_per_epoch = min(self.steps_per_epoch, cfg.train.max_steps_per_epoch)
+        self.accum = max(1, cfg.train.accumulate_steps)
+        self.monitor = cfg.train.monitor
+        mode = monitor_mode(self.monitor)
+        self.schedule = LRSchedule(cfg.schedule, cfg.optim.lr, cfg.train.epochs,
+                                   math.ceil(self.steps_per_epoch / self.accum), mode=mode)
+        self.last_lr = self.schedule.lr_at(0)
+        self.amp = self.cuda and cfg.train.amp
+        self.scaler = torch.amp.GradScaler("cuda", enabled=self.amp)
+        self.stopper = EarlyStopping(cfg.train.early_stopping_patience,
+                                     cfg.train.early_stopping_min_delta, mode)
+
+    def _resume(self) -> None:
+        path = self.run_dir.checkpoint_path("last")
+        if not path.is_file():  # stopped before the first epoch ended: start afresh
+            return
+        state = load_checkpoint(path)
+        self.model.load_state_dict(state["model"])
+        self.optimizer.load_state_dict(state["optimizer"])
+        self.schedule.load_state_dict(state["schedule"])
+        self.scaler.load_state_dict(state["scaler"])
+        self.stopper.load_state_dict(state["early_stop"])
+        self.epoch, self.global_step = int(state["epoch"]), int(state["global_step"])
+        self.opt_step, self.best_epoch = int(state["opt_step"]), int(state["best_epoch"])
+        self.early_stopped = bool(state.get("early_stopped", False))
+        restore_rng(state["rng"], self.np_rng, self.aug_gen)
+        self.run_dir.truncate_metrics(self.epoch)
+
+    def _start_event(self, resume: bool) -> None:
+        n_val = len(self.data.splits["val"]) if self.has_val else 0
+        self.rec(ev.RunStarted(
+            run_id=self.run_dir.run_id, run_dir=str(self.run_dir.path), device=str(self.device),
+            epochs=self.cfg.train.epochs, steps_per_epoch=self.steps_per_epoch,
+            num_train=len(self.train_labels), num_val=n_val, class_names=tuple(self.class_names),
+            resumed_from_epoch=self.epoch if resume else 0,
+        ))
+
+    # -- epochs -----------------------------------------------------------------------------
+    def _train_epochs(self) -> None:
+        while self.epoch < self.cfg.train.epochs and not self.early_stopped:
+            epoch = self.epoch + 1
+            t0 = time.perf_counter()
+            train, images = self._train_one_epoch(epoch)
+            img_per_s = images / max(time.perf_counter() - t0, 1e-9)
+            val = self._validate(epoch) if self.has_val else {}
+            metrics = {**train, **val, "lr": self.last_lr, "epoch_time": time.perf_counter() - t0,
+                       "img_per_s": img_per_s}
+            self.schedule.on_epoch_end(metrics.get(self.monitor, math.nan))
+            self.step = 0
+            self._end_epoch(epoch, metrics)
+
+    def _train_one_epoch(self, epoch: int) -> tuple[dict[str, float], int]:
+        """(train loss/acc, images seen) of one epoch."""
+        from ..tricks.mixing import mix_batch, mix_is_on, one_hot_targets
+        from ..tricks.preprocess import prepare_batch
+        from ..tricks.sampling import epoch_indices
+
+        cfg, dev = self.cfg, self.device
+        bs, accum, k = cfg.train.batch_size, self.accum, len(self.class_names)
+        mixing = mix_is_on(cfg.mix)
+        self.rec.phase("training", f"epoch {epoch}")
+        order = np.asarray(epoch_indices(self.train_labels, cfg.sampler.balanced, self.np_rng))
+        order = torch.from_numpy(order.astype(np.int64)).to(dev)
+        self.model.train()
+        self.optimizer.zero_grad(set_to_none=True)
+        loss_sum = torch.zeros((), device=dev)
+        hits = torch.zeros((), device=dev, dtype=torch.long)
+        seen = 0
+        t_last, seen_last = time.perf_counter(), 0
+        n_steps = self.steps_per_epoch
+        for b in range(n_steps):
+            self.check_stop()
+            self.step = b + 1
+            idx = order[b * bs:(b + 1) * bs]
+            xb, yb = self.train_x[idx], self.train_y[idx]
+            lr = self.schedule.apply(self.optimizer, self.opt_step)
+            x = prepare_batch(xb, self.mean, self.std, self.input_size, self.augment, self.aug_gen)
+            if self.channels_last:
+                x = x.contiguous(memory_format=torch.channels_last)
+            targets = yb  # hard labels; the loss applies label smoothing to them
+            if mixing:
+                targets = one_hot_targets(yb, k, cfg.loss.label_smoothing)
+                x, targets = mix_batch(x, targets, cfg.mix, generator=self.aug_gen)
+            with torch.autocast(device_type=dev.type, dtype=torch.float16, enabled=self.amp):
+                logits = self.forward(x)
+                loss = self.criterion(logits.float(), targets)
+            self.scaler.scale(loss / accum).backward()
+            if (b + 1) % accum == 0 or b + 1 == n_steps:
+                self._optimizer_step()
+            loss_sum += loss.detach() * len(idx)
+            hits += (logits.detach().argmax(1) == yb).sum()
+            seen += len(idx)
+            self.global_step += 1
+            if self.rec.due(force=b + 1 == n_steps or b == 0):
+                now = time.perf_counter()
+                rate = (seen - seen_last) / max(now - t_last, 1e-9) if b else 0.0
+                t_last, seen_last = now, seen
+                self.rec(ev.StepProgress(
+                    run_id=self.run_dir.run_id, epoch=epoch, step=b + 1, steps_per_epoch=n_steps,
+                    global_step=self.global_step, loss=float(loss.item()), lr=float(lr),
+                    img_per_s=rate))
+        self.last_lr = float(lr)
+        return {"train_loss": float(loss_sum.item()) / max(seen, 1),
+                "train_acc": float(hits.item()) / max(seen, 1)}, seen
+
+    def _optimizer_step(self) -> None:
+        if self.cfg.train.grad_clip > 0:
+            self.scaler.unscale_(self.optimizer)
+            torch.nn.utils.clip_grad_norm_(self.model.parameters(), self.cfg.train.grad_clip)
+        self.scaler.step(self.optimizer)
+        self.scaler.update()
+        self.optimizer.zero_grad(set_to_none=True)
+        self.opt_step += 1
+
+    def _validate(self, epoch: int) -> dict[str, float]:
+        """Plain cross-entropy, accuracy and macro-F1 on the validation split (no TTA)."""
+        from ..eval.metrics import accuracy, confusion_matrix, macro_f1
+        from ..tricks.preprocess import prepare_batch
+
+        images, labels = self.data.split("val")
+        n, bs = len(labels), max(self.cfg.train.batch_size, 256)
+        self.model.eval()
+        loss_sum, preds = 0.0, []
+        with torch.inference_mode():
+            for start in range(0, n, bs):
+                self.check_stop()
+                self.rec.phase("validating", f"epoch {epoch}", start / n, force=start == 0)
+                xb = torch.from_numpy(images[start:start + bs]).to(self.device, non_blocking=True)
+                yb = torch.from_numpy(labels[start:start + bs].astype(np.int64)).to(self.device)
+                x = prepare_batch(xb, self.mean, self.std, self.input_size)
+                if self.channels_last:
+                    x = x.contiguous(memory_format=torch.channels_last)
+                with torch.autocast(device_type=self.device.type, dtype=torch.float16, enabled=self.amp):
+                    logits = self.forward(x).float()
+                loss_sum += float(F.cross_entropy(logits, yb, reduction="sum"))
+                preds.append(logits.argmax(1).cpu().numpy())
+        self.model.train()
+        cm = confusion_matrix(labels, np.concatenate(preds), len(self.class_names))
+        return {"val_loss": loss_sum / max(n, 1), "val_acc": accuracy(cm), "val_f1": macro_f1(cm)}
+
+    @property
+    def best_metric(self) -> float:
+        best = self.stopper.best
+        return best if math.isfinite(best) else math.nan
+
+    def _end_epoch(self, epoch: int, metrics: dict[str, float]) -> None:
+        run_id = self.run_dir.run_id
+        self.epoch = epoch
+        self.rec(ev.EpochMetrics(run_id=run_id, epoch=epoch, metrics=metrics))
+        self.run_dir.write_metrics_row(epoch, metrics)
+        # Without a validation split (the k-fold final model) the last epoch is the best.
+        improved = self.stopper.update(metrics[self.monitor]) if self.has_val else True
+        if improved:
+            self.best_epoch = epoch
+        self.early_stopped = self.has_val and self.stopper.should_stop
+        # best before last: a stop between the two leaves last.pt at the previous epoch,
+        # and a resume redoes this epoch and rewrites best.pt the same way.
+        self.rec.phase("saving", f"epoch {epoch}")
+        state = self._state()
+        if improved:
+            save_checkpoint(self.run_dir.checkpoint_path("best"), state)
+            self.rec(ev.CheckpointSaved(run_id=run_id, epoch=epoch, kind="best",
+                                        path=str(self.run_dir.checkpoint_path("best"))))
+            self.check_stop()
+        save_checkpoint(self.run_dir.checkpoint_path("last"), state)
+        self.rec(ev.CheckpointSaved(run_id=run_id, epoch=epoch, kind="last",
+                                    path=str(self.run_dir.checkpoint_path("last"))))
+        self.check_stop()
+
+    def _state(self) -> dict[str, Any]:
+        return {
+            "format": 1, "model": self.model.state_dict(), "optimizer": self.optimizer.state_dict(),
+            "schedule": self.schedule.state_dict(), "scaler": self.scaler.state_dict(),
+            "early_stop": self.stopper.state_dict(), "epoch": self.epoch,
+            "global_step": self.global_step, "opt_step": self.opt_step,
+            "best_epoch": self.best_epoch, "early_stopped": self.early_stopped,
+            "monitor": self.monitor, "rng": capture_rng(self.np_rng, self.aug_gen),
+        }
+
+    # -- the end ----------------------------------------------------------------------------
+    def _finish(self) -> dict[str, Any]:
+        best = self.run_dir.checkpoint_path("best")
+        if best.is_file():
+            self.model.load_state_dict(load_checkpoint(best)["model"])
+        summary: dict[str, Any] = {
+            "status": "finished", "best_epoch": self.best_epoch, "monitor": self.monitor,
+            "best_metric": self.best_metric, "epochs_done": self.epoch,
+            "early_stopped": self.early_stopped, "device": str(self.device),
+        }
+        summary.update(self._predict_splits())
+        summary.update(wall_time_s=time.time() - self.started, **peak_memory())
+        self.rec(ev.RunFinished(run_id=self.run_dir.run_id, best_epoch=self.best_epoch,
+                                best_metric=self.best_metric, monitor=self.monitor, summary=summary))
+        self.run_dir.write_status("finished", summary=summary)
+        return summary
+
+    def _predict_splits(self) -> dict[str, float]:
+        """Save predictions of each evaluated split (with and without TTA); their acc/F1."""
+        from ..eval.metrics import accuracy, confusion_matrix, macro_f1
+        from ..eval.predict import collect_predictions
+
+        cfg, out = self.cfg, {}
+        ttas = ["none"] + ([cfg.eval.tta] if cfg.eval.tta != "none" else [])
+        splits = [s for s in cfg.eval.splits if len(self.data.splits.get(s, ())) > 0]
+        for split in splits:
+            images, labels = self.data.split(split)
+            for tta in ttas:
+                suffix = "" if tta == "none" else "_tta"
+                self.rec.phase("predicting", f"{split}{' with ' + tta + ' TTA' if suffix else ''}", 0.0)
+                preds = collect_predictions(
+                    self.model, images, labels, self.class_names, mean=self.mean, std=self.std,
+                    input_size=self.input_size, tta=tta, tta_vote=cfg.eval.tta_vote,
+                    device=str(self.device), batch_size=max(cfg.train.batch_size, 256), split=split,
+                    meta={"run_dir": str(self.run_dir.path), "data": cfg.data.path,
+                          "checkpoint": "best"},
+                    progress=lambda f, d: self.rec.phase("predicting", d, f, force=False),
+                    should_stop=self.should_stop)
+                preds.save(self.run_dir.predictions_path(split, tta != "none"))
+                cm = confusion_matrix(preds.y_true, preds.y_pred, len(self.class_names))
+                out[f"{split}_acc{suffix}"] = accuracy(cm)
+                out[f"{split}_f1{suffix}"] = macro_f1(cm)
+        return out
+
+
+def _to_device(array: np.ndarray, device: torch.device) -> torch.Tensor:
+    """A host array as a device tensor: pinned and copied asynchronously on CUDA."""
+    t = torch.from_numpy(np.ascontiguousarray(array))
+    if device.type == "cuda":
+        return t.pin_memory().to(device, non_blocking=True)
+    return t

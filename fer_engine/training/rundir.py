@@ -1,0 +1,403 @@
+"""The run directory: everything a run writes, and the source of truth for reopening it.
+
+    <runs>/<run_id>/config.json        the RunConfig (reproduces the run)
+                    events.jsonl       every event, one JSON object per line (flushed + fsync'd)
+                    metrics.csv        one row per epoch
+                    status.json        running (with pid) | finished | stopped | failed | crashed
+                    meta.json          display name given in the runs list
+                    preprocess.json    what rebuilds the model input exactly (analysis, live)
+                    dataset.json       class names, split sizes, data source
+                    checkpoints/last.pt, best.pt
+                    predictions/<split>[-tta].npz
+                    kfold.json, folds/<fold>/...   (k-fold parent runs only)
+
+Small files are replaced atomically; the event log is append-only and read tolerantly,
+so a worker killed at any instant leaves a directory that still opens.
+"""
+from __future__ import annotations
+
+import csv
+import io
+import json
+import math
+import os
+import re
+import secrets
+import shutil
+import socket
+import time
+from dataclasses import dataclass, field
+from datetime import datetime
+from pathlib import Path
+from typing import Any
+
+from ..config import RunConfig
+from ..utils.atomic import atomic_write_text
+from . import events as ev
+
+STATUSES = ("created", "running", "finished", "stopped", "failed", "crashed")
+#: Columns of metrics.csv, in order (one row per epoch).
+METRIC_COLUMNS = ("epoch", "train_loss", "train_acc", "val_loss", "val_acc", "val_f1", "lr",
+                  "epoch_time", "img_per_s")
+
+
+class RunDirError(ValueError):
+    """A folder that is not a usable run directory; the message names it."""
+
+
+def new_run_id(backbone: str, when: float | None = None) -> str:
+    """Sortable unique id: `20261123-051500-fer_cnn-3fa2`."""
+    stamp = time.strftime("%Y%m%d-%H%M%S", time.localtime(when or time.time()))
+    safe = re.sub(r"[^A-Za-z0-9_.-]+", "_", backbone)[:40] or "run"
+    return f"{stamp}-{safe}-{secrets.token_hex(2)}"
+
+
+def _pid_alive(pid: int) -> bool:
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return False
+    except PermissionError:
+        return True
+    try:  # a zombie (dead, not yet reaped) still answers kill(pid, 0)
+        with open(f"/proc/{pid}/stat", encoding="ascii") as f:
+            return f.read().rsplit(")", 1)[1].split()[0] != "Z"
+    except (OSError, IndexError):
+        return True
+
+
+class RunDir:
+    """One run's folder. `create` a new one under a runs root or `open` an existing one."""
+
+    def __init__(self, path: str | Path):
+        self.path = Path(path)
+
+    # -- creation -----------------------------------------------------------------
+    @classmethod
+    def create(cls, runs_root: str | Path, config: RunConfig, name: str | None = None,
+               run_id: str | None = None) -> "RunDir":
+        """Make `<runs_root>/<run_id>/` with config.json and a "created" status.
+
+        Raises OSError with the folder named when the runs folder cannot be written.
+        """
+        root = Path(runs_root)
+        for _ in range(20):
+            rid = run_id or new_run_id(config.model.backbone)
+            path = root / rid
+            try:
+                root.mkdir(parents=True, exist_ok=True)
+                path.mkdir()
+                break
+            except FileExistsError:
+                if run_id:
+                    raise RunDirError(f"run directory already exists: {path}") from None
+            except OSError as e:
+                raise OSError(e.errno, f"cannot create a run in {root}: {e.strerror}") from None
+        else:
+            raise RunDirError(f"could not find a free run id under {root}")
+        run = cls(path)
+        try:
+            config.save(run.config_path)
+            if name or config.name:
+                run.write_meta({"display_name": name or config.name})
+            run.write_status("created")
+        except OSError:
+            shutil.rmtree(path, ignore_errors=True)
+            raise
+        return run
+
+    @classmethod
+    def open(cls, path: str | Path) -> "RunDir":
+        run = cls(path)
+        if not run.path.is_dir():
+            raise RunDirError(f"run directory not found: {run.path}")
+        if not run.config_path.is_file():
+            raise RunDirError(f"not a run directory (no config.json): {run.path}")
+        return run
+
+    # -- paths ----------------------------------------------------------------------
+    @property
+    def run_id(self) -> str:
+        return self.path.name
+
+    config_path = property(lambda self: self.path / "config.json")
+    events_path = property(lambda self: self.path / "events.jsonl")
+    metrics_path = property(lambda self: self.path / "metrics.csv")
+    status_path = property(lambda self: self.path / "status.json")
+    meta_path = property(lambda self: self.path / "meta.json")
+    preprocess_path = property(lambda self: self.path / "preprocess.json")
+    dataset_path = property(lambda self: self.path / "dataset.json")
+    kfold_path = property(lambda self: self.path / "kfold.json")
+    checkpoints_dir = property(lambda self: self.path / "checkpoints")
+    predictions_dir = property(lambda self: self.path / "predictions")
+    folds_dir = property(lambda self: self.path / "folds")
+
+    def checkpoint_path(self, which: str = "last") -> Path:
+        return self.checkpoints_dir / f"{which}.pt"
+
+    def predictions_path(self, split: str, tta: bool = False) -> Path:
+        return self.predictions_dir / f"{split}{'-tta' if tta else ''}.npz"
+
+    def config(self) -> RunConfig:
+        return RunConfig.load(self.config_path)
+
+    # -- event log ------------------------------------------------------------------
+    def append_event(self, event: ev.Event | dict[str, Any]) -> None:
+        """Append one JSON line in a single write, flushed and fsync'd."""
+        d = ev.to_dict(event) if isinstance(event, ev.Event) else event
+        line = json.dumps(d, default=_json_default, allow_nan=True) + "\n"
+        with open(self.events_path, "a", encoding="utf-8") as f:
+            f.write(line)
+            f.flush()
+            os.fsync(f.fileno())
+
+    def read_events(self) -> list[ev.Event]:
+        """Every whole event line; a truncated or garbled line (a kill mid-write) is skipped."""
+        out = []
+        for d in self._event_dicts():
+            try:
+                out.append(ev.from_dict(d))
+            except (KeyError, TypeError):
+                continue
+        return out
+
+    def _event_dicts(self) -> list[dict[str, Any]]:
+        try:
+            text = self.events_path.read_text(encoding="utf-8", errors="replace")
+        except FileNotFoundError:
+            return []
+        out = []
+        for line in text.splitlines():
+            try:
+                d = json.loads(line)
+            except json.JSONDecodeError:
+                continue
+            if isinstance(d, dict):
+                out.append(d)
+        return out
+
+    def repair_event_log(self) -> None:
+        """Cut a partial last line (left by a kill mid-write) so new lines start whole."""
+        try:
+            with open(self.events_path, "rb+") as f:
+                data = f.read()
+                if data and not data.endswith(b"\n"):
+                    f.truncate(data.rfind(b"\n") + 1)
+        except FileNotFoundError:
+            pass
+
+    # -- status -----------------------------------------------------------------------
+    def write_status(self, status: str, **extra: Any) -> None:
+        """status.json: {"status", "updated", "pid"/"host" while running, plus extra}."""
+        if status not in STATUSES:
+            raise ValueError(f"unknown run status {status!r}")
+        d: dict[str, Any] = {"status": status, "updated": time.time()}
+        if status == "running":
+            d.update(pid=extra.pop("pid", os.getpid()), host=socket.gethostname())
+        d.update(extra)
+        atomic_write_text(self.status_path, json.dumps(d, default=_json_default, indent=1) + "\n")
+
+    def status(self) -> dict[str, Any]:
+        """The recorded status; "running" whose process is gone reads as "crashed"."""
+        try:
+            d = json.loads(self.status_path.read_text(encoding="utf-8"))
+        except (OSError, json.JSONDecodeError):
+            return {"status": "crashed" if self.events_path.exists() else "created"}
+        if d.get("status") == "running" and d.get("host") == socket.gethostname():
+            pid = d.get("pid")
+            if isinstance(pid, int) and not _pid_alive(pid):
+                d = {**d, "status": "crashed", "message": f"worker process {pid} is gone"}
+        return d
+
+    def is_running(self) -> bool:
+        return self.status().get("status") == "running"
+
+    # -- metrics ------------------------------------------------------------------------
+    def write_metrics_row(self, epoch: int, metrics: dict[str, float]) -> None:
+        """Record one epoch, replacing rows of this epoch and later (a resumed run redoes them)."""
+        rows = [r for r in self.read_metrics() if r["epoch"] < epoch]
+        rows.append({"epoch": epoch, **metrics})
+        self._write_metrics(rows)
+
+    def truncate_metrics(self, last_epoch: int) -> None:
+        """Drop rows after `last_epoch` (epochs a resumed run will train again)."""
+        self._write_metrics([r for r in self.read_metrics() if r["epoch"] <= last_epoch])
+
+    def _write_metrics(self, rows: list[dict[str, float]]) -> None:
+        extra = sorted({k for r in rows for k in r} - set(METRIC_COLUMNS))
+        cols = list(METRIC_COLUMNS) + extra
+        buf = io.StringIO()
+        w = csv.DictWriter(buf, fieldnames=cols, extrasaction="ignore", lineterminator="\n")
+        w.writeheader()
+        for r in rows:
+            w.writerow({k: r.get(k, "") for k in cols})
+        atomic_write_text(self.metrics_path, buf.getvalue())
+
+    def read_metrics(self) -> list[dict[str, float]]:
+        """Rows of metrics.csv as {column: float}, epoch as int; empty cells left out."""
+        try:
+            text = self.metrics_path.read_text(encoding="utf-8")
+        except FileNotFoundError:
+            return []
+        rows = []
+        for r in csv.DictReader(io.StringIO(text)):
+            try:
+                row: dict[str, Any] = {k: float(v) for k, v in r.items() if k and v not in ("", None)}
+                row["epoch"] = int(row["epoch"])
+            except (KeyError, ValueError):
+                continue
+            rows.append(row)
+        return rows
+
+    # -- small JSON files -----------------------------------------------------------------
+    def _read_json(self, path: Path) -> dict[str, Any]:
+        try:
+            return json.loads(path.read_text(encoding="utf-8"))
+        except FileNotFoundError:
+            return {}
+        except (OSError, json.JSONDecodeError) as e:
+            raise RunDirError(f"cannot read {path}: {e}") from None
+
+    def _write_json(self, path: Path, data: dict[str, Any]) -> None:
+        atomic_write_text(path, json.dumps(data, indent=1, default=_json_default) + "\n")
+
+    def write_preprocess(self, data: dict[str, Any]) -> None:
+        self._write_json(self.preprocess_path, data)
+
+    def preprocess(self) -> dict[str, Any]:
+        """{class_names, channels, image_size, input_size, mean, std, backbone}."""
+        d = self._read_json(self.preprocess_path)
+        if not d:
+            raise RunDirError(f"{self.path} has no preprocess.json (the run never got past loading data)")
+        return d
+
+    def write_dataset(self, data: dict[str, Any]) -> None:
+        self._write_json(self.dataset_path, data)
+
+    def dataset_info(self) -> dict[str, Any]:
+        return self._read_json(self.dataset_path)
+
+    def write_meta(self, data: dict[str, Any]) -> None:
+        self._write_json(self.meta_path, {**self._read_json(self.meta_path), **data})
+
+    def meta(self) -> dict[str, Any]:
+        try:
+            return self._read_json(self.meta_path)
+        except RunDirError:
+            return {}
+
+    def write_kfold(self, data: dict[str, Any]) -> None:
+        self._write_json(self.kfold_path, data)
+
+    def kfold(self) -> dict[str, Any]:
+        return self._read_json(self.kfold_path)
+
+    @property
+    def display_name(self) -> str:
+        return self.meta().get("display_name") or self.run_id
+
+    def rename(self, display_name: str) -> None:
+        """Set the name shown in the runs list (the folder keeps its id)."""
+        self.write_meta({"display_name": display_name.strip()})
+
+    def delete(self) -> None:
+        """Remove the run directory; refused while its worker is running."""
+        if self.is_running():
+            raise RunDirError(f"run {self.run_id} is still running; stop it before deleting")
+        shutil.rmtree(self.path)
+
+
+def _json_default(o: Any) -> Any:
+    if hasattr(o, "item"):  # numpy / torch scalars
+        return o.item()
+    if hasattr(o, "tolist"):
+        return o.tolist()
+    if isinstance(o, (set, tuple)):
+        return list(o)
+    if isinstance(o, Path):
+        return str(o)
+    raise TypeError(f"not JSON serialisable: {type(o).__name__}")
+
+
+# -- the runs list ---------------------------------------------------------------------------
+@dataclass
+class RunSummary:
+    """One row of the runs list."""
+    path: Path
+    run_id: str
+    name: str
+    date: datetime
+    backbone: str
+    tricks: list[str] = field(default_factory=list)
+    best_val_acc: float = math.nan
+    status: str = "created"
+    epochs_done: int = 0
+    kind: str = "run"  # "run" or "kfold"
+
+
+def summarize_run(run: RunDir) -> RunSummary:
+    """The runs-list row of one run directory (tolerant of half-written runs)."""
+    try:
+        cfg = run.config()
+        backbone = cfg.model.backbone
+        tricks = _active_tricks(cfg)
+        kind = "kfold" if cfg.kfold.k >= 2 else "run"
+    except Exception:  # a config this version cannot read still lists, marked by status
+        backbone, tricks, kind = "?", [], "run"
+    status = run.status()
+    rows = run.read_metrics()
+    accs = [r["val_acc"] for r in rows if "val_acc" in r]
+    best = max(accs) if accs else math.nan
+    if kind == "kfold":
+        best = run.kfold().get("mean", {}).get("val_acc", math.nan)
+    return RunSummary(
+        path=run.path, run_id=run.run_id, name=run.display_name,
+        date=_run_date(run), backbone=backbone, tricks=tricks, best_val_acc=best,
+        status=status.get("status", "created"), epochs_done=max((r["epoch"] for r in rows), default=0),
+        kind=kind,
+    )
+
+
+def _run_date(run: RunDir) -> datetime:
+    m = re.match(r"(\d{8}-\d{6})-", run.run_id)
+    if m:
+        return datetime.strptime(m.group(1), "%Y%m%d-%H%M%S")
+    return datetime.fromtimestamp(run.config_path.stat().st_mtime)
+
+
+def _active_tricks(cfg: RunConfig) -> list[str]:
+    from ..tricks.registry import active_tricks
+
+    return [getattr(t, "name", str(t)) for t in active_tricks(cfg)]
+
+
+def list_runs(root: str | Path) -> list[RunSummary]:
+    """Runs under a runs folder, newest first (k-fold children are inside their parent)."""
+    root = Path(root)
+    if not root.is_dir():
+        return []
+    out = []
+    for p in root.iterdir():
+        if p.is_dir() and (p / "config.json").is_file():
+            out.append(summarize_run(RunDir(p)))
+    return sorted(out, key=lambda s: (s.date, s.run_id), reverse=True)
+
+
+def load_run_model(run_dir: str | Path | RunDir, which: str = "best", device: str = "cpu"):
+    """(FerModel in eval mode, preprocess dict) from a run's checkpoint (best, else last)."""
+    from ..models import create_model
+    from .checkpoint import load_checkpoint
+
+    run = run_dir if isinstance(run_dir, RunDir) else RunDir.open(run_dir)
+    pre = run.preprocess()
+    path = run.checkpoint_path(which)
+    if not path.is_file() and which == "best":
+        path = run.checkpoint_path("last")
+    if not path.is_file():
+        raise RunDirError(f"{run.path} has no checkpoint yet ({which}.pt)")
+    cfg = run.config()
+    model_cfg = cfg.replace(**{"model.pretrained": False, "model.weights_path": "",
+                               "model.input_size": int(pre["input_size"])}).model
+    model = create_model(model_cfg, num_classes=len(pre["class_names"]), in_chans=int(pre["channels"]))
+    model.load_state_dict(load_checkpoint(path)["model"])
+    return model.to(device).eval(), pre
