@@ -110,8 +110,9 @@ class BatchAugment:
     Strengths (see AugmentConfig): hflip/blur/erasing are per-image probabilities; rotation
     (degrees), translate (fraction of side), scale (relative zoom), brightness and contrast
     (relative change) are maxima of uniform per-image draws; random_resized_crop is the
-    minimum area fraction kept (aspect 3/4..4/3); perspective moves each corner inwards by up
-    to that fraction; noise is the std of additive Gaussian noise.
+    minimum area fraction kept (aspect 3/4..4/3); perspective moves each sampled corner inwards
+    by up to that fraction of the half-side (torchvision's distortion_scale); noise is the std
+    of additive Gaussian noise.
     """
 
     def __init__(self, cfg: AugmentConfig):

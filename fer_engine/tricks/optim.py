@@ -32,8 +32,7 @@ def build_optimizer(model: nn.Module, cfg: OptimConfig) -> torch.optim.Optimizer
     """SGD (momentum, optional Nesterov), Adam or AdamW from the config."""
     groups = param_groups(model, cfg.weight_decay)
     if cfg.name == "sgd":
-        return torch.optim.SGD(groups, lr=cfg.lr, momentum=cfg.momentum,
-                               nesterov=cfg.nesterov and cfg.momentum > 0)
+        return torch.optim.SGD(groups, lr=cfg.lr, momentum=cfg.momentum, nesterov=cfg.nesterov)
     if cfg.name in ("adam", "adamw"):
         if len(cfg.betas) != 2:
             raise ConfigError(f"optim.betas needs two values, got {cfg.betas}")

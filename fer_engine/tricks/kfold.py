@@ -1,0 +1,27 @@
+"""Stratified k-fold splits: the fold split for cross-validation runs."""
+from __future__ import annotations
+
+import numpy as np
+
+
+def stratified_folds(labels: np.ndarray, k: int, seed: int = 0) -> list[tuple[np.ndarray, np.ndarray]]:
+    """k (train_idx, val_idx) pairs: validation sets are disjoint, cover every sample once,
+    and hold each class in proportion (per-class counts differ by at most one between folds).
+    """
+    labels = np.asarray(labels)
+    if k < 2:
+        raise ValueError(f"k-fold needs k >= 2, got {k}")
+    classes, counts = np.unique(labels, return_counts=True)
+    too_small = [f"{c} ({n})" for c, n in zip(classes, counts) if n < k]
+    if too_small:
+        raise ValueError(f"k-fold with k={k} needs at least {k} samples of every class; "
+                         f"too few in class(es) {', '.join(too_small)}: lower kfold.k or add data")
+    rng = np.random.default_rng(seed)
+    fold_of = np.empty(len(labels), dtype=np.int64)
+    offset = 0  # rotate the first fold per class so remainders do not all land in fold 0
+    for c in classes:
+        idx = rng.permutation(np.flatnonzero(labels == c))
+        fold_of[idx] = (np.arange(len(idx)) + offset) % k
+        offset = (offset + len(idx)) % k
+    everything = np.arange(len(labels))
+    return [(everything[fold_of != f], everything[fold_of == f]) for f in range(k)]
