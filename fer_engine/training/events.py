@@ -90,9 +90,28 @@ class RunCrashed(Event):
     message: str = ""
 
 
+@dataclass(frozen=True)
+class FoldStarted(Event):
+    """k-fold parent: fold `fold` of `k` starts; its own events follow, tagged with its run id."""
+    fold: int  # 1-based; k + 1 is the final model on train+val
+    k: int
+    run_dir: str
+
+
+@dataclass(frozen=True)
+class FoldFinished(Event):
+    """k-fold parent: a fold run ended (its own terminal event stays in its run directory)."""
+    fold: int
+    k: int
+    run_dir: str
+    status: str  # finished, stopped, failed
+    summary: dict[str, Any]
+
+
 TERMINAL = (RunFinished, RunStopped, RunFailed, RunCrashed)
-_TYPES = {c.__name__: c for c in (RunStarted, Phase, StepProgress, EpochMetrics,
-                                  CheckpointSaved, RunFinished, RunStopped, RunFailed, RunCrashed)}
+_TYPES = {c.__name__: c for c in (RunStarted, Phase, StepProgress, EpochMetrics, CheckpointSaved,
+                                  FoldStarted, FoldFinished, RunFinished, RunStopped, RunFailed,
+                                  RunCrashed)}
 
 
 def to_dict(event: Event) -> dict[str, Any]:

@@ -159,6 +159,23 @@ def _best_effort(action: Callable[[], Any]) -> None:
         pass
 
 
+def load_data(config: RunConfig, rec: Recorder, should_stop: StopFn) -> DatasetArrays:
+    """`data.load_dataset` with Phase progress events; a stop interrupts it."""
+    from ..data import load_dataset
+
+    rec.phase("loading_data", f"reading {config.data.path}", 0.0)
+
+    def progress(fraction: float, detail: str = "") -> None:
+        if should_stop():
+            raise StopRequested
+        rec.phase("loading_data", detail, float(fraction), force=False)
+
+    data = load_dataset(config.data, progress, should_stop)
+    if should_stop():
+        raise StopRequested
+    return data
+
+
 def peak_memory() -> dict[str, float]:
     """Peak host RSS of this process and peak CUDA memory allocated, in MiB."""
     out = {"peak_host_mb": resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024.0}
@@ -210,16 +227,7 @@ class Training:
 
     def _load_data(self) -> None:
         if self.data is None:
-            from ..data import load_dataset
-
-            self.rec.phase("loading_data", f"reading {self.cfg.data.path}", 0.0)
-
-            def progress(fraction: float, detail: str = "") -> None:
-                self.check_stop()
-                self.rec.phase("loading_data", detail, float(fraction), force=False)
-
-            self.data = load_dataset(self.cfg.data, progress, self.should_stop)
-        self.check_stop()
+            self.data = load_data(self.cfg, self.rec, self.should_stop)
         data = self.data
         if len(data.splits.get("train", ())) == 0:
             raise ValueError(f"dataset {self.cfg.data.path} has no training images")
