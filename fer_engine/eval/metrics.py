@@ -117,13 +117,9 @@ def cell_indices(y_true: np.ndarray, y_pred: np.ndarray, t: int, p: int,
 def prior_corrected_predictions(logits: np.ndarray, train_counts: Sequence[float],
                                 target: str = "uniform") -> np.ndarray:
     """Argmax after logit adjustment by the train class priors (toward `target` priors)."""
-    import torch
-
     from ..tricks.priors import prior_correct
 
-    adjusted = prior_correct(torch.as_tensor(logits), torch.as_tensor(np.asarray(train_counts,
-                             dtype=np.float64)), target=target)
-    return adjusted.argmax(dim=1).numpy().astype(np.int64)
+    return prior_correct(np.asarray(logits), list(train_counts), target).argmax(axis=1).astype(np.int64)
 
 
 def headline(cm: np.ndarray) -> dict[str, float]:

@@ -100,7 +100,6 @@ def test_top_losses_are_the_largest_losses_first():
 
 
 def test_summary_reports_prior_correction_beside_the_plain_argmax():
-    pytest.importorskip("fer_engine.tricks.priors")
     # the model leans to class 0 (frequent in train); the rare class 4 is truly present
     rng = np.random.default_rng(6)
     n = 400

@@ -66,3 +66,16 @@ def test_should_stop_cancels_between_batches(tiny_model, faces):
     with pytest.raises(Cancelled):
         _collect(tiny_model, faces, progress=lambda f, d: seen.append(f), should_stop=lambda: len(seen) >= 1)
     assert seen == [8 / 20]
+
+
+def test_flip_tta_averages_the_views_and_keeps_plain_features(tiny_model, faces):
+    plain = _collect(tiny_model, faces)
+    tta = _collect(tiny_model, faces, tta="flip")
+    images, _ = faces
+    x = (torch.from_numpy(images).permute(0, 3, 1, 2).float() / 255 - 0.5) / 0.25
+    with torch.no_grad():
+        expected = (tiny_model(x).softmax(1) + tiny_model(x.flip(-1)).softmax(1)).numpy() / 2
+    np.testing.assert_allclose(tta.probs, expected, rtol=1e-5, atol=1e-6)
+    np.testing.assert_allclose(tta.features, plain.features, rtol=1e-6)
+    np.testing.assert_array_equal(tta.y_pred, expected.argmax(1))
+    assert tta.tta == "flip"
