@@ -1,0 +1,256 @@
+"""Training page: start, watch, stop and resume runs; overlay runs to compare them.
+
+Train starts `fer_engine.training.worker.start_run` (a spawn worker process: data
+loading, training and checkpoint saving never run on the GUI thread). A `RunMonitor`
+drains the run's events on a timer in bounded batches and throttles redraws. A run
+written by another process (the CLI, or a run left going when the app was closed) is
+followed by tailing its event log.
+"""
+from __future__ import annotations
+
+import time
+from pathlib import Path
+
+from PySide6.QtCore import Qt
+from PySide6.QtWidgets import (QHBoxLayout, QLabel, QLineEdit, QPushButton, QSplitter,
+                               QVBoxLayout, QWidget)
+
+from fer_engine.training.rundir import RunDir, list_runs
+
+from ..event_log_tail import EventLogTail
+from ..run_curves import RunCurves
+from ..run_monitor import RunMonitor
+from ..state import AppState
+from ..widgets.run_checklist import RunChecklist
+from ..widgets.run_error import RunErrorPanel
+from ..widgets.run_progress import RunProgress
+from ..widgets.training_curves import TrainingCurves
+
+STOP_WAIT_S = 15.0  # how long closing the app waits for stopped runs to write their end
+
+
+def curves_from_disk(run_dir: str) -> RunCurves:
+    """A run's curves replayed from its event log (finished runs, compared runs)."""
+    run = RunDir(run_dir)
+    curves = RunCurves(run_id=run.run_id, name=run.display_name)
+    curves.extend(run.read_events())
+    return curves
+
+
+class TrainingPage(QWidget):
+    title = "Training"
+
+    def __init__(self, state: AppState, parent: QWidget | None = None):
+        super().__init__(parent)
+        self.state = state
+        self.monitors: dict[str, RunMonitor] = {}
+        self.curves: dict[str, RunCurves] = {}
+        self.shown: str | None = None
+        self.compared: list[str] = []
+
+        self.train_button = QPushButton("▶  Train")
+        self.train_button.setToolTip("Start a run with the set-up page's config in a worker process")
+        self.stop_button = QPushButton("■  Stop")
+        self.stop_button.setToolTip("Stop the run after the current batch (a checkpoint is kept)")
+        self.resume_button = QPushButton("⟳  Resume")
+        self.resume_button.setToolTip("Continue the shown run from its last checkpoint")
+        self.name_edit = QLineEdit(placeholderText="run name (optional)")
+        self.name_edit.setMaximumWidth(260)
+        self.summary = QLabel()
+        self.summary.setTextFormat(Qt.RichText)
+        self.progress = RunProgress()
+        self.error = RunErrorPanel()
+        self.plots = TrainingCurves()
+        self.checklist = RunChecklist()
+        self.checklist.setMinimumWidth(220)
+
+        bar = QHBoxLayout()
+        for w in (self.train_button, self.stop_button, self.resume_button, self.name_edit):
+            bar.addWidget(w)
+        bar.addWidget(self.summary, 1)
+        side = QWidget()
+        side_lay = QVBoxLayout(side)
+        side_lay.setContentsMargins(0, 0, 0, 0)
+        side_lay.addWidget(QLabel("<b>Compare runs</b> (overlay on the same axes)"))
+        side_lay.addWidget(self.checklist)
+        split = QSplitter(Qt.Horizontal)
+        split.addWidget(self.plots)
+        split.addWidget(side)
+        split.setStretchFactor(0, 4)
+        split.setStretchFactor(1, 1)
+        lay = QVBoxLayout(self)
+        lay.addLayout(bar)
+        lay.addWidget(self.progress)
+        lay.addWidget(self.error)
+        lay.addWidget(split, 1)
+
+        self.train_button.clicked.connect(self.train)
+        self.stop_button.clicked.connect(self.stop)
+        self.resume_button.clicked.connect(self.resume)
+        self.checklist.checkedChanged.connect(self.compare)
+        state.configChanged.connect(self._show_summary)
+        state.watchRequested.connect(self.watch)
+        state.compareRequested.connect(self.checklist.set_checked)
+        state.runsChanged.connect(self.refresh_run_list)
+        self._show_summary()
+        self.refresh_run_list()
+        self._update_buttons()
+
+    # -- starting runs ----------------------------------------------------------------
+    def train(self) -> str | None:
+        """Start a run of `state.config`; returns its run directory (None if it could not start)."""
+        cfg = self.state.config
+        name = self.name_edit.text().strip() or cfg.name or None
+        return self._start(cfg, name=name)
+
+    def resume(self) -> str | None:
+        run_dir = self.shown
+        if not run_dir or self._is_active(run_dir):
+            return None
+        run = RunDir(run_dir)
+        curves = curves_from_disk(run_dir)
+        return self._start(run.config(), resume_dir=run_dir, curves=curves)
+
+    def _start(self, cfg, name=None, resume_dir=None, curves=None) -> str | None:
+        from fer_engine.training.worker import start_run
+
+        self.error.clear()
+        try:
+            handle = start_run(cfg, self.state.runs_root, resume_dir=resume_dir, name=name)
+        except Exception as e:  # noqa: BLE001 - bad config, unwritable runs folder ...: shown, not raised
+            self.error.show_error("could not start", str(e))
+            return None
+        run_dir = str(handle.run_dir.path)
+        curves = curves or RunCurves(run_id=handle.run_id, name=name or handle.run_id)
+        self._watch_source(run_dir, handle, curves, can_stop=True)
+        self.state.notify(f"Run {curves.name} started in {run_dir}")
+        self.state.runsChanged.emit()
+        return run_dir
+
+    def _watch_source(self, run_dir: str, source, curves: RunCurves, can_stop: bool) -> None:
+        monitor = RunMonitor(source, curves, run_dir, self, can_stop=can_stop)
+        monitor.updated.connect(lambda d=run_dir: self._redraw(d))
+        monitor.ended.connect(lambda status, d=run_dir: self._ended(d, status))
+        self.monitors[run_dir] = monitor
+        self.curves[run_dir] = curves
+        self._show(run_dir)
+
+    # -- showing runs ------------------------------------------------------------------------
+    def watch(self, run_dir: str) -> None:
+        """Show a run: follow it live if another process is training it, else replay its log."""
+        run_dir = str(run_dir)
+        if run_dir not in self.monitors and run_dir not in self.curves:
+            run = RunDir(run_dir)
+            if run.is_running():
+                self._watch_source(run_dir, EventLogTail(run_dir),
+                                   RunCurves(run_id=run.run_id, name=run.display_name), can_stop=False)
+                self.state.pageRequested.emit("training")
+                return
+            self.curves[run_dir] = curves_from_disk(run_dir)
+        self._show(run_dir)
+        self.state.pageRequested.emit("training")
+
+    def _show(self, run_dir: str) -> None:
+        self.shown = run_dir
+        self._prune()
+        self._set_plot_runs()
+        c = self.curves[run_dir]
+        if c.status in ("failed", "crashed"):
+            self.error.show_error(c.status, c.error, c.traceback, c.hint)
+        else:
+            self.error.clear()
+        self._update_buttons()
+
+    def compare(self, run_dirs: list[str]) -> None:
+        self.compared = [d for d in run_dirs if d != self.shown]
+        for d in self.compared:
+            if d not in self.curves:
+                self.curves[d] = curves_from_disk(d)
+        self._set_plot_runs()
+
+    def _set_plot_runs(self) -> None:
+        dirs = ([self.shown] if self.shown else []) + self.compared
+        self.plots.set_runs([(self.curves[d], self.curves[d].name or Path(d).name) for d in dirs])
+        self.progress.show_curves(self.curves[self.shown] if self.shown else None)
+
+    def _redraw(self, run_dir: str) -> None:
+        if run_dir == self.shown or run_dir in self.compared:
+            self.plots.refresh()
+        if run_dir == self.shown:
+            self.progress.show_curves(self.curves[run_dir])
+
+    def _ended(self, run_dir: str, status: str) -> None:
+        monitor = self.monitors.pop(run_dir, None)
+        if monitor is not None:
+            monitor.deleteLater()
+        if run_dir == self.shown:
+            c = self.curves[run_dir]
+            self.progress.show_curves(c)
+            if status in ("failed", "crashed"):
+                self.error.show_error(status, c.error, c.traceback, c.hint)
+        self.state.notify(f"Run {Path(run_dir).name} {status}")
+        self.state.runsChanged.emit()
+        self._update_buttons()
+
+    def _prune(self) -> None:
+        """Keep curves only of runs shown, compared or active (bounded memory over many runs)."""
+        keep = set(self.monitors) | set(self.compared) | ({self.shown} if self.shown else set())
+        for d in list(self.curves):
+            if d not in keep:
+                del self.curves[d]
+
+    def refresh_run_list(self) -> None:
+        self.checklist.set_runs(list_runs(self.state.runs_root))
+
+    # -- stopping -------------------------------------------------------------------------------
+    def _is_active(self, run_dir: str | None) -> bool:
+        return run_dir in self.monitors and self.monitors[run_dir].active
+
+    def stop(self) -> None:
+        if self.shown and self._is_active(self.shown):
+            self.monitors[self.shown].stop_run()
+            self.state.notify("Stopping after the current batch …")
+
+    def active_runs(self) -> list[str]:
+        """Runs started here that are still training (the close dialog asks about them)."""
+        return [d for d, m in self.monitors.items() if m.active and m.can_stop]
+
+    def stop_all_runs(self) -> None:
+        """Ask every run started here to stop and wait (bounded) for them to finish cleanly."""
+        monitors = [self.monitors[d] for d in self.active_runs()]
+        for m in monitors:
+            m.stop_run()
+        deadline = time.monotonic() + STOP_WAIT_S
+        for m in monitors:
+            while m.active and time.monotonic() < deadline:
+                m._drain()
+                if m.active:
+                    time.sleep(0.05)
+
+    def detach_all_runs(self) -> None:
+        """Leave runs training after the app exits; they keep writing their run folders."""
+        for d in self.active_runs():
+            self.monitors[d].detach()
+
+    def shutdown(self) -> None:
+        for m in list(self.monitors.values()):
+            m.detach()
+        self.monitors.clear()
+
+    # -- labels -------------------------------------------------------------------------------------
+    def _update_buttons(self) -> None:
+        shown_active = self._is_active(self.shown)
+        own_active = bool(self.active_runs())
+        self.train_button.setEnabled(not own_active)
+        self.stop_button.setEnabled(shown_active and self.monitors[self.shown].can_stop)
+        c = self.curves.get(self.shown) if self.shown else None
+        can_resume = (c is not None and not shown_active and not own_active
+                      and c.status in ("stopped", "failed", "crashed")
+                      and RunDir(self.shown).checkpoint_path("last").is_file())
+        self.resume_button.setEnabled(can_resume)
+
+    def _show_summary(self) -> None:
+        cfg = self.state.config
+        self.summary.setText(f"data <b>{cfg.data.path}</b> · backbone <b>{cfg.model.backbone}</b> · "
+                             f"{cfg.train.epochs} epochs · batch {cfg.train.batch_size} · "
+                             f"lr {cfg.optim.lr:g} ({cfg.optim.name}, {cfg.schedule.name})")

@@ -1,0 +1,78 @@
+"""Background tasks on Qt's thread pool with progress, cancel and result signals.
+
+`run_task(fn, ...)` calls `fn(progress, should_stop)` on a pool thread; `progress(fraction,
+text)` and the result or error arrive as queued signals on the GUI thread. Cancelling
+is cooperative: `should_stop()` turns true and the result of a cancelled task is dropped.
+"""
+from __future__ import annotations
+
+import threading
+import traceback
+from typing import Any, Callable
+
+from PySide6.QtCore import QObject, QRunnable, QThreadPool, Signal
+
+
+class Task(QObject):
+    progressed = Signal(float, str)  # fraction in [0, 1] (or -1 unknown), message
+    succeeded = Signal(object)
+    failed = Signal(str, str)  # error message, traceback
+    cancelled = Signal()
+
+    def __init__(self, fn: Callable[..., Any]):
+        super().__init__()
+        self._fn = fn
+        self._stop = threading.Event()
+        self.done = False
+
+    def cancel(self) -> None:
+        self._stop.set()
+
+    def is_cancelled(self) -> bool:
+        return self._stop.is_set()
+
+    def _progress(self, fraction: float = -1.0, text: str = "", *_: Any) -> None:
+        if not self._stop.is_set():
+            self.progressed.emit(float(fraction), str(text))
+
+    def _run(self) -> None:
+        try:
+            result = self._fn(self._progress, self._stop.is_set)
+        except BaseException as e:  # noqa: BLE001 - reported to the GUI, never raised in a pool thread
+            if self._stop.is_set():
+                self.cancelled.emit()
+            else:
+                self.failed.emit(str(e) or type(e).__name__, traceback.format_exc())
+        else:
+            if self._stop.is_set():
+                self.cancelled.emit()
+            else:
+                self.succeeded.emit(result)
+        finally:
+            self.done = True
+
+
+class _Runnable(QRunnable):
+    def __init__(self, task: Task):
+        super().__init__()
+        self.task = task
+
+    def run(self) -> None:
+        self.task._run()
+
+
+def run_task(fn: Callable[[Callable, Callable[[], bool]], Any], *,
+             on_done: Callable[[Any], None] | None = None,
+             on_error: Callable[[str, str], None] | None = None,
+             on_progress: Callable[[float, str], None] | None = None,
+             pool: QThreadPool | None = None) -> Task:
+    """Start `fn(progress, should_stop)` in the background; keep the returned Task alive."""
+    task = Task(fn)
+    if on_done:
+        task.succeeded.connect(on_done)
+    if on_error:
+        task.failed.connect(on_error)
+    if on_progress:
+        task.progressed.connect(on_progress)
+    (pool or QThreadPool.globalInstance()).start(_Runnable(task))
+    return task

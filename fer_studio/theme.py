@@ -1,0 +1,69 @@
+"""Light and dark themes: a Fusion palette for Qt widgets and matching pyqtgraph colours."""
+from __future__ import annotations
+
+import pyqtgraph as pg
+from PySide6.QtGui import QColor, QPalette
+from PySide6.QtWidgets import QApplication
+
+_COLOURS = {
+    "light": {"window": "#f4f4f6", "base": "#ffffff", "text": "#1e1e24", "button": "#e8e8ec",
+              "highlight": "#2f6fde", "plot_bg": "#ffffff", "plot_fg": "#303038", "muted": "#8a8a96"},
+    "dark": {"window": "#26262b", "base": "#1c1c20", "text": "#e6e6ea", "button": "#34343a",
+             "highlight": "#4f8ff7", "plot_bg": "#1c1c20", "plot_fg": "#d0d0d8", "muted": "#8c8c98"},
+}
+
+#: Distinct, colour-blind-friendly series colours (Okabe-Ito, with blue first).
+SERIES = ["#0072B2", "#E69F00", "#009E73", "#D55E00", "#CC79A7", "#56B4E9", "#F0E442", "#999999"]
+
+_current = "light"
+
+
+def current() -> str:
+    return _current
+
+
+def colour(role: str) -> str:
+    return _COLOURS[_current][role]
+
+
+def series_colour(i: int) -> str:
+    return SERIES[i % len(SERIES)]
+
+
+def apply_theme(app: QApplication, name: str) -> None:
+    """Switch the app (and every existing plot) to the light or dark theme."""
+    global _current
+    _current = name if name in _COLOURS else "light"
+    c = _COLOURS[_current]
+    app.setStyle("Fusion")
+    pal = QPalette()
+    for role, key in ((QPalette.Window, "window"), (QPalette.Base, "base"),
+                      (QPalette.AlternateBase, "window"), (QPalette.Button, "button"),
+                      (QPalette.Highlight, "highlight"), (QPalette.ToolTipBase, "base")):
+        pal.setColor(role, QColor(c[key]))
+    for role in (QPalette.WindowText, QPalette.Text, QPalette.ButtonText, QPalette.ToolTipText):
+        pal.setColor(role, QColor(c["text"]))
+    pal.setColor(QPalette.HighlightedText, QColor("#ffffff"))
+    pal.setColor(QPalette.PlaceholderText, QColor(c["muted"]))
+    pal.setColor(QPalette.Disabled, QPalette.Text, QColor(c["muted"]))
+    pal.setColor(QPalette.Disabled, QPalette.ButtonText, QColor(c["muted"]))
+    pal.setColor(QPalette.Disabled, QPalette.WindowText, QColor(c["muted"]))
+    app.setPalette(pal)
+    pg.setConfigOptions(background=c["plot_bg"], foreground=c["plot_fg"], antialias=True)
+    for w in app.allWidgets():
+        if isinstance(w, pg.PlotWidget):
+            style_plot(w)
+
+
+def style_plot(plot: pg.PlotWidget) -> None:
+    """Give a plot the current theme's background and axis colours."""
+    c = _COLOURS[_current]
+    plot.setBackground(c["plot_bg"])
+    item = plot.getPlotItem()
+    for name in ("left", "bottom"):
+        axis = item.getAxis(name)
+        axis.setPen(pg.mkPen(c["plot_fg"]))
+        axis.setTextPen(pg.mkPen(c["plot_fg"]))
+    item.titleLabel.setAttr("color", c["plot_fg"])
+
+THEMES = tuple(_COLOURS)

@@ -1,0 +1,56 @@
+"""Backbone choice from `fer_engine.models.BACKBONES`, with its size, input and notes."""
+from __future__ import annotations
+
+from PySide6.QtCore import Signal
+from PySide6.QtWidgets import QComboBox, QLabel, QVBoxLayout, QWidget
+
+
+def format_params(n: int | None) -> str:
+    if not n:
+        return "?"
+    return f"{n / 1e6:.2f} M" if n >= 1e6 else f"{n / 1e3:.0f} k"
+
+
+class BackboneChooser(QWidget):
+    chosen = Signal(str)
+
+    def __init__(self, parent: QWidget | None = None):
+        super().__init__(parent)
+        self.combo = QComboBox()
+        self.info = QLabel(wordWrap=True)
+        lay = QVBoxLayout(self)
+        lay.setContentsMargins(0, 0, 0, 0)
+        lay.addWidget(self.combo)
+        lay.addWidget(self.info)
+        self._describe = {}
+        self.combo.currentIndexChanged.connect(self._changed)
+
+    def set_backbones(self, entries: list[tuple[str, str, str]]) -> None:
+        """entries: (name, combo text, description HTML)."""
+        self.combo.blockSignals(True)
+        self.combo.clear()
+        self._describe = {}
+        for name, text, description in entries:
+            self.combo.addItem(text, name)
+            self._describe[name] = description
+        self.combo.blockSignals(False)
+
+    def set_current(self, name: str) -> None:
+        i = self.combo.findData(name)
+        if i < 0:
+            self.combo.addItem(f"{name} (not in this version)", name)
+            self._describe[name] = "This backbone is not registered in this version of fer-studio."
+            i = self.combo.count() - 1
+        self.combo.blockSignals(True)
+        self.combo.setCurrentIndex(i)
+        self.combo.blockSignals(False)
+        self.info.setText(self._describe.get(name, ""))
+
+    def current(self) -> str:
+        return self.combo.currentData() or ""
+
+    def _changed(self, _: int) -> None:
+        name = self.current()
+        self.info.setText(self._describe.get(name, ""))
+        if name:
+            self.chosen.emit(name)

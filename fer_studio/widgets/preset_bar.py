@@ -1,0 +1,38 @@
+"""Presets and config files: load a named preset, save as preset, import/export JSON."""
+from __future__ import annotations
+
+from PySide6.QtCore import Signal
+from PySide6.QtWidgets import QComboBox, QHBoxLayout, QLabel, QPushButton, QWidget
+
+
+class PresetBar(QWidget):
+    loadRequested = Signal(str)  # preset name
+    saveRequested = Signal()
+    importRequested = Signal()
+    exportRequested = Signal()
+
+    def __init__(self, parent: QWidget | None = None):
+        super().__init__(parent)
+        self.combo = QComboBox()
+        self.combo.setMinimumContentsLength(18)
+        load = QPushButton("Load")
+        load.setToolTip("Replace the recipe by this preset (the chosen data is kept)")
+        save = QPushButton("Save as preset…")
+        imp = QPushButton("Import…")
+        exp = QPushButton("Export…")
+        load.clicked.connect(lambda: self.combo.currentText() and self.loadRequested.emit(self.combo.currentText()))
+        save.clicked.connect(self.saveRequested)
+        imp.clicked.connect(self.importRequested)
+        exp.clicked.connect(self.exportRequested)
+        lay = QHBoxLayout(self)
+        lay.setContentsMargins(0, 0, 0, 0)
+        lay.addWidget(QLabel("Preset"))
+        for w in (self.combo, load, save, imp, exp):
+            lay.addWidget(w)
+        lay.addStretch(1)
+
+    def set_presets(self, names: list[str], current: str = "") -> None:
+        self.combo.clear()
+        self.combo.addItems(names)
+        if current in names:
+            self.combo.setCurrentText(current)

@@ -1,0 +1,43 @@
+"""A checkable list of runs (name, status, best val acc) to pick runs to overlay."""
+from __future__ import annotations
+
+import math
+
+from PySide6.QtCore import Qt, Signal
+from PySide6.QtWidgets import QListWidget, QListWidgetItem, QWidget
+
+
+class RunChecklist(QListWidget):
+    checkedChanged = Signal(list)  # run directories (str) now checked, in list order
+
+    def __init__(self, parent: QWidget | None = None):
+        super().__init__(parent)
+        self.itemChanged.connect(lambda _: self.checkedChanged.emit(self.checked()))
+
+    def set_runs(self, summaries) -> None:
+        """Fill from `rundir.RunSummary` rows, keeping what was checked."""
+        keep = set(self.checked())
+        self.blockSignals(True)
+        self.clear()
+        for s in summaries:
+            acc = "" if math.isnan(s.best_val_acc) else f" · {100 * s.best_val_acc:.1f}%"
+            item = QListWidgetItem(f"{s.name}  ({s.status}{acc})")
+            item.setToolTip(str(s.path))
+            item.setData(Qt.UserRole, str(s.path))
+            item.setFlags(item.flags() | Qt.ItemIsUserCheckable)
+            item.setCheckState(Qt.Checked if str(s.path) in keep else Qt.Unchecked)
+            self.addItem(item)
+        self.blockSignals(False)
+
+    def checked(self) -> list[str]:
+        return [self.item(i).data(Qt.UserRole) for i in range(self.count())
+                if self.item(i).checkState() == Qt.Checked]
+
+    def set_checked(self, run_dirs: list[str]) -> None:
+        wanted = set(run_dirs)
+        self.blockSignals(True)
+        for i in range(self.count()):
+            item = self.item(i)
+            item.setCheckState(Qt.Checked if item.data(Qt.UserRole) in wanted else Qt.Unchecked)
+        self.blockSignals(False)
+        self.checkedChanged.emit(self.checked())

@@ -1,0 +1,89 @@
+"""Live training curves of one or more runs on shared axes: loss, accuracy, macro-F1, LR.
+
+Each run gets one colour (legend by run name); within a plot, train is dashed and val
+solid, and the per-step training loss is a faint line. `refresh()` copies the runs'
+`RunCurves` lists into the plot items; call it on the monitor's throttled `updated`.
+"""
+from __future__ import annotations
+
+import numpy as np
+import pyqtgraph as pg
+from PySide6.QtCore import Qt
+from PySide6.QtWidgets import QGridLayout, QWidget
+
+from .. import theme
+from ..run_curves import RunCurves
+
+#: plot key -> (title, y label, [(series, label, style)]); style: "solid", "dash", "faint".
+PLOTS = {
+    "loss": ("Loss", "loss", [("step_loss", "train (step)", "faint"),
+                              ("train_loss", "train", "dash"), ("val_loss", "val", "solid")]),
+    "acc": ("Accuracy", "accuracy", [("train_acc", "train", "dash"), ("val_acc", "val", "solid")]),
+    "f1": ("Validation macro-F1", "macro-F1", [("val_f1", "val", "solid")]),
+    "lr": ("Learning rate (per step)", "lr", [("step_lr", "lr", "solid")]),
+}
+
+
+def series_xy(curves: RunCurves, series: str) -> tuple[list[float], list[float]]:
+    """The (x, y) lists a series takes from a run's curves."""
+    if series == "step_loss":
+        return curves.step_x, curves.step_loss
+    if series == "step_lr":
+        return curves.step_x, curves.step_lr
+    return curves.epoch_x[series], curves.epoch_y[series]
+
+
+class TrainingCurves(QWidget):
+    def __init__(self, parent: QWidget | None = None):
+        super().__init__(parent)
+        grid = QGridLayout(self)
+        grid.setContentsMargins(0, 0, 0, 0)
+        self.plots: dict[str, pg.PlotWidget] = {}
+        for i, (key, (title, ylabel, _)) in enumerate(PLOTS.items()):
+            plot = pg.PlotWidget()
+            theme.style_plot(plot)
+            plot.setTitle(title)
+            plot.setLabel("left", ylabel)
+            plot.setLabel("bottom", "epoch")
+            plot.showGrid(x=True, y=True, alpha=0.25)
+            plot.setClipToView(True)
+            plot.setDownsampling(auto=True, mode="peak")
+            plot.addLegend(offset=(-8, 8), labelTextSize="8pt")
+            grid.addWidget(plot, i // 2, i % 2)
+            self.plots[key] = plot
+        self.plots["lr"].setLogMode(y=False)
+        self._runs: list[tuple[RunCurves, str]] = []
+        self._items: dict[tuple[str, int, str], pg.PlotDataItem] = {}
+
+    def set_runs(self, runs: list[tuple[RunCurves, str]]) -> None:
+        """Show these runs (curves, display name); the first is the main run."""
+        for plot in self.plots.values():
+            plot.clear()
+            plot.getPlotItem().legend.clear()
+        self._items.clear()
+        self._runs = list(runs)
+        for r, (_, name) in enumerate(self._runs):
+            colour = theme.series_colour(r)
+            for key, (_, _, series) in PLOTS.items():
+                for s, label, style in series:
+                    pen = pg.mkPen(colour, width=2 if style == "solid" else 1.5,
+                                   style=Qt.DashLine if style == "dash" else Qt.SolidLine)
+                    if style == "faint":
+                        pen = pg.mkPen(pg.mkColor(colour).lighter(150), width=1)
+                    legend = f"{name} {label}" if len(series) > 1 or len(self._runs) > 1 else None
+                    symbol = "o" if not s.startswith("step_") else None
+                    item = self.plots[key].plot([], [], pen=pen, name=legend, symbol=symbol,
+                                                symbolSize=5, symbolBrush=colour, symbolPen=None)
+                    self._items[(key, r, s)] = item
+        self.refresh()
+
+    def refresh(self) -> None:
+        for (key, r, s), item in self._items.items():
+            x, y = series_xy(self._runs[r][0], s)
+            n = min(len(x), len(y))
+            item.setData(np.asarray(x[:n], dtype=float), np.asarray(y[:n], dtype=float))
+
+    def data(self, key: str, series: str, run: int = 0) -> tuple[list[float], list[float]]:
+        """What a plot item currently holds (x, y), for checks and exports."""
+        x, y = self._items[(key, run, series)].getData()
+        return ([] if x is None else list(x)), ([] if y is None else list(y))
