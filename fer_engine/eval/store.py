@@ -1,0 +1,182 @@
+"""Predictions computed once per (run, dataset, split, TTA) and kept in the run directory.
+
+    predictions/<split>[-tta].npz              the run's own data (also written by `fit`)
+    predictions/<split>[-tta]@<name>-<key>.npz another dataset chosen at evaluation time
+
+A stored file is reused while it still describes the run: same checkpoint file
+(size + mtime recorded in its meta) and, for the run's own data, written for it. Another
+dataset may hold a subset of the classes or name its folders differently: its classes are
+matched to the model's by canonical name (`fer_engine.classes`); faces of a class the
+model does not know get `y_true == -1` and are left out of the metrics.
+"""
+from __future__ import annotations
+
+import hashlib
+import re
+from dataclasses import replace
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+
+from ..classes import canonical_name
+from ..config import DataConfig, RunConfig
+from ..training.rundir import RunDir, RunDirError
+from .predict import Predictions, ProgressFn, StopFn, collect_predictions
+
+#: DataConfig fields that decide which faces land in which split.
+_SPLIT_FIELDS = ("val_fraction", "test_fraction", "split_seed")
+
+
+def resolve_device(device: str = "auto") -> str:
+    import torch
+
+    if device == "auto":
+        return "cuda" if torch.cuda.is_available() else "cpu"
+    return device
+
+
+def is_ensemble_dir(path: str | Path) -> bool:
+    return (Path(path) / "ensemble.json").is_file()
+
+
+def eval_data_config(run: RunDir, data_path: str | None = None) -> DataConfig:
+    """The run's own DataConfig, or another dataset read at the run's image size and channels."""
+    cfg = run.config().data
+    if data_path is None:
+        return cfg
+    pre = run.preprocess()
+    return replace(cfg, path=str(data_path), image_size=int(pre.get("image_size", cfg.image_size)),
+                   channels=int(pre.get("channels", cfg.channels)))
+
+
+def _same_data(a: DataConfig, b: DataConfig) -> bool:
+    def where(p: str) -> str:
+        return p if p == "demo" else str(Path(p).expanduser().resolve())
+
+    return where(a.path) == where(b.path) and all(getattr(a, f) == getattr(b, f) for f in _SPLIT_FIELDS)
+
+
+def predictions_path(run: RunDir, data: DataConfig, split: str, tta: bool) -> Path:
+    """Where the predictions of this (dataset, split, TTA) live in the run directory."""
+    if _same_data(data, run.config().data):
+        return run.predictions_path(split, tta)
+    where = data.path if data.path == "demo" else str(Path(data.path).expanduser().resolve())
+    ident = "|".join([where, str(data.image_size), str(data.channels),
+                      *(str(getattr(data, f)) for f in _SPLIT_FIELDS)])
+    key = hashlib.sha1(ident.encode()).hexdigest()[:10]
+    name = re.sub(r"[^A-Za-z0-9_.-]+", "_", Path(where).stem or "data")[:32]
+    return run.predictions_dir / f"{split}{'-tta' if tta else ''}@{name}-{key}.npz"
+
+
+def checkpoint_stamp(run: RunDir, which: str = "best") -> dict[str, Any]:
+    """What identifies the weights the predictions came from (best.pt, else last.pt)."""
+    path = run.checkpoint_path(which)
+    if not path.is_file():
+        path = run.checkpoint_path("last")
+    if not path.is_file():
+        raise RunDirError(f"{run.path} has no checkpoint yet (checkpoints/{which}.pt)")
+    st = path.stat()
+    return {"checkpoint_file": path.name, "checkpoint_size": st.st_size, "checkpoint_mtime": st.st_mtime}
+
+
+def _still_valid(preds: Predictions, stamp: dict[str, Any]) -> bool:
+    """A file without a stamp (written by `fit` from the weights in memory) is trusted."""
+    recorded = {k: preds.meta.get(k) for k in stamp}
+    return all(v is None for v in recorded.values()) or recorded == stamp
+
+
+def map_labels(data_classes: list[str], model_classes: list[str], labels: np.ndarray) -> np.ndarray:
+    """Data labels -> model class indices by canonical name; -1 for classes the model lacks."""
+    model_index = {canonical_name(c) or c: i for i, c in enumerate(model_classes)}
+    lut = np.array([model_index.get(canonical_name(c) or c, -1) for c in data_classes], np.int64)
+    if len(lut) and (lut < 0).all():
+        raise ValueError(f"the dataset's classes ({', '.join(data_classes)}) share none with the "
+                         f"model's ({', '.join(model_classes)})")
+    return lut[np.asarray(labels, np.int64)]
+
+
+def tta_mode(config: RunConfig) -> str:
+    """The run's TTA setting, or horizontal flip when it was trained without one."""
+    return config.eval.tta if config.eval.tta != "none" else "flip"
+
+
+def load_eval_data(run: RunDir, data_path: str | None = None, progress: ProgressFn | None = None,
+                   should_stop: StopFn | None = None):
+    """(DataConfig, DatasetArrays) the run is evaluated on (the dataset cache makes this fast)."""
+    from ..data import load_dataset
+
+    data = eval_data_config(run, data_path)
+    return data, load_dataset(data, progress=progress, should_stop=should_stop)
+
+
+def split_or_error(dataset, split: str, where: str) -> np.ndarray:
+    if split not in dataset.splits or not len(dataset.splits[split]):
+        raise ValueError(f"{where} has no {split!r} split (splits: {', '.join(dataset.splits)})")
+    return dataset.splits[split]
+
+
+def predictions_for(run_dir: str | Path | RunDir, split: str = "test", data_path: str | None = None,
+                    tta: bool = False, *, device: str = "auto", batch_size: int = 256,
+                    dataset=None, progress: ProgressFn | None = None,
+                    should_stop: StopFn | None = None) -> Predictions:
+    """Stored predictions of a run (or ensemble) on a split; computed and stored on first use.
+
+    `dataset` may pass the already loaded DatasetArrays of `data_path` (saves a cache read;
+    ignored for ensembles, whose members may read the data at different sizes).
+    """
+    if is_ensemble_dir(Path(getattr(run_dir, "path", run_dir))):
+        from .ensemble import ensemble_predictions
+
+        return ensemble_predictions(run_dir, split, data_path, tta, device=device,
+                                    batch_size=batch_size, progress=progress,
+                                    should_stop=should_stop)
+    run = run_dir if isinstance(run_dir, RunDir) else RunDir.open(run_dir)
+    data = eval_data_config(run, data_path)
+    path = predictions_path(run, data, split, tta)
+    stamp = checkpoint_stamp(run)
+    if path.is_file():
+        try:
+            stored = Predictions.load(path)
+        except ValueError:
+            stored = None  # unreadable (older format, damaged): compute again
+        if stored is not None and _still_valid(stored, stamp):
+            return stored
+    if dataset is None:
+        data, dataset = load_eval_data(run, data_path, progress, should_stop)
+    idx = split_or_error(dataset, split, data.path)
+    from ..training.rundir import load_run_model
+
+    dev = resolve_device(device)
+    model, pre = load_run_model(run, "best", dev)
+    labels = map_labels(list(dataset.class_names), list(pre["class_names"]), dataset.labels[idx])
+    cfg = run.config()
+    preds = collect_predictions(
+        model, dataset.images[idx], labels, pre["class_names"], mean=pre["mean"], std=pre["std"],
+        input_size=int(pre["input_size"]), tta=tta_mode(cfg) if tta else "none",
+        tta_vote=cfg.eval.tta_vote, device=dev, batch_size=batch_size, split=split,
+        meta={**stamp, "run_dir": str(run.path), "data_path": data.path,
+              "data_classes": list(dataset.class_names)},
+        progress=progress, should_stop=should_stop,
+    )
+    preds.save(path)
+    return preds
+
+
+def train_class_counts(run_dir: str | Path | RunDir) -> np.ndarray | None:
+    """Training images per model class (for prior correction) from dataset.json; None if unknown.
+
+    An ensemble uses its first member's counts.
+    """
+    path = Path(getattr(run_dir, "path", run_dir))
+    if is_ensemble_dir(path):
+        from .ensemble import member_runs
+
+        return train_class_counts(member_runs(path)[0][0])
+    run = RunDir.open(path)
+    info = run.dataset_info()
+    counts, names = info.get("train_class_counts"), info.get("class_names")
+    if not counts or not names or len(counts) != len(names):
+        return None
+    by_name = dict(zip(names, counts))
+    return np.array([float(by_name.get(c, 0)) for c in run.preprocess()["class_names"]])
