@@ -102,7 +102,7 @@ def fit(config: RunConfig, run_dir: RunDir, emit: Emit, should_stop: StopFn,
     """
     rec = Recorder(run_dir, emit)
     started = time.time()
-    run_dir.repair_event_log()
+    run_dir.repair()
     if config.kfold.k >= 2:
         from .kfold import KFoldRun
 

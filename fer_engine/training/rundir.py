@@ -176,8 +176,14 @@ class RunDir:
                 out.append(d)
         return out
 
+    def repair(self) -> None:
+        """Undo what a kill mid-write leaves: a partial last event line, stray temp files."""
+        for tmp in self.path.rglob(".*.tmp"):
+            tmp.unlink(missing_ok=True)
+        self.repair_event_log()
+
     def repair_event_log(self) -> None:
-        """Cut a partial last line (left by a kill mid-write) so new lines start whole."""
+        """Cut a partial last line so new lines start whole."""
         try:
             with open(self.events_path, "rb+") as f:
                 data = f.read()
@@ -368,7 +374,7 @@ def _run_date(run: RunDir) -> datetime:
 def _active_tricks(cfg: RunConfig) -> list[str]:
     from ..tricks.registry import active_tricks
 
-    return [getattr(t, "name", str(t)) for t in active_tricks(cfg)]
+    return list(active_tricks(cfg))
 
 
 def list_runs(root: str | Path) -> list[RunSummary]:

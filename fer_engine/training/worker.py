@@ -37,6 +37,8 @@ def _worker_main(config_json: str, run_path: str, resume: bool, events_q, stop_f
 class RunHandle:
     """The parent's view of one worker: poll events, stop, kill, join, close."""
 
+    _target = staticmethod(_worker_main)  # what the process runs (a test may wrap it)
+
     def __init__(self, run_dir: RunDir, config: RunConfig, resume: bool):
         self.run_dir = run_dir
         self.config = config
@@ -46,7 +48,7 @@ class RunHandle:
         self._received = 0
         self._terminal = False
         self._process = _CTX.Process(
-            target=_worker_main, name=f"fer-run-{run_dir.run_id}",
+            target=self._target, name=f"fer-run-{run_dir.run_id}",
             args=(config.to_json(), str(run_dir.path), resume, self._queue, self._stop),
         )
         self._process.start()
@@ -148,7 +150,6 @@ def start_run(config: RunConfig | None, runs_root: str | Path, resume_dir: str |
             from .rundir import RunDirError
 
             raise RunDirError(f"run {run_dir.run_id} is still running (pid {run_dir.status().get('pid')})")
-        run_dir.repair_event_log()
         return RunHandle(run_dir, run_dir.config(), resume=True)
     if config is None:
         raise ValueError("start_run needs a config (or resume_dir)")

@@ -1,0 +1,231 @@
+"""`fer-studio train`: train headless with a progress bar, or `--resume RUN_DIR`.
+
+The config (defaults, `--preset`, or `--config FILE`, then the shortcut flags, then
+`--set key=value`) and the dataset are checked before a run directory is created, so a
+bad input leaves nothing behind that looks like a run. Training runs in the same spawn
+worker the GUI uses; Ctrl-C stops it cleanly (resumable), a second Ctrl-C kills it.
+Exit codes: 0 finished, 1 failed or crashed, 2 bad input, 130 stopped.
+"""
+from __future__ import annotations
+
+import argparse
+import math
+import sys
+import time
+from pathlib import Path
+from typing import TextIO
+
+from .. import CliError
+from ...config import RunConfig
+from ...paths import default_runs_dir
+from ...training import events as ev
+
+NAME = "train"
+HELP = "Train a model headless (progress on stderr); --resume RUN_DIR continues a stopped or crashed run."
+
+
+def add_arguments(p: argparse.ArgumentParser) -> None:
+    p.add_argument("--data", metavar="PATH", help='dataset folder, FER2013 CSV, or "demo"')
+    p.add_argument("--config", metavar="FILE", help="run config JSON (e.g. saved from the GUI)")
+    p.add_argument("--preset", metavar="NAME", help="start from a preset (see the GUI's preset list)")
+    p.add_argument("--backbone", metavar="NAME", help="backbone (fer-studio list-backbones)")
+    p.add_argument("--epochs", type=int, metavar="N")
+    p.add_argument("--out", metavar="DIR", help=f"runs folder (default {default_runs_dir()})")
+    p.add_argument("--name", metavar="NAME", help="display name of the run")
+    p.add_argument("--set", dest="overrides", action="append", default=[], metavar="KEY=VALUE",
+                   help="override any config key, e.g. --set optim.lr=0.01 (repeatable)")
+    p.add_argument("--resume", metavar="RUN_DIR", help="continue a stopped or crashed run")
+
+
+def build_config(args: argparse.Namespace) -> RunConfig:
+    """The run config from the arguments, checked (ConfigError names the key at fault)."""
+    from ...tricks.registry import raise_on_errors
+
+    if args.config and args.preset:
+        raise CliError("give either --config or --preset, not both")
+    if args.config:
+        cfg = RunConfig.load(args.config)
+    elif args.preset:
+        from ...presets import load_preset
+
+        cfg = load_preset(args.preset)
+    else:
+        cfg = RunConfig()
+    shortcuts = {"data.path": args.data, "model.backbone": args.backbone, "train.epochs": args.epochs,
+                 "name": args.name}
+    cfg = cfg.replace(**{k: v for k, v in shortcuts.items() if v is not None})
+    cfg = cfg.with_overrides(args.overrides)
+    if not (args.data or args.config or args.preset or any(o.startswith("data.path=") for o in args.overrides)):
+        raise CliError("no dataset: give --data PATH (a dataset folder, a FER2013 CSV, or \"demo\")")
+    raise_on_errors(cfg)
+    return cfg
+
+
+def check_data(cfg: RunConfig, out: TextIO) -> None:
+    """Read the dataset once before any run directory exists (it is cached for the worker)."""
+    from ...data import load_dataset
+
+    if cfg.data.path != "demo" and not Path(cfg.data.path).exists():
+        raise CliError(f"dataset not found: {cfg.data.path}")
+    bar = ProgressBar(out)
+    data = load_dataset(cfg.data, lambda f, d: bar.update(f"checking data: {d}", f))
+    bar.done()
+    if len(data.splits.get("train", ())) == 0:
+        raise CliError(f"dataset {cfg.data.path} has no training images")
+    sizes = ", ".join(f"{k} {len(v)}" for k, v in data.splits.items())
+    print(f"data: {cfg.data.path} ({data.layout}; {sizes}; classes {', '.join(data.class_names)})", file=out)
+    for note in data.notes:
+        print(f"  note: {note}", file=out)
+
+
+def run(args: argparse.Namespace) -> int:
+    from ...training.rundir import RunDir, RunDirError
+    from ...training.worker import run_in_process
+
+    out = sys.stderr
+    if args.resume:
+        if args.data or args.config or args.preset or args.backbone or args.epochs or args.overrides:
+            raise CliError("--resume continues a run with its own config; other options are not allowed")
+        try:
+            run_dir = RunDir.open(args.resume)
+        except RunDirError as e:
+            raise CliError(str(e)) from None
+        status = run_dir.status().get("status")
+        if status == "finished":
+            raise CliError(f"run {run_dir.path} already finished; nothing to resume")
+        print(f"resuming {run_dir.path} ({status})", file=out)
+        config, resume_dir, runs_root = None, run_dir.path, run_dir.path.parent
+    else:
+        config, resume_dir = build_config(args), None
+        check_data(config, out)
+        runs_root = Path(args.out) if args.out else default_runs_dir()
+    printer = EventPrinter(out)
+    try:
+        run_dir, terminal = run_in_process(config, runs_root, resume_dir=resume_dir, name=args.name,
+                                           on_event=printer)
+    except OSError as e:
+        raise CliError(f"cannot create a run in {runs_root}: {e.strerror or e}") from None
+    print(f"run directory: {run_dir.path}", file=out)
+    if isinstance(terminal, ev.RunFinished):
+        return 0
+    if isinstance(terminal, ev.RunStopped):
+        print(f"resume with: fer-studio train --resume {run_dir.path}", file=out)
+        return 130
+    return 1
+
+
+# -- progress display ------------------------------------------------------------------------
+class ProgressBar:
+    """One self-overwriting status line on a terminal; plain lines (rarely) elsewhere."""
+
+    WIDTH = 24
+
+    def __init__(self, out: TextIO):
+        self.out = out
+        self.tty = out.isatty()
+        self._shown = False
+
+    def update(self, text: str, fraction: float = -1.0) -> None:
+        if not self.tty:
+            return
+        bar = ""
+        if 0 <= fraction <= 1:
+            filled = int(round(fraction * self.WIDTH))
+            bar = f"[{'#' * filled}{'.' * (self.WIDTH - filled)}] "
+        self.out.write(f"\r\033[K{bar}{text}")
+        self.out.flush()
+        self._shown = True
+
+    def done(self) -> None:
+        if self._shown:
+            self.out.write("\r\033[K")
+            self.out.flush()
+            self._shown = False
+
+    def line(self, text: str) -> None:
+        self.done()
+        print(text, file=self.out, flush=True)
+
+
+def _duration(seconds: float) -> str:
+    if not math.isfinite(seconds) or seconds < 0:
+        return "?"
+    m, s = divmod(int(seconds), 60)
+    h, m = divmod(m, 60)
+    return f"{h}h{m:02d}m" if h else f"{m}m{s:02d}s"
+
+
+class EventPrinter:
+    """Turns worker events into the progress bar and a line per epoch."""
+
+    def __init__(self, out: TextIO):
+        self.bar = ProgressBar(out)
+        self.epochs = 0
+        self.t0 = time.perf_counter()
+        self.steps0: int | None = None
+
+    def __call__(self, e: ev.Event) -> None:
+        handler = getattr(self, f"_on_{type(e).__name__}", None)
+        if handler is not None:
+            handler(e)
+
+    def _on_RunStarted(self, e: ev.RunStarted) -> None:
+        self.epochs = e.epochs
+        self.steps0 = None
+        again = f", resumed after epoch {e.resumed_from_epoch}" if e.resumed_from_epoch else ""
+        self.bar.line(f"run {e.run_id} on {e.device}: {e.num_train} train / {e.num_val} val faces, "
+                      f"{e.epochs} epochs x {e.steps_per_epoch} steps{again}\n  {e.run_dir}")
+
+    def _on_Phase(self, e: ev.Phase) -> None:
+        if e.phase != "training":
+            self.bar.update(f"{e.phase.replace('_', ' ')} {e.detail}".strip(), e.fraction)
+
+    def _on_StepProgress(self, e: ev.StepProgress) -> None:
+        now = time.perf_counter()
+        if self.steps0 is None:
+            self.steps0, self.t0 = e.global_step, now
+        done = e.global_step - self.steps0
+        remaining = (self.epochs - e.epoch) * e.steps_per_epoch + (e.steps_per_epoch - e.step)
+        eta = remaining * (now - self.t0) / done if done > 0 else math.nan
+        self.bar.update(f"epoch {e.epoch}/{self.epochs} step {e.step}/{e.steps_per_epoch} "
+                        f"loss {e.loss:.4f} lr {e.lr:.2e} {e.img_per_s:.0f} img/s ETA {_duration(eta)}",
+                        e.step / e.steps_per_epoch)
+
+    def _on_EpochMetrics(self, e: ev.EpochMetrics) -> None:
+        m = e.metrics
+        parts = [f"epoch {e.epoch}/{self.epochs}"]
+        for key, fmt in (("train_loss", "{:.4f}"), ("train_acc", "{:.3f}"), ("val_loss", "{:.4f}"),
+                         ("val_acc", "{:.3f}"), ("val_f1", "{:.3f}"), ("img_per_s", "{:.0f}")):
+            if key in m:
+                parts.append(f"{key} {fmt.format(m[key])}")
+        self.bar.line("  ".join(parts) + f"  ({m.get('epoch_time', 0):.1f}s)")
+
+    def _on_FoldStarted(self, e: ev.FoldStarted) -> None:
+        what = "final model on train+val" if e.fold > e.k else f"fold {e.fold}/{e.k}"
+        self.bar.line(f"== {what}: {e.run_dir}")
+
+    def _on_FoldFinished(self, e: ev.FoldFinished) -> None:
+        s = e.summary
+        self.bar.line(f"== fold {e.fold} {e.status}: val_acc {s.get('val_acc', math.nan):.4f} "
+                      f"val_f1 {s.get('val_f1', math.nan):.4f}")
+
+    def _on_RunFinished(self, e: ev.RunFinished) -> None:
+        s = e.summary
+        keys = [k for k in s if k.startswith(("val_", "test_", "mean_", "std_"))]
+        lines = [f"finished: best {e.monitor} {e.best_metric:.4f}"
+                 + (f" at epoch {e.best_epoch}" if e.best_epoch else "")
+                 + (" (early stopped)" if s.get("early_stopped") else "")]
+        lines += [f"  {k:<16} {s[k]:.4f}" for k in keys if isinstance(s[k], (int, float))]
+        lines.append(f"  wall time {_duration(s.get('wall_time_s', math.nan))}, peak host memory "
+                     f"{s.get('peak_host_mb', 0):.0f} MiB"
+                     + (f", peak GPU memory {s['peak_gpu_mb']:.0f} MiB" if "peak_gpu_mb" in s else ""))
+        self.bar.line("\n".join(lines))
+
+    def _on_RunStopped(self, e: ev.RunStopped) -> None:
+        self.bar.line(f"stopped after epoch {e.epoch} (step {e.step} of the next)")
+
+    def _on_RunFailed(self, e: ev.RunFailed) -> None:
+        self.bar.line(f"failed: {e.error}" + (f"\n  hint: {e.hint}" if e.hint else ""))
+
+    def _on_RunCrashed(self, e: ev.RunCrashed) -> None:
+        self.bar.line(f"crashed: {e.message or f'exit code {e.exitcode}'}")
