@@ -1,0 +1,130 @@
+"""Everything the analysis pages show for one run (or ensemble) on one split, in one object.
+
+`open_analysis` reads the stored predictions (computing them once when missing), the
+split's faces from the dataset cache, and derives the metrics; the 2-D embedding is
+computed on first request per method and kept. Row `i` of every array refers to the
+same face: `images[i]`, `predictions.y_true[i]`, `sources[i]`.
+"""
+from __future__ import annotations
+
+from dataclasses import dataclass, field, replace
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+
+from ..training.rundir import RunDir
+from . import metrics as M
+from .embed import Embedding, embed
+from .predict import Predictions, ProgressFn, StopFn
+
+
+@dataclass
+class Analysis:
+    run_dir: Path
+    predictions: Predictions
+    images: np.ndarray  # (N, H, W, C) uint8 faces, row-aligned with the predictions
+    sources: list[str]  # where each face came from (file path or "file.csv#row")
+    data_path: str
+    train_counts: np.ndarray | None = None  # per model class, for prior correction
+    _embeddings: dict[str, Embedding] = field(default_factory=dict, repr=False)
+
+    # -- metrics ---------------------------------------------------------------------
+    @property
+    def class_names(self) -> list[str]:
+        return self.predictions.class_names
+
+    @property
+    def split(self) -> str:
+        return self.predictions.split
+
+    @property
+    def confusion(self) -> np.ndarray:
+        """(K, K) counts, row = true, column = predicted (all model classes)."""
+        p = self.predictions
+        return M.confusion_matrix(p.y_true, p.y_pred, len(p.class_names))
+
+    @property
+    def confusion_normalized(self) -> np.ndarray:
+        return M.normalize_rows(self.confusion)
+
+    @property
+    def present_rows(self) -> np.ndarray:
+        """Model classes present in the data: the rows the matrix view shows."""
+        return M.present_classes(self.confusion)
+
+    def per_class(self) -> list[M.ClassMetrics]:
+        return M.per_class(self.confusion, self.class_names)
+
+    def summary(self) -> dict[str, Any]:
+        return M.summary(self.predictions, self.train_counts)
+
+    def most_confused(self, min_count: int = 1) -> list[tuple[str, str, int]]:
+        return M.most_confused(self.confusion, self.class_names, min_count)
+
+    def cell(self, true_class: int, pred_class: int) -> np.ndarray:
+        """Rows of one matrix cell, most confident first (the gallery)."""
+        p = self.predictions
+        return M.cell_indices(p.y_true, p.y_pred, true_class, pred_class, p.confidence)
+
+    def top_losses(self, k: int | None = None) -> np.ndarray:
+        return M.top_losses(self.predictions, k)
+
+    def mistakes(self) -> np.ndarray:
+        p = self.predictions
+        return np.flatnonzero(p.known & (p.y_true != p.y_pred))
+
+    # -- embedding ---------------------------------------------------------------------
+    def embedding(self, method: str = "pca", progress: ProgressFn | None = None,
+                  should_stop: StopFn | None = None) -> Embedding:
+        """2-D points of the features (computed once per method; t-SNE takes a while)."""
+        if method not in self._embeddings:
+            self._embeddings[method] = embed(self.predictions.features, method,
+                                             progress=progress, should_stop=should_stop)
+        return self._embeddings[method]
+
+
+def _display_data(run: RunDir, data_path: str | None, progress: ProgressFn | None,
+                  should_stop: StopFn | None):
+    """(DataConfig, DatasetArrays) whose faces the views show."""
+    from ..data import load_dataset
+    from .store import eval_data_config, is_ensemble_dir
+
+    if is_ensemble_dir(run.path):  # the first member's data settings, copied into config.json
+        own = run.config().data
+        data = own if data_path is None else replace(own, path=str(data_path))
+    else:
+        data = eval_data_config(run, data_path)
+    return data, load_dataset(data, progress=progress, should_stop=should_stop)
+
+
+def open_analysis(run_dir: str | Path | RunDir, split: str = "test", data_path: str | None = None,
+                  tta: bool = False, *, device: str = "auto", progress: ProgressFn | None = None,
+                  should_stop: StopFn | None = None) -> Analysis:
+    """Bundle predictions, faces and metrics of a run (or ensemble) on a split."""
+    from .store import is_ensemble_dir, predictions_for, split_or_error, train_class_counts
+
+    run = run_dir if isinstance(run_dir, RunDir) else RunDir(Path(run_dir))
+    if not is_ensemble_dir(run.path):
+        run = RunDir.open(run.path)
+
+    def stage(lo: float, hi: float) -> ProgressFn | None:
+        if progress is None:
+            return None
+        return lambda f, detail: progress(lo + (hi - lo) * f, detail)
+
+    data, dataset = _display_data(run, data_path, stage(0.0, 0.3), should_stop)
+    idx = split_or_error(dataset, split, data.path)
+    preds = predictions_for(run, split, data_path, tta, device=device, dataset=dataset,
+                            progress=stage(0.3, 1.0), should_stop=should_stop)
+    if len(preds) and preds.index.max() >= len(idx):
+        raise ValueError(f"stored predictions of {run.path} ({split}) do not fit the {len(idx)} "
+                         f"faces of {data.path}; delete {run.predictions_dir} to recompute")
+    rows = idx[preds.index]
+    counts = train_class_counts(run)
+    if progress is not None:
+        progress(1.0, "analysis ready")
+    return Analysis(run_dir=run.path, predictions=preds, images=dataset.images[rows],
+                    sources=[dataset.sources[i] for i in rows], data_path=data.path,
+                    train_counts=counts)
+
