@@ -1,0 +1,94 @@
+"""`fer-studio evaluate RUN_DIR`: metrics and confusion matrix of a run or ensemble on a split."""
+from __future__ import annotations
+
+import argparse
+import json
+import sys
+
+NAME = "evaluate"
+HELP = ("Evaluate a finished run or ensemble on a split (its own data or another dataset): "
+        "accuracy, macro-F1, balanced accuracy, prior-corrected accuracy, per-class table, "
+        "confusion matrix. Predictions are stored in the run directory and reused.")
+
+
+def add_arguments(p: argparse.ArgumentParser) -> None:
+    p.add_argument("run_dir", metavar="RUN_DIR", help="a run or ensemble directory")
+    p.add_argument("--data", metavar="PATH", default=None,
+                   help="evaluate on another dataset (folder or FER2013 CSV); classes are matched by name")
+    p.add_argument("--split", default="test", help="split to evaluate: test, val or train (default test)")
+    p.add_argument("--tta", action="store_true",
+                   help="test-time augmentation (the run's eval.tta, else flip); also prints the plain numbers")
+    p.add_argument("--device", default="auto", help="auto, cpu, cuda, cuda:1, ...")
+    p.add_argument("--json", action="store_true", help="print the full metrics as JSON")
+    p.add_argument("--out", metavar="DIR", default=None,
+                   help="also write metrics.json, metrics.csv and confusion-matrix PNG/SVG here")
+
+
+def progress_printer():
+    """Progress on stderr for a terminal; silent when stderr is not one."""
+    if not sys.stderr.isatty():
+        return None
+    last = [-1]
+
+    def show(fraction: float, detail: str) -> None:
+        pct = int(fraction * 100)
+        if pct != last[0]:
+            last[0] = pct
+            print(f"\r{detail}: {pct:3d}%", end="", file=sys.stderr, flush=True)
+            if pct >= 100:
+                print(file=sys.stderr)
+    return show
+
+
+def evaluate_summary(run_dir: str, split: str, data: str | None, tta: bool, device: str) -> dict:
+    from ...eval.metrics import summary
+    from ...eval.store import predictions_for, train_class_counts
+    from ...training.rundir import RunDir
+
+    run = RunDir(run_dir)
+    if not run.config_path.is_file():
+        raise FileNotFoundError(f"not a run directory (no config.json): {run_dir}")
+    preds = predictions_for(run, split, data, tta, device=device, progress=progress_printer())
+    s = summary(preds, train_class_counts(run))
+    s.update(run_dir=str(run.path), data=preds.meta.get("data_path", data or ""))
+    return s
+
+
+def write_exports(s: dict, out_dir: str) -> list:
+    from pathlib import Path
+
+    from ...eval import export
+
+    out = Path(out_dir)
+    tag = f"{s['split']}{'-tta' if s['tta'] != 'none' else ''}"
+    return [export.metrics_to_json(s, out / f"metrics-{tag}.json"),
+            export.metrics_to_csv(s, out / f"metrics-{tag}.csv"),
+            *(export.confusion_matrix_figure(s["confusion_matrix"], s["class_names"],
+                                             out / f"confusion-{tag}{sfx}", title=f"{s['split']} ({tag})")
+              for sfx in (".png", ".svg")),
+            export.confusion_matrix_figure(s["confusion_matrix"], s["class_names"],
+                                           out / f"confusion-{tag}-normalized.png", normalized=True)]
+
+
+def print_report(s: dict, plain: dict | None = None) -> None:
+    from ...eval.report import format_summary
+
+    print(format_summary(s, title=f"run: {s['run_dir']}\ndata: {s['data']}"))
+    if plain is not None:
+        print(f"\nwithout TTA: accuracy {plain['accuracy']:.4f}, macro-F1 {plain['macro_f1']:.4f}, "
+              f"balanced accuracy {plain['balanced_accuracy']:.4f}")
+
+
+def run(args: argparse.Namespace) -> int:
+    s = evaluate_summary(args.run_dir, args.split, args.data, args.tta, args.device)
+    plain = evaluate_summary(args.run_dir, args.split, args.data, False, args.device) if args.tta else None
+    if args.out:
+        for path in write_exports(s, args.out):
+            print(f"wrote {path}", file=sys.stderr)
+    if args.json:
+        if plain is not None:
+            s["without_tta"] = {k: plain[k] for k in ("accuracy", "macro_f1", "balanced_accuracy")}
+        print(json.dumps(s, indent=1))
+    else:
+        print_report(s, plain)
+    return 0
