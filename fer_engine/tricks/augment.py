@@ -81,7 +81,11 @@ def homography_from_corners(src: torch.Tensor) -> torch.Tensor:
 
 
 def warp(x: torch.Tensor, matrix: torch.Tensor) -> torch.Tensor:
-    """Resample (B, C, H, W) through per-image projective sampling matrices (zeros outside)."""
+    """Resample (B, C, H, W) through per-image projective sampling matrices.
+
+    Reflection padding: areas read from outside the image show mirrored face instead of
+    black corners or borders that test images never have.
+    """
     b, _, h, w = x.shape
     ys = (2 * torch.arange(h, device=x.device, dtype=x.dtype) + 1) / h - 1
     xs = (2 * torch.arange(w, device=x.device, dtype=x.dtype) + 1) / w - 1
@@ -89,7 +93,7 @@ def warp(x: torch.Tensor, matrix: torch.Tensor) -> torch.Tensor:
     base = torch.stack([gx.reshape(-1), gy.reshape(-1), torch.ones_like(gx).reshape(-1)])  # (3, HW)
     p = matrix.to(x.dtype) @ base  # (B, 3, HW)
     grid = (p[:, :2] / p[:, 2:3]).transpose(1, 2).reshape(b, h, w, 2)
-    return F.grid_sample(x, grid, mode="bilinear", padding_mode="zeros", align_corners=False)
+    return F.grid_sample(x, grid, mode="bilinear", padding_mode="reflection", align_corners=False)
 
 
 def gaussian_blur(x: torch.Tensor, sigma: float) -> torch.Tensor:
