@@ -122,6 +122,14 @@ def prior_corrected_predictions(logits: np.ndarray, train_counts: Sequence[float
     return prior_correct(np.asarray(logits), list(train_counts), target).argmax(axis=1).astype(np.int64)
 
 
+def _unknown_classes(preds: Predictions) -> list[str]:
+    """Classes of the evaluated data that the model does not know (recorded by `store`)."""
+    from ..classes import canonical_name
+
+    known = {canonical_name(c) or c for c in preds.class_names}
+    return [c for c in preds.meta.get("data_classes") or [] if (canonical_name(c) or c) not in known]
+
+
 def headline(cm: np.ndarray) -> dict[str, float]:
     """The three numbers every report starts with."""
     return {"accuracy": accuracy(cm), "macro_f1": macro_f1(cm),
@@ -143,6 +151,7 @@ def summary(preds: Predictions, train_counts: Sequence[float] | None = None,
         "tta": preds.tta,
         "num_samples": int(preds.known.sum()),
         "num_excluded": int((~preds.known).sum()),  # true class unknown to the model
+        "excluded_classes": _unknown_classes(preds),
         **headline(cm),
         "class_names": list(preds.class_names),
         "present_classes": [preds.class_names[i] for i in present],

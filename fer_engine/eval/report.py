@@ -24,7 +24,8 @@ def format_confusion(cm: Sequence[Sequence[int]], class_names: Sequence[str],
 def format_summary(s: dict[str, Any], title: str = "") -> str:
     out = [title] if title else []
     out.append(f"split: {s['split']}   TTA: {s['tta']}   faces: {s['num_samples']}"
-               + (f"   (left out, class unknown to the model: {s['num_excluded']})" if s["num_excluded"] else ""))
+               + (f"   (left out: {s['num_excluded']} of classes the model does not know: "
+                  f"{', '.join(s['excluded_classes'])})" if s["num_excluded"] else ""))
     headline = [["accuracy", f"{s['accuracy']:.4f}"], ["macro-F1", f"{s['macro_f1']:.4f}"],
                 ["balanced accuracy", f"{s['balanced_accuracy']:.4f}"]]
     header = ["metric", "argmax"]

@@ -67,6 +67,7 @@ def test_another_dataset_with_a_subset_and_an_unknown_class(fake_runs, make_data
     s = summary(p)
     assert s["present_classes"] == ["happy", "sad"]  # angry has no faces: no row
     assert s["num_excluded"] == (names == "disgust").sum() > 0
+    assert s["excluded_classes"] == ["disgust"]
     assert len(s["confusion_matrix"][0]) == 3  # columns: every class the model can predict
     calls = fake_runs.forwards()
     predictions_for(run, "test", data_path=other)
