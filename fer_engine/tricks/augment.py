@@ -15,6 +15,7 @@ from __future__ import annotations
 
 import math
 from dataclasses import dataclass
+from functools import lru_cache
 
 import torch
 import torch.nn.functional as F
@@ -45,6 +46,12 @@ def _rand(shape, gen: torch.Generator | None, device, low: float = 0.0, high: fl
     return (low + (high - low) * u).to(device)
 
 
+@lru_cache(maxsize=8)
+def _unit_corners(device: torch.device, dtype: torch.dtype) -> torch.Tensor:
+    """(4, 2) corners (-1,-1), (1,-1), (1,1), (-1,1); cached so no host-to-device copy per batch."""
+    return torch.tensor([[-1.0, -1.0], [1.0, -1.0], [1.0, 1.0], [-1.0, 1.0]], device=device, dtype=dtype)
+
+
 def affine_sampling_matrix(angle_deg: torch.Tensor, translate: torch.Tensor, scale: torch.Tensor) -> torch.Tensor:
     """(B, 3, 3) sampling matrices of forward transforms translate o rotate o scale.
 
@@ -67,7 +74,7 @@ def affine_sampling_matrix(angle_deg: torch.Tensor, translate: torch.Tensor, sca
 
 def homography_from_corners(src: torch.Tensor) -> torch.Tensor:
     """(B, 3, 3) matrices sending the output corners (-1,-1),(1,-1),(1,1),(-1,1) to `src` (B, 4, 2)."""
-    dst = torch.tensor([[-1.0, -1.0], [1.0, -1.0], [1.0, 1.0], [-1.0, 1.0]], device=src.device, dtype=src.dtype)
+    dst = _unit_corners(src.device, src.dtype)
     b = src.shape[0]
     xo, yo = dst[:, 0].expand(b, 4), dst[:, 1].expand(b, 4)
     xi, yi = src[..., 0], src[..., 1]
@@ -165,7 +172,7 @@ class BatchAugment:
             erase=self._sample_erase(b, h, w, device, g) if c.erasing > 0 else None,
         )
 
-    def _sample_warp(self, b: int, device, g) -> torch.Tensor:
+    def _sample_warp(self, b: int, device: torch.device, g) -> torch.Tensor:
         c = self.cfg
         m = affine_sampling_matrix(
             _rand(b, g, device, -c.rotation, c.rotation),
@@ -173,9 +180,8 @@ class BatchAugment:
             _rand(b, g, device, 1 - c.scale, 1 + c.scale),
         )
         if c.perspective > 0:
-            corners = torch.tensor([[-1.0, -1.0], [1.0, -1.0], [1.0, 1.0], [-1.0, 1.0]], device=device)
             inward = _rand((b, 4, 2), g, device, 0.0, c.perspective)
-            m = m @ homography_from_corners(corners * (1 - inward))
+            m = m @ homography_from_corners(_unit_corners(m.device, m.dtype) * (1 - inward))
         if c.random_resized_crop > 0:
             area = _rand(b, g, device, c.random_resized_crop, 1.0)
             ratio = torch.exp(_rand(b, g, device, *_CROP_LOG_RATIO))

@@ -41,15 +41,16 @@ def mix_batch(
     """
     if not mix_is_on(cfg) or x.shape[0] < 2:
         return x, targets
-    draws = torch.rand(2, generator=generator, device=_gen_device(generator)).tolist()
-    if draws[0] >= cfg.prob:
-        return x, targets
-    use_cutmix = cfg.cutmix_alpha > 0 and (cfg.mixup_alpha <= 0 or draws[1] < cfg.switch_prob)
-    alpha = cfg.cutmix_alpha if use_cutmix else cfg.mixup_alpha
-    seed = int(torch.randint(0, 2**31 - 1, (1,), generator=generator, device=_gen_device(generator)))
+    # host-side draws (coin, lambda, box) come from one seed: a single read of a GPU generator
+    gen_device = generator.device if generator is not None else torch.device("cpu")
+    seed = int(torch.randint(0, 2**62, (1,), generator=generator, device=gen_device))
     rng = np.random.default_rng(seed)
+    if rng.random() >= cfg.prob:
+        return x, targets
+    use_cutmix = cfg.cutmix_alpha > 0 and (cfg.mixup_alpha <= 0 or rng.random() < cfg.switch_prob)
+    alpha = cfg.cutmix_alpha if use_cutmix else cfg.mixup_alpha
     lam = float(rng.beta(alpha, alpha))
-    perm = torch.randperm(x.shape[0], generator=generator, device=_gen_device(generator)).to(x.device)
+    perm = torch.randperm(x.shape[0], generator=generator, device=gen_device).to(x.device)
     if use_cutmix:
         x, lam = _cutmix(x, perm, lam, rng)
     else:
@@ -71,9 +72,5 @@ def _cutmix(x: torch.Tensor, perm: torch.Tensor, lam: float, rng: np.random.Gene
     h, w = x.shape[-2:]
     top, bottom, left, right = cutmix_box(h, w, lam, rng)
     out = x.clone()
-    out[..., top:bottom, left:right] = x[perm][..., top:bottom, left:right]
+    out[..., top:bottom, left:right] = x[..., top:bottom, left:right][perm]
     return out, 1.0 - (bottom - top) * (right - left) / (h * w)
-
-
-def _gen_device(generator: torch.Generator | None):
-    return generator.device if generator is not None else "cpu"

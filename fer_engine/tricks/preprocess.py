@@ -5,6 +5,7 @@ seen by the model exactly the same way everywhere (only training passes an augme
 """
 from __future__ import annotations
 
+from functools import lru_cache
 from typing import Sequence
 
 import torch
@@ -38,15 +39,18 @@ def prepare_batch(
         out = F.interpolate(out, size=(input_size, input_size), mode="bilinear",
                             align_corners=False, antialias=input_size < min(h, w))
     c = out.shape[1]
-    m = _per_channel(mean, c, "mean", out)
-    s = _per_channel(std, c, "std", out)
+    m = _per_channel(tuple(mean), c, "mean", out.device, out.dtype)
+    s = _per_channel(tuple(std), c, "std", out.device, out.dtype)
     return out.sub_(m).div_(s)
 
 
-def _per_channel(values: Sequence[float], channels: int, what: str, like: torch.Tensor) -> torch.Tensor:
+@lru_cache(maxsize=32)
+def _per_channel(values: tuple[float, ...], channels: int, what: str, device: torch.device,
+                 dtype: torch.dtype) -> torch.Tensor:
+    """(1, C, 1, 1) constant, cached: a fresh host-to-GPU copy per batch would stall the stream."""
     vals = list(values)
     if len(vals) == 1:
         vals = vals * channels
     if len(vals) != channels:
         raise ValueError(f"normalisation {what} has {len(vals)} values for {channels}-channel images")
-    return torch.tensor(vals, dtype=like.dtype, device=like.device).view(1, channels, 1, 1)
+    return torch.tensor(vals, dtype=dtype, device=device).view(1, channels, 1, 1)

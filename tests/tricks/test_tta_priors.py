@@ -20,6 +20,7 @@ def test_flip_and_ten_crop_views():
     torch.testing.assert_close(ten[3], up(x[..., 2:, 2:]))  # bottom-right
     torch.testing.assert_close(ten[4], up(x[..., 1:19, 1:19]))  # centre
     torch.testing.assert_close(ten[5:], ten[:5].flip(-1))  # and their mirrors
+    torch.testing.assert_close(tta_views(x.contiguous(memory_format=torch.channels_last), "tencrop"), ten)
     with pytest.raises(ValueError, match="TTA mode"):
         tta_views(x, "fivecrop")
 
