@@ -145,7 +145,7 @@ def collect_predictions(
     with `tta` ("flip", "tencrop") the probabilities come from
     `fer_engine.tricks.tta.tta_predict` voted `tta_vote` ("soft" or "hard"), while the
     features always come from the un-augmented view. Raises `Cancelled` when
-    `should_stop()` turns true between batches.
+    `should_stop()` turns true between batches. On CUDA the forward runs under autocast.
     """
     import torch
 
@@ -172,8 +172,8 @@ def collect_predictions(
                     raise Cancelled("prediction cancelled")
                 raw = torch.from_numpy(images[start:start + batch_size]).to(dev, non_blocking=True)
                 x = prepare_batch(raw, mean, std, input_size)
-                feats = model.forward_features(x)
-                logits = model(x)
+                with torch.autocast(dev.type, enabled=dev.type == "cuda"):
+                    feats, logits = _features_and_logits(model, x)
                 if tta != "none":
                     from ..tricks.tta import tta_predict
 
@@ -206,3 +206,9 @@ def collect_predictions(
         meta=dict(meta or {}),
     )
 
+
+def _features_and_logits(model, x):
+    """One pass when the model is a FerModel (logits = head(features)), else two."""
+    feats = model.forward_features(x)
+    head = getattr(model, "head", None)
+    return feats, (head(feats) if callable(head) else model(x))

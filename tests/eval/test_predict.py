@@ -79,3 +79,8 @@ def test_flip_tta_averages_the_views_and_keeps_plain_features(tiny_model, faces)
     np.testing.assert_allclose(tta.features, plain.features, rtol=1e-6)
     np.testing.assert_array_equal(tta.y_pred, expected.argmax(1))
     assert tta.tta == "flip"
+
+
+def test_one_forward_per_batch_for_a_fer_model(tiny_model, faces):
+    _collect(tiny_model, faces)  # 20 faces in batches of 8: features and logits from one pass each
+    assert tiny_model.calls == 3
