@@ -84,6 +84,24 @@ _CONFLICTS = (
 )
 
 
+def _backbones():
+    """The model registry, or None where fer_engine.models is unavailable."""
+    try:
+        return importlib.import_module("fer_engine.models").BACKBONES
+    except (ImportError, AttributeError):
+        return None
+
+
+def input_size(cfg: RunConfig) -> int:
+    """The size batches are resized to: model.input_size, else the backbone's default."""
+    if cfg.model.input_size:
+        return cfg.model.input_size
+    backbones = _backbones()
+    if backbones is not None and cfg.model.backbone in backbones:
+        return backbones.get(cfg.model.backbone).default_input_size
+    return cfg.data.image_size
+
+
 def _conflicts_of(name: str) -> tuple[str, ...]:
     return tuple(c.b if c.a == name else c.a for c in _CONFLICTS if name in (c.a, c.b))
 
@@ -110,8 +128,8 @@ _trick("backbone_normalization", "Backbone (ImageNet) normalisation", "data", ("
        lambda c: c.normalize.mode == "backbone",
        "Use the pretrained backbone's mean/std (averaged to one channel for grayscale) so fine-tuned "
        "ImageNet weights see the input statistics they were trained on.")
-_trick("upscale", "Upscaled input", "data", ("model.input_size", "data.image_size"),
-       lambda c: c.model.input_size > c.data.image_size,
+_trick("upscale", "Upscaled input", "data", ("model.input_size", "model.backbone", "data.image_size"),
+       lambda c: input_size(c) > c.data.image_size,
        "Resize the 48x48 faces on the device to a larger input (e.g. 224) so ImageNet-style "
        "backbones keep enough spatial resolution in their deep layers.")
 # augmentation
@@ -311,15 +329,18 @@ def _value_problems(cfg: RunConfig) -> list[Problem]:
     return out
 
 
-def _backbone_problem(cfg: RunConfig) -> Problem | None:
-    try:
-        backbones = importlib.import_module("fer_engine.models").BACKBONES
-    except (ImportError, AttributeError):
-        return None  # the models package is not available: nothing to check against
-    if cfg.model.backbone not in backbones:
-        return Problem("model.backbone", f"unknown backbone {cfg.model.backbone!r}; available: "
-                       f"{', '.join(backbones.names())}", "error")
-    return None
+def _backbone_problems(cfg: RunConfig) -> list[Problem]:
+    backbones = _backbones()
+    if backbones is None:  # the models package is not available: nothing to check against
+        return []
+    name = cfg.model.backbone
+    if name not in backbones:
+        return [Problem("model.backbone", f"unknown backbone {name!r}; available: "
+                        f"{', '.join(backbones.names())}", "error")]
+    if cfg.normalize.mode == "backbone" and backbones.get(name).mean is None:
+        return [Problem("normalize.mode", f"backbone {name!r} has no pretraining mean/std (it is "
+                        "trained from scratch); use normalize.mode='dataset'", "error")]
+    return []
 
 
 def _combination_problems(cfg: RunConfig) -> list[Problem]:
@@ -392,9 +413,7 @@ def check_config(cfg: RunConfig) -> list[Problem]:
     """Every range error and conflict of a config (errors first), each saying what to change."""
     problems = _value_problems(cfg)
     bad_keys = {p.key for p in problems}
-    backbone = _backbone_problem(cfg)
-    if backbone:
-        problems.append(backbone)
+    problems += _backbone_problems(cfg)
     if not bad_keys:  # combinations of out-of-range values would only repeat the errors
         problems += _combination_problems(cfg) + _pair_problems(cfg)
     return sorted(problems, key=lambda p: p.severity != "error")

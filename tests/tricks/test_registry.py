@@ -132,9 +132,17 @@ def test_raise_on_errors_lists_every_error_and_returns_warnings():
     assert [p.key for p in warn] == ["eval.tta_vote"]
 
 
-def test_unknown_backbone_is_an_error_when_the_model_registry_exists():
-    models = pytest.importorskip("fer_engine.models")
-    if not hasattr(models, "BACKBONES"):
-        pytest.skip("fer_engine.models has no BACKBONES registry yet")
+def test_backbone_must_exist_and_declare_statistics_for_backbone_normalisation():
     problems = check_config(RunConfig().replace(**{"model.backbone": "no_such_net"}))
-    assert any(p.key == "model.backbone" and p.severity == "error" for p in problems)
+    assert [(p.key, p.severity) for p in problems] == [("model.backbone", "error")]
+    assert "fer_cnn" in problems[0].message  # lists what exists
+    scratch = check_config(RunConfig().replace(**{"normalize.mode": "backbone", "model.backbone": "fer_cnn"}))
+    assert [(p.key, p.severity) for p in scratch] == [("normalize.mode", "error")]
+    assert check_config(RunConfig().replace(**{"normalize.mode": "backbone", "model.backbone": "resnet18"})) == []
+
+
+def test_upscale_follows_the_backbones_default_input_size():
+    assert "upscale" not in active_tricks(RunConfig())  # fer_cnn: 48 px in, 48 px stored
+    assert "upscale" in active_tricks(RunConfig().replace(**{"model.backbone": "resnet18"}))  # 224 px
+    assert "upscale" not in active_tricks(RunConfig().replace(**{"model.backbone": "resnet18",
+                                                                 "model.input_size": 48}))
