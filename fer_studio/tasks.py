@@ -33,23 +33,24 @@ class Task(QObject):
 
     def _progress(self, fraction: float = -1.0, text: str = "", *_: Any) -> None:
         if not self._stop.is_set():
-            self.progressed.emit(float(fraction), str(text))
+            try:
+                self.progressed.emit(float(fraction), str(text))
+            except RuntimeError:  # the Qt side went away
+                self._stop.set()
 
     def _run(self) -> None:
         try:
             result = self._fn(self._progress, self._stop.is_set)
         except BaseException as e:  # noqa: BLE001 - reported to the GUI, never raised in a pool thread
-            if self._stop.is_set():
-                self.cancelled.emit()
-            else:
-                self.failed.emit(str(e) or type(e).__name__, traceback.format_exc())
+            outcome = (self.cancelled,) if self._stop.is_set() else (
+                self.failed, str(e) or type(e).__name__, traceback.format_exc())
         else:
-            if self._stop.is_set():
-                self.cancelled.emit()
-            else:
-                self.succeeded.emit(result)
-        finally:
-            self.done = True
+            outcome = (self.cancelled,) if self._stop.is_set() else (self.succeeded, result)
+        self.done = True
+        try:
+            outcome[0].emit(*outcome[1:])
+        except RuntimeError:  # the Qt side went away (window closed meanwhile): nobody to tell
+            pass
 
 
 class _Runnable(QRunnable):

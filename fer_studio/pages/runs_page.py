@@ -6,6 +6,8 @@ so runs made by the CLI or left going by an earlier session show up and update.
 """
 from __future__ import annotations
 
+from pathlib import Path
+
 from PySide6.QtCore import QFileSystemWatcher, QTimer, QUrl
 from PySide6.QtGui import QDesktopServices
 from PySide6.QtWidgets import (QHBoxLayout, QInputDialog, QLabel, QMessageBox, QPushButton,
@@ -19,6 +21,18 @@ from ..tasks import Task, run_task
 from ..widgets.runs_table import RunsTable
 
 POLL_MS = 2000  # re-read the folder this often while any run is running
+IDLE_POLL_MS = 10000  # ... and this often otherwise (the watcher catches most changes)
+RETRY_MS, MAX_RETRIES = 300, 5  # a new folder without config.json yet: look again soon
+
+
+def _read_runs(root: Path) -> tuple[list, int]:
+    """(the runs list, the number of sub-folders) of a runs folder."""
+    rows = list_runs(root)
+    try:
+        n_dirs = sum(1 for p in root.iterdir() if p.is_dir() and not p.name.startswith("."))
+    except OSError:
+        n_dirs = 0
+    return rows, n_dirs
 
 
 class RunsPage(QWidget):
@@ -59,9 +73,11 @@ class RunsPage(QWidget):
         self.table.selectionModel().selectionChanged.connect(self._selection_changed)
         self.watcher = QFileSystemWatcher(self)
         self.watcher.directoryChanged.connect(lambda _: self.refresh())
-        self.timer = QTimer(self, interval=POLL_MS, timeout=self.refresh)
+        self.timer = QTimer(self, interval=IDLE_POLL_MS, timeout=self.refresh)
+        self.timer.start()
         self._task: Task | None = None
         self._again = False
+        self._retries = 0
         state.runsChanged.connect(self.refresh)
         self.refresh()
         self._selection_changed()
@@ -73,29 +89,34 @@ class RunsPage(QWidget):
             self._again = True
             return
         root = self.state.runs_root
-        if root.is_dir() and str(root) not in self.watcher.directories():
+        watched = root if root.is_dir() else next((p for p in root.parents if p.is_dir()), None)
+        if watched is not None and self.watcher.directories() != [str(watched)]:
             if self.watcher.directories():
                 self.watcher.removePaths(self.watcher.directories())
-            self.watcher.addPath(str(root))
+            self.watcher.addPath(str(watched))  # a missing runs folder: see it being made
         self.header.setText(f"Runs in <b>{root}</b>")
-        self._task = run_task(lambda progress, should_stop: list_runs(root),
+        self._task = run_task(lambda progress, should_stop: _read_runs(root),
                               on_done=self._show_rows, on_error=self._read_failed)
 
     def refresh_now(self) -> None:
         """Read the folder on this thread (tests, and right after an edit)."""
-        self._show_rows(list_runs(self.state.runs_root))
+        self._show_rows(_read_runs(self.state.runs_root))
 
-    def _show_rows(self, rows: list) -> None:
-        self.table.set_rows(rows)
+    def _show_rows(self, result: tuple[list, int]) -> None:
+        rows, n_dirs = result
+        if n_dirs > len(rows) and self._retries < MAX_RETRIES:
+            self._retries += 1  # a run folder being created: its config.json is a moment away
+            QTimer.singleShot(RETRY_MS, self, self.refresh)
+        elif n_dirs <= len(rows):
+            self._retries = 0
+        if rows != self.table.model_.rows:
+            self.table.set_rows(rows)
+            self._selection_changed()
         running = any(r.status == "running" for r in rows)
-        if running and not self.timer.isActive():
-            self.timer.start()
-        elif not running:
-            self.timer.stop()
-        self._selection_changed()
+        self.timer.setInterval(POLL_MS if running else IDLE_POLL_MS)
         if self._again:
             self._again = False
-            QTimer.singleShot(0, self.refresh)
+            QTimer.singleShot(0, self, self.refresh)
 
     def _read_failed(self, error: str, _tb: str) -> None:
         self.state.notify(f"Cannot read the runs folder {self.state.runs_root}: {error}")

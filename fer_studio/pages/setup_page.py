@@ -32,23 +32,29 @@ from ..widgets.task_progress import TaskProgress
 DEFAULT_STEPS_PER_EPOCH = 100  # LR preview before the data is known
 
 
-def backbone_entries() -> list[tuple[str, str, str]]:
-    """(name, combo text, description) for every registered backbone."""
+def backbone_entries(with_params: bool) -> list[tuple[str, str, str]]:
+    """(name, combo text, description) of every registered backbone.
+
+    Counting parameters builds each model on the meta device (seconds for all timm
+    models), so the page lists names at once and asks for counts in the background.
+    """
     from fer_engine.models import BACKBONES
 
     out = []
     for name, spec in BACKBONES.items():
-        params = getattr(spec, "param_count", None)
-        try:
-            n = params() if callable(params) else params
-        except Exception:  # noqa: BLE001 - a count that cannot be made is shown as "?"
-            n = None
-        size = getattr(spec, "input_size", None) or getattr(spec, "default_input_size", "?")
-        title = getattr(spec, "title", name)
-        notes = getattr(spec, "notes", "")
-        out.append((name, f"{title}  ({format_params(n)} params, {size}px)",
-                    f"<b>{title}</b> · {format_params(n)} parameters · input {size}×{size}"
-                    + (f"<br>{notes}" if notes else "")))
+        n = None
+        if with_params:
+            try:
+                n = spec.param_count()
+            except Exception:  # noqa: BLE001 - a count that cannot be made is shown as "?"
+                n = None
+        size = spec.default_input_size
+        count = f"{format_params(n)} params, " if with_params else ""
+        pretrained = " · ImageNet weights available" if spec.supports_pretrained else ""
+        out.append((name, f"{spec.title}  ({count}{size}px)",
+                    f"<b>{spec.title}</b> · {format_params(n) if with_params else '…'} parameters · "
+                    f"input {size}×{size} · {spec.channels}-channel{pretrained}"
+                    + (f"<br>{spec.notes}" if spec.notes else "")))
     return out
 
 
@@ -128,13 +134,12 @@ class SetupPage(QWidget):
         state.configChanged.connect(self._config_changed)
         state.dataChanged.connect(self.start_report)
 
-        try:
-            self.backbone.set_backbones(backbone_entries())
-        except ImportError as e:
-            self.backbone.info.setText(f"Backbones unavailable: {e}")
+        self.backbone.set_backbones(backbone_entries(with_params=False))
+        self._params_task = run_task(lambda progress, should_stop: backbone_entries(with_params=True),
+                                     on_done=self._show_backbones)
         self.preset_bar.set_presets(presets.list_presets())
         self._config_changed()
-        QTimer.singleShot(0, lambda: self.start_report(state.config.data.path))
+        QTimer.singleShot(0, self, lambda: self.start_report(state.config.data.path))
 
     # -- dataset report ----------------------------------------------------------------------------
     def start_report(self, path: str) -> None:
@@ -182,6 +187,10 @@ class SetupPage(QWidget):
         self.report = None
         self.report_error.setText(f"Cannot read this dataset: {error}")
         self.report_error.show()
+
+    def _show_backbones(self, entries: list[tuple[str, str, str]]) -> None:
+        self.backbone.set_backbones(entries)
+        self.backbone.set_current(self.state.config.model.backbone)
 
     # -- config -----------------------------------------------------------------------------------------
     def _config_changed(self) -> None:

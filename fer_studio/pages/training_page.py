@@ -11,7 +11,7 @@ from __future__ import annotations
 import time
 from pathlib import Path
 
-from PySide6.QtCore import Qt
+from PySide6.QtCore import Qt, Signal
 from PySide6.QtWidgets import (QHBoxLayout, QLabel, QLineEdit, QPushButton, QSplitter,
                                QVBoxLayout, QWidget)
 
@@ -39,6 +39,7 @@ def curves_from_disk(run_dir: str) -> RunCurves:
 
 class TrainingPage(QWidget):
     title = "Training"
+    eventReceived = Signal(str, object)  # (run directory, event) for every event of a watched run
 
     def __init__(self, state: AppState, parent: QWidget | None = None):
         super().__init__(parent)
@@ -131,6 +132,7 @@ class TrainingPage(QWidget):
         monitor = RunMonitor(source, curves, run_dir, self, can_stop=can_stop)
         monitor.updated.connect(lambda d=run_dir: self._redraw(d))
         monitor.ended.connect(lambda status, d=run_dir: self._ended(d, status))
+        monitor.eventReceived.connect(lambda e, d=run_dir: self.eventReceived.emit(d, e))
         self.monitors[run_dir] = monitor
         self.curves[run_dir] = curves
         self._show(run_dir)

@@ -83,6 +83,9 @@ class TrainingCurves(QWidget):
             n = min(len(x), len(y))
             item.setData(np.asarray(x[:n], dtype=float), np.asarray(y[:n], dtype=float))
 
+    def run_names(self) -> list[str]:
+        return [name for _, name in self._runs]
+
     def data(self, key: str, series: str, run: int = 0) -> tuple[list[float], list[float]]:
         """What a plot item currently holds (x, y), for checks and exports."""
         x, y = self._items[(key, run, series)].getData()
