@@ -11,4 +11,5 @@ PAGES: list[tuple[str, str, str]] = [
     ("setup", "fer_studio.pages.setup_page", "SetupPage"),
     ("training", "fer_studio.pages.training_page", "TrainingPage"),
     ("runs", "fer_studio.pages.runs_page", "RunsPage"),
+    ("analysis", "fer_studio.pages.analysis_page", "AnalysisPage"),
 ]

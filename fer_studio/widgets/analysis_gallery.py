@@ -114,7 +114,7 @@ class FaceGallery(QWidget):
         self.view.setWordWrap(True)
         self.view.setSelectionMode(QAbstractItemView.ExtendedSelection)
         self.view.setEditTriggers(QAbstractItemView.NoEditTriggers)
-        self.view.clicked.connect(lambda idx: self.faceClicked.emit(int(idx.data(Qt.UserRole))))
+        self.view.clicked.connect(self._clicked)
         lay = QVBoxLayout(self)
         lay.setContentsMargins(0, 0, 0, 0)
         lay.addWidget(self.title)
@@ -122,6 +122,9 @@ class FaceGallery(QWidget):
 
     def set_faces(self, faces: FaceSet | None) -> None:
         self.model.set_faces(faces)
+
+    def _clicked(self, index) -> None:  # a slot must not return a bool (PySide6 6.12 refcount bug)
+        self.faceClicked.emit(int(index.data(Qt.UserRole)))
 
     def show_rows(self, rows: np.ndarray, title: str) -> None:
         """Show these prediction rows in this order (callers sort, e.g. by confidence)."""

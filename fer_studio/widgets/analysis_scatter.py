@@ -107,7 +107,7 @@ class FeatureScatter(QWidget):
         self.method.addItems(list(METHODS))
         self.method.setToolTip("PCA is exact and instant; t-SNE shows local neighbourhoods "
                                "(computed in the background)")
-        self.method.currentTextChanged.connect(lambda t: self.methodRequested.emit(METHODS[t]))
+        self.method.currentTextChanged.connect(self._method_changed)
         self.mode = QComboBox()
         self.mode.addItems(list(MODES))
         self.mode.setToolTip("Drag in select mode to open the points inside in the gallery")
@@ -207,6 +207,9 @@ class FeatureScatter(QWidget):
             self.plot.addItem(item)
             self.items[k] = item
         self.plot.addItem(self.marker)
+
+    def _method_changed(self, label: str) -> None:  # no bool return: PySide6 6.12 refcount bug
+        self.methodRequested.emit(METHODS[label])
 
     def _clicked(self, item, points, ev) -> None:
         if len(points):

@@ -45,14 +45,17 @@ class AnalysisTasks(QWidget):
               on_error: Callable[[str, str], None] | None = None) -> Task:
         """Run `fn(progress, should_stop)` in the background; `on_done(result)` on the GUI thread."""
         self.cancel(key)
-        task = run_task(fn)
+        box: list[Task] = []  # the task, for callbacks that may fire before run_task returns
+        task = run_task(
+            fn,
+            on_progress=lambda f, text: self._on_progress(key, f, text),
+            on_done=lambda result: self._finish(key, box[0], "done", on_done, result),
+            on_error=lambda msg, tb: self._finish(key, box[0], "failed", on_error, msg, tb))
+        box.append(task)
+        # `cancelled` only follows a cancel() call, which comes after this connection
+        task.cancelled.connect(lambda: self._finish(key, task, "cancelled", None))
         self._tasks[key] = task
         self._labels[key] = label
-        task.progressed.connect(lambda f, text, k=key: self._on_progress(k, f, text))
-        task.succeeded.connect(lambda result, k=key, t=task: self._finish(k, t, "done", on_done, result))
-        task.failed.connect(lambda msg, tb, k=key, t=task: self._finish(
-            k, t, "failed", on_error or (lambda *_: None), msg, tb))
-        task.cancelled.connect(lambda k=key, t=task: self._finish(k, t, "cancelled", None))
         self._sync(label)
         return task
 

@@ -1,0 +1,174 @@
+"""pytest-qt checks of the analysis page on a fake run: clicks open the right faces,
+the inspector explains the face it was given, background jobs cancel."""
+from __future__ import annotations
+
+import threading
+from pathlib import Path
+
+import numpy as np
+import pytest
+from PySide6.QtCore import QMimeData, QPoint, QPointF, Qt, QUrl
+from PySide6.QtGui import QDropEvent
+
+CLASSES = ["angry", "fear", "happy", "sad"]  # the fake run's classes (conftest)
+
+
+def _expected_cell(page, t, p):
+    pr = page.analysis.predictions
+    rows = np.flatnonzero((pr.y_true == t) & (pr.y_pred == p))
+    return rows[np.argsort(-pr.confidence[rows], kind="stable")]
+
+
+def _click_scene(qtbot, plot_widget, scene_pos):
+    view_pos = plot_widget.mapFromScene(scene_pos)
+    qtbot.mouseClick(plot_widget.viewport(), Qt.LeftButton, pos=view_pos)
+
+
+def _wait_overlays(qtbot, page):
+    qtbot.waitUntil(lambda: page.inspector.cams is not None and len(page.inspector.overlays) == 2,
+                    timeout=10000)
+
+
+def test_matrix_shows_counts_and_clicking_a_cell_fills_the_gallery(qtbot, page):
+    pr = page.analysis.predictions
+    t, p = page.analysis.most_confused()[0][:2]
+    t, p = CLASSES.index(t), CLASSES.index(p)
+    counts = np.zeros((4, 4))
+    np.add.at(counts, (pr.y_true, pr.y_pred), 1)
+    assert np.array_equal(page.matrix.shown_values(), counts)
+    page.matrix.normalized.setChecked(True)
+    assert np.allclose(page.matrix.shown_values().sum(1), 1.0)
+
+    _click_scene(qtbot, page.matrix.plot, page.matrix.cell_center(t, p))
+    shown = page.gallery.rows()
+    assert len(shown) == counts[t, p] > 0
+    assert np.array_equal(shown, _expected_cell(page, t, p))
+    conf = pr.confidence[shown]
+    assert np.all(np.diff(conf) <= 0)  # most confident first
+    tooltip = page.gallery.model.index(0).data(Qt.ToolTipRole)
+    assert f"{pr.probs[shown[0]].max():.1%}" in tooltip
+
+
+def test_clicking_a_confused_pair_opens_its_gallery(qtbot, page):
+    item = page.pairs.item(1)
+    t, p = item.data(Qt.UserRole)
+    assert item.text().startswith(f"{CLASSES[t].capitalize()} predicted as {CLASSES[p].capitalize()}")
+    qtbot.mouseClick(page.pairs.viewport(), Qt.LeftButton, pos=page.pairs.visualItemRect(item).center())
+    assert np.array_equal(page.gallery.rows(), _expected_cell(page, t, p))
+    assert f"{CLASSES[t].capitalize()} predicted as {CLASSES[p].capitalize()}" in page.gallery.title.text()
+
+
+def test_gallery_click_opens_the_inspector(qtbot, page):
+    page.show_cell(1, 1)
+    row = int(page.gallery.rows()[2])
+    idx = page.gallery.model.index(2)
+    qtbot.mouseClick(page.gallery.view.viewport(), Qt.LeftButton,
+                     pos=page.gallery.view.visualRect(idx).center())
+    assert page.inspector.face is page.analysis.images[row] or \
+        np.array_equal(page.inspector.face, page.analysis.images[row])
+
+
+def test_selecting_a_scatter_point_opens_the_inspector_with_that_image(qtbot, page):
+    page.tabs.setCurrentWidget(page.scatter)
+    qtbot.wait(50)
+    row = int(np.flatnonzero(page.analysis.predictions.y_true != page.analysis.predictions.y_pred)[0])
+    page.scatter.plot.autoRange()
+    qtbot.wait(50)
+    _click_scene(qtbot, page.scatter.plot, page.scatter.scene_pos_of(row))
+    assert np.array_equal(page.inspector.face, page.analysis.images[row])
+    assert page.inspector.true_class == page.analysis.predictions.y_true[row]
+    pred = int(page.analysis.predictions.y_pred[row])
+    assert tuple(p.target.currentIndex() for p in page.inspector.panels) == (
+        pred, int(page.analysis.predictions.y_true[row]))  # why predicted, why true
+    _wait_overlays(qtbot, page)
+
+
+def test_rectangle_selection_opens_the_points_inside(qtbot, page):
+    pts = page.scatter.points
+    x0, x1 = np.percentile(pts[:, 0], [20, 70])
+    y0, y1 = np.percentile(pts[:, 1], [20, 70])
+    page.scatter.set_class_visible(3, False)  # legend toggle: hidden classes are not selected
+    page.scatter.select_polygon(np.array([(x0, y0), (x1, y0), (x1, y1), (x0, y1)]))
+    inside = (pts[:, 0] > x0) & (pts[:, 0] < x1) & (pts[:, 1] > y0) & (pts[:, 1] < y1)
+    expected = set(np.flatnonzero(inside & (page.analysis.predictions.y_true != 3)).tolist())
+    assert set(page.gallery.rows().tolist()) == expected and expected
+
+
+def test_switching_the_cam_method_changes_the_overlay(qtbot, page):
+    page.inspect_row(5)
+    _wait_overlays(qtbot, page)
+    before = [o.copy() for o in page.inspector.overlays]
+    page.inspector.method.setCurrentText("EigenCAM")
+    _wait_overlays(qtbot, page)
+    assert page.inspector.request.method == "EigenCAM"
+    assert not np.array_equal(before[0], page.inspector.overlays[0])
+    # opacity re-blends the same maps without recomputing
+    calls = len(page.model.calls)
+    page.inspector.opacity.setValue(90)
+    assert len(page.model.calls) == calls
+    assert not np.array_equal(before[0], page.inspector.overlays[0])
+
+
+def test_dropping_an_image_file_on_the_inspector_predicts_it(qtbot, page, tmp_path):
+    from PIL import Image
+
+    path = tmp_path / "face.png"
+    Image.fromarray(np.full((40, 30), 201, np.uint8)).save(path)  # mean 201 -> class 201 % 4 = 1
+    mime = QMimeData()
+    mime.setUrls([QUrl.fromLocalFile(str(path))])
+    drop = QDropEvent(QPointF(20, 20), Qt.CopyAction, mime, Qt.LeftButton, Qt.NoModifier)
+    page.inspector.dropEvent(drop)
+    qtbot.waitUntil(lambda: page.inspector.title.text() == "face.png", timeout=10000)
+    assert page.inspector.face.shape == (16, 16, 1)  # decoded like the run's training data
+    assert int(np.argmax(page.inspector.probs)) == 1
+    assert page.inspector.true_class == -1
+    _wait_overlays(qtbot, page)
+
+
+def test_cancel_stops_a_background_open(qtbot, page, tmp_path):
+    started, stopped = threading.Event(), threading.Event()
+
+    def slow_open(run_dir, split, data, tta, progress, should_stop):
+        started.set()
+        while not should_stop():
+            progress(0.5, "predicting")
+            threading.Event().wait(0.01)
+        stopped.set()
+        raise RuntimeError("cancelled")
+
+    old = page.analysis
+    page.opener = slow_open
+    page.open_run(str(tmp_path / "run-2"), split="val")
+    assert started.wait(5)
+    assert page.tasks.cancel_button.isEnabled()
+    qtbot.mouseClick(page.tasks.cancel_button, Qt.LeftButton)
+    assert stopped.wait(5)
+    qtbot.waitUntil(lambda: not page.tasks.is_running(), timeout=5000)
+    qtbot.wait(50)
+    assert page.analysis is old  # the cancelled result never replaced the open analysis
+    assert "cancelled" in page.tasks.label.text()
+
+
+def test_metrics_table_sorts_and_exports(qtbot, page, tmp_path):
+    table = page.metrics
+    f1_col = 3
+    table.sortByColumn(f1_col, Qt.DescendingOrder)
+    values = table.column_values(f1_col)
+    assert values == sorted(values, reverse=True) and len(values) == len(CLASSES)
+    page.export("metrics", str(tmp_path / "m.csv"))
+    text = (tmp_path / "m.csv").read_text()
+    assert text.splitlines()[0] == "class,precision,recall,f1,support"
+
+
+def test_subset_dataset_shows_only_present_rows(qtbot, page, tmp_path, make_analysis):
+    full = make_analysis(tmp_path)
+    keep = full.predictions.y_true != 2  # a dataset without "happy"
+    from fer_engine.eval.analysis import Analysis
+
+    sub = Analysis(run_dir=tmp_path, predictions=full.predictions.subset(keep), images=full.images[keep],
+                   sources=[s for s, k in zip(full.sources, keep) if k], data_path="other")
+    page.opener = lambda *a: sub
+    page.open_run(str(tmp_path / "run-3"))
+    qtbot.waitUntil(lambda: page.analysis is sub, timeout=10000)
+    assert page.matrix.shown_values().shape == (3, 4)  # rows present, columns all model classes
+    assert page.metrics.proxy.rowCount() == 3
