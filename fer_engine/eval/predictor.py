@@ -1,0 +1,102 @@
+"""Classify faces of any size with a run or an ensemble, exactly as they were trained.
+
+`load_predictor(path, device)` returns a `RunPredictor` (one run: its model, features,
+preprocessing) or an `EnsemblePredictor` (members each with their own preprocessing,
+voted soft or hard like `ensemble.vote`). The live page and the image inspector use it.
+Faces may be any size, grayscale or RGB uint8; each model gets them converted to its
+stored format (channels, image size) by the dataset decoder and then through
+`prepare_batch`, the same path as training.
+"""
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Protocol
+
+import numpy as np
+
+from ..training.rundir import RunDir
+
+
+class Predictor(Protocol):
+    class_names: list[str]
+
+    def predict_faces(self, faces: np.ndarray) -> np.ndarray:
+        """uint8 (B, H, W, C) faces of any size -> (B, K) float32 probabilities."""
+
+
+def to_stored_format(faces: np.ndarray, size: int, channels: int) -> np.ndarray:
+    """uint8 faces (B, H, W[, C]), any size, RGB or gray -> (B, size, size, channels).
+
+    Each face goes through `fer_engine.data.images.decode_image`, the dataset decoder,
+    so a face from the camera is converted exactly like the training data.
+    """
+    from ..data.images import decode_image
+
+    out = np.empty((len(faces), size, size, channels), np.uint8)
+    for i, face in enumerate(faces):
+        out[i] = decode_image(np.asarray(face), size, channels)
+    return out
+
+
+class RunPredictor:
+    """One run's best model with its preprocessing."""
+
+    def __init__(self, run_dir: str | Path | RunDir, device: str = "auto", which: str = "best"):
+        from ..training.rundir import load_run_model
+        from .store import resolve_device
+
+        self.run = run_dir if isinstance(run_dir, RunDir) else RunDir.open(run_dir)
+        self.device = resolve_device(device)
+        self.model, self.preprocess = load_run_model(self.run, which, self.device)
+        self.class_names: list[str] = list(self.preprocess["class_names"])
+
+    def inputs(self, faces: np.ndarray):
+        """Model input (B, C, S, S) on the device for faces of any size (Grad-CAM uses it too)."""
+        import torch
+
+        from ..tricks.preprocess import prepare_batch
+
+        pre = self.preprocess
+        stored = to_stored_format(faces, int(pre["image_size"]), int(pre["channels"]))
+        raw = torch.from_numpy(stored).to(self.device)
+        return prepare_batch(raw, pre["mean"], pre["std"], int(pre["input_size"]))
+
+    def predict_faces(self, faces: np.ndarray) -> np.ndarray:
+        import torch
+
+        if len(faces) == 0:
+            return np.zeros((0, len(self.class_names)), np.float32)
+        with torch.inference_mode():
+            return self.model(self.inputs(faces)).float().softmax(-1).cpu().numpy()
+
+    def features(self, faces: np.ndarray) -> np.ndarray:
+        """(B, D) penultimate features (what the analysis scatter shows)."""
+        import torch
+
+        with torch.inference_mode():
+            return self.model.forward_features(self.inputs(faces)).float().flatten(1).cpu().numpy()
+
+
+class EnsemblePredictor:
+    """Members' probabilities voted soft or hard; each member converts faces its own way."""
+
+    def __init__(self, ensemble_dir: str | Path, device: str = "auto"):
+        from .ensemble import check_members, member_runs
+
+        runs, self.vote = member_runs(ensemble_dir)
+        self.class_names = check_members(runs)
+        self.members = [RunPredictor(r, device) for r in runs]
+
+    def predict_faces(self, faces: np.ndarray) -> np.ndarray:
+        from .ensemble import vote
+
+        if len(faces) == 0:
+            return np.zeros((0, len(self.class_names)), np.float32)
+        return vote(np.stack([m.predict_faces(faces) for m in self.members]), self.vote)[0]
+
+
+def load_predictor(path: str | Path | RunDir, device: str = "auto") -> RunPredictor | EnsemblePredictor:
+    from .store import is_ensemble_dir
+
+    p = Path(getattr(path, "path", path))
+    return EnsemblePredictor(p, device) if is_ensemble_dir(p) else RunPredictor(p, device)
