@@ -1,0 +1,14 @@
+"""Datasets: folder layouts and the FER2013 CSV decoded once into cached uint8 arrays.
+
+`load_dataset(cfg, progress, should_stop)` is what training and evaluation call;
+`decode_image` is the one image conversion shared with analysis and the live page;
+`dataset_report` (in `report`) checks a dataset for duplicates, conflicts and blanks.
+`progress(fraction, message)` gets a fraction in [0, 1] (or -1 when unknown).
+"""
+from .arrays import DatasetArrays
+from .errors import DatasetError, StopRequested
+from .images import IMAGE_SUFFIXES, ImageDecodeError, decode_image
+from .loader import load_dataset
+
+__all__ = ["DatasetArrays", "DatasetError", "IMAGE_SUFFIXES", "ImageDecodeError", "StopRequested",
+           "decode_image", "load_dataset"]

@@ -16,6 +16,7 @@ class DatasetArrays:
     splits: split name ("train", "val", "test") -> int64 indices into images.
     sources: (N,) where each face came from: a file path, or "file.csv#row" for CSV rows.
     notes: human-readable lines about how the layout was read (e.g. PublicTest used as val).
+    unreadable: files that could not be decoded and were skipped, with the reason.
     """
 
     images: np.ndarray
@@ -25,6 +26,7 @@ class DatasetArrays:
     sources: list[str]
     layout: str = ""  # "split_folders", "kaggle_fer2013", "class_folders", "fer2013_csv", "demo"
     notes: list[str] = field(default_factory=list)
+    unreadable: list[tuple[str, str]] = field(default_factory=list)  # (file, reason), skipped
 
     def split(self, name: str) -> tuple[np.ndarray, np.ndarray]:
         """(images, labels) of one split."""

@@ -1,0 +1,27 @@
+"""Errors and callback types shared by the dataset loaders and the dataset report."""
+from __future__ import annotations
+
+from typing import Callable, Optional
+
+#: progress(fraction in [0, 1] or -1 when unknown, message) -- the shape of a `Phase` event.
+ProgressFn = Optional[Callable[[float, str], None]]
+#: should_stop() -> True aborts the current load or report with `StopRequested`.
+StopFn = Optional[Callable[[], bool]]
+
+
+class DatasetError(ValueError):
+    """A dataset that cannot be used; the message names the path and the problem."""
+
+
+class StopRequested(Exception):
+    """should_stop() turned true while a dataset was being read."""
+
+
+def check_stop(should_stop: StopFn) -> None:
+    if should_stop is not None and should_stop():
+        raise StopRequested("stopped while reading the dataset")
+
+
+def report_progress(progress: ProgressFn, fraction: float, message: str) -> None:
+    if progress is not None:
+        progress(float(fraction), message)

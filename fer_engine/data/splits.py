@@ -1,0 +1,56 @@
+"""Seeded, stratified splitting and per-class capping of decoded datasets."""
+from __future__ import annotations
+
+import numpy as np
+
+from .layouts import SPLIT_ALL, SPLIT_NONE, SPLIT_VAL_FROM_TRAIN, SPLITS, UNASSIGNED
+
+TRAIN, VAL, TEST = (SPLITS.index(s) for s in SPLITS)
+
+
+def complete_splits(labels: np.ndarray, splits: np.ndarray, rule: str, val_fraction: float,
+                    test_fraction: float, seed: int) -> tuple[np.ndarray, list[str]]:
+    """Split codes for every face after applying the layout's rule, and a note on what was done."""
+    codes = splits.copy()
+    if rule == SPLIT_NONE:
+        return codes, []
+    if rule == SPLIT_ALL:
+        pool = np.flatnonzero(codes == UNASSIGNED)
+        codes[pool] = TRAIN
+        fractions = {VAL: val_fraction, TEST: test_fraction}
+        note = (f"stratified split with seed {seed}: {val_fraction:g} val, {test_fraction:g} test")
+    elif rule == SPLIT_VAL_FROM_TRAIN:
+        pool = np.flatnonzero(codes == TRAIN)
+        fractions = {VAL: val_fraction}
+        note = f"validation carved from train: {val_fraction:g} per class, seed {seed}"
+    else:
+        raise ValueError(f"unknown split rule {rule!r}")
+    rng = np.random.default_rng(seed)
+    for c in np.unique(labels[pool]):
+        members = rng.permutation(pool[labels[pool] == c])
+        start = 0
+        for code, fraction in fractions.items():
+            take = _share(len(members), fraction)
+            codes[members[start:start + take]] = code
+            start += take
+    return codes, [note]
+
+
+def _share(n: int, fraction: float) -> int:
+    """round(n * fraction), but at least one face of a class with 3+ faces when fraction > 0."""
+    if fraction <= 0 or n == 0:
+        return 0
+    k = int(round(n * fraction))
+    return min(max(k, 1 if n >= 3 else 0), n - 1)
+
+
+def cap_per_class(indices: np.ndarray, labels: np.ndarray, cap: int, seed: int) -> np.ndarray:
+    """At most `cap` of `indices` per class, chosen at random with `seed`, in ascending order."""
+    if cap <= 0:
+        return indices
+    rng = np.random.default_rng(seed)
+    kept = []
+    for c in np.unique(labels[indices]):
+        members = indices[labels[indices] == c]
+        kept.append(members if len(members) <= cap else rng.choice(members, cap, replace=False))
+    return np.sort(np.concatenate(kept)) if kept else indices
