@@ -308,6 +308,9 @@ class Training:
         self.early_stopped = bool(state.get("early_stopped", False))
         restore_rng(state["rng"], self.np_rng, self.aug_gen)
         self.run_dir.truncate_metrics(self.epoch)
+        best = self.run_dir.checkpoint_path("best")
+        if self.best_epoch == self.epoch and (not best.is_file() or load_checkpoint(best)["epoch"] != self.epoch):
+            save_checkpoint(best, state)  # the run stopped between writing last.pt and best.pt
 
     def _start_event(self, resume: bool) -> None:
         n_val = len(self.data.splits["val"]) if self.has_val else 0
@@ -436,19 +439,15 @@ class Training:
         if improved:
             self.best_epoch = epoch
         self.early_stopped = self.has_val and self.stopper.should_stop
-        # best before last: a stop between the two leaves last.pt at the previous epoch,
-        # and a resume redoes this epoch and rewrites best.pt the same way.
+        # last before best: a stop (or kill) between the two keeps this epoch resumable,
+        # and `_resume` rewrites best.pt from last.pt when last.pt says it was the best.
         self.rec.phase("saving", f"epoch {epoch}")
         state = self._state()
-        if improved:
-            save_checkpoint(self.run_dir.checkpoint_path("best"), state)
-            self.rec(ev.CheckpointSaved(run_id=run_id, epoch=epoch, kind="best",
-                                        path=str(self.run_dir.checkpoint_path("best"))))
+        for kind in ("last", "best") if improved else ("last",):
+            save_checkpoint(self.run_dir.checkpoint_path(kind), state)
+            self.rec(ev.CheckpointSaved(run_id=run_id, epoch=epoch, kind=kind,
+                                        path=str(self.run_dir.checkpoint_path(kind))))
             self.check_stop()
-        save_checkpoint(self.run_dir.checkpoint_path("last"), state)
-        self.rec(ev.CheckpointSaved(run_id=run_id, epoch=epoch, kind="last",
-                                    path=str(self.run_dir.checkpoint_path("last"))))
-        self.check_stop()
 
     def _state(self) -> dict[str, Any]:
         return {
