@@ -324,8 +324,52 @@ def _value_problems(cfg: RunConfig) -> list[Problem]:
     out = []
     for key, (ok, rule) in _RANGES.items():
         value = cfg.get(key)
-        if not ok(value):
+        try:
+            good = ok(value)
+        except TypeError:  # a config built in code with a wrong type
+            good = False
+        if not good:
             out.append(Problem(key, f"{rule}, got {value!r}", "error"))
+    return out
+
+
+# settings that only act under a condition: changed from their default otherwise, they do nothing
+_ONLY_WHEN: dict[str, tuple[Callable[[RunConfig], bool], str]] = {
+    **dict.fromkeys(("schedule.step_size", "schedule.gamma"), (lambda c: c.schedule.name == "step",
+                                                               "schedule.name='step'")),
+    **dict.fromkeys(("schedule.t0", "schedule.t_mult"), (lambda c: c.schedule.name == "warm_restarts",
+                                                         "schedule.name='warm_restarts'")),
+    **dict.fromkeys(("schedule.plateau_patience", "schedule.plateau_factor"),
+                    (lambda c: c.schedule.name == "plateau", "schedule.name='plateau'")),
+    "schedule.min_lr": (lambda c: c.schedule.name != "constant", "a decaying schedule.name"),
+    "schedule.warmup_start_factor": (lambda c: c.schedule.warmup_epochs > 0, "schedule.warmup_epochs > 0"),
+    "optim.momentum": (lambda c: c.optim.name == "sgd", "optim.name='sgd'"),
+    "optim.nesterov": (lambda c: c.optim.name == "sgd", "optim.name='sgd'"),
+    "optim.betas": (lambda c: c.optim.name in ("adam", "adamw"), "optim.name is 'adam' or 'adamw'"),
+    "loss.focal_gamma": (lambda c: c.loss.name == "focal", "loss.name='focal'"),
+    "loss.focal_alpha": (lambda c: c.loss.name == "focal", "loss.name='focal'"),
+    "loss.effective_beta": (lambda c: c.loss.class_weights == "effective", "loss.class_weights='effective'"),
+    "augment.blur_sigma": (lambda c: c.augment.blur > 0, "augment.blur > 0"),
+    "mix.prob": (lambda c: c.mix.mixup_alpha > 0 or c.mix.cutmix_alpha > 0, "mix.mixup_alpha or mix.cutmix_alpha > 0"),
+    "mix.switch_prob": (lambda c: c.mix.mixup_alpha > 0 and c.mix.cutmix_alpha > 0,
+                        "both mix.mixup_alpha and mix.cutmix_alpha > 0"),
+    **dict.fromkeys(("normalize.mean", "normalize.std"), (lambda c: c.normalize.mode == "fixed",
+                                                          "normalize.mode='fixed'")),
+    "train.early_stopping_min_delta": (lambda c: c.train.early_stopping_patience > 0,
+                                       "train.early_stopping_patience > 0"),
+    "eval.tta_vote": (lambda c: c.eval.tta != "none", "eval.tta is 'flip' or 'tencrop'"),
+    "kfold.final_on_train_val": (lambda c: c.kfold.k >= 2, "kfold.k >= 2"),
+}
+
+
+def _ignored_problems(cfg: RunConfig) -> list[Problem]:
+    """Warnings for settings changed from their default where they have no effect."""
+    default = RunConfig()
+    out = []
+    for key, (used, condition) in _ONLY_WHEN.items():
+        if cfg.get(key) != default.get(key) and not used(cfg):
+            out.append(Problem(key, f"has no effect unless {condition}; set that, or reset {key} to "
+                               f"its default {default.get(key)!r}", "warning"))
     return out
 
 
@@ -365,9 +409,6 @@ def _combination_problems(cfg: RunConfig) -> list[Problem]:
     if c.model.multi_sample_dropout > 1 and c.model.dropout <= 0:
         add("model.multi_sample_dropout", "warning", "multi-sample dropout averages identical "
             "samples when model.dropout is 0; set model.dropout > 0 (e.g. 0.3)")
-    if c.loss.focal_alpha and c.loss.name != "focal":
-        add("loss.focal_alpha", "warning", "focal_alpha is only used by the focal loss; set "
-            "loss.name='focal' or clear loss.focal_alpha")
     if mix_is_on(c.mix) and c.train.batch_size < 2:
         add("mix.prob", "warning", "mixup/cutmix need a batch of at least 2 to pair images; "
             "raise train.batch_size")
@@ -375,7 +416,7 @@ def _combination_problems(cfg: RunConfig) -> list[Problem]:
     if s.warmup_epochs >= epochs and s.warmup_epochs > 0:
         add("schedule.warmup_epochs", "warning", f"warmup ({s.warmup_epochs} epochs) lasts the whole "
             f"run of {epochs} epochs, so the {s.name} schedule never starts; shorten the warmup")
-    if s.name != "constant" and s.name != "plateau" and s.min_lr >= c.optim.lr:
+    if s.name != "constant" and s.min_lr >= c.optim.lr:
         add("schedule.min_lr", "error", f"min_lr ({s.min_lr}) >= optim.lr ({c.optim.lr}): the "
             "schedule cannot decay; lower schedule.min_lr")
     if s.name == "step" and s.step_size >= epochs:
@@ -393,14 +434,9 @@ def _combination_problems(cfg: RunConfig) -> list[Problem]:
         add("train.early_stopping_patience", "warning", f"early stopping (patience {patience}) fires "
             f"before or when reduce-on-plateau (patience {s.plateau_patience}) lowers the lr; set "
             "train.early_stopping_patience > schedule.plateau_patience + 1")
-    if c.eval.tta == "none" and c.eval.tta_vote == "hard":
-        add("eval.tta_vote", "warning", "hard voting needs TTA views; set eval.tta to 'flip' or "
-            "'tencrop', or eval.tta_vote='soft'")
     if c.eval.tta == "tencrop" and c.data.image_size < 24:
         add("eval.tta", "warning", f"ten-crop on {c.data.image_size}px images shifts crops by about "
             "one pixel, giving near-identical views; use eval.tta='flip'")
-    if c.kfold.final_on_train_val and c.kfold.k < 2:
-        add("kfold.final_on_train_val", "warning", "only used after k-fold runs; set kfold.k >= 2")
     return out
 
 
@@ -415,7 +451,7 @@ def check_config(cfg: RunConfig) -> list[Problem]:
     bad_keys = {p.key for p in problems}
     problems += _backbone_problems(cfg)
     if not bad_keys:  # combinations of out-of-range values would only repeat the errors
-        problems += _combination_problems(cfg) + _pair_problems(cfg)
+        problems += _combination_problems(cfg) + _pair_problems(cfg) + _ignored_problems(cfg)
     return sorted(problems, key=lambda p: p.severity != "error")
 
 

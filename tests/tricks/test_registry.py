@@ -94,7 +94,14 @@ CASES = [
      "over-corrects"),
     ({"loss.class_weights": "effective", "eval.prior_correction": "uniform"}, "eval.prior_correction", "warning",
      "again"),
-    ({"loss.focal_alpha": [1.0] * 7}, "loss.focal_alpha", "warning", "loss.name='focal'"),
+    ({"loss.focal_alpha": [1.0] * 7}, "loss.focal_alpha", "warning", "no effect unless loss.name='focal'"),
+    ({"schedule.name": "plateau", "schedule.t0": 5}, "schedule.t0", "warning", "schedule.name='warm_restarts'"),
+    ({"schedule.step_size": 5}, "schedule.step_size", "warning", "no effect unless schedule.name='step'"),
+    ({"optim.name": "adamw", "optim.momentum": 0.5}, "optim.momentum", "warning", "optim.name='sgd'"),
+    ({"loss.focal_gamma": 1.0}, "loss.focal_gamma", "warning", "loss.name='focal'"),
+    ({"augment.blur_sigma": 2.0}, "augment.blur_sigma", "warning", "augment.blur > 0"),
+    ({"mix.cutmix_alpha": 1.0, "mix.switch_prob": 0.2}, "mix.switch_prob", "warning", "both"),
+    ({"normalize.mean": [0.4]}, "normalize.mean", "warning", "normalize.mode='fixed'"),
     ({"optim.name": "adam", "optim.weight_decay": 0.01}, "optim.weight_decay", "warning", "adamw"),
     ({"model.multi_sample_dropout": 4}, "model.multi_sample_dropout", "warning", "model.dropout > 0"),
     ({"schedule.warmup_epochs": 10.0, "train.epochs": 10}, "schedule.warmup_epochs", "warning", "never starts"),
@@ -106,9 +113,9 @@ CASES = [
      "train.early_stopping_patience", "warning", "restart cycle"),
     ({"schedule.name": "plateau", "schedule.plateau_patience": 3, "train.early_stopping_patience": 4},
      "train.early_stopping_patience", "warning", "plateau_patience + 1"),
-    ({"eval.tta_vote": "hard"}, "eval.tta_vote", "warning", "needs TTA views"),
+    ({"eval.tta_vote": "hard"}, "eval.tta_vote", "warning", "no effect unless eval.tta is"),
     ({"eval.tta": "tencrop", "data.image_size": 16}, "eval.tta", "warning", "near-identical"),
-    ({"kfold.final_on_train_val": True}, "kfold.final_on_train_val", "warning", "kfold.k >= 2"),
+    ({"kfold.final_on_train_val": True}, "kfold.final_on_train_val", "warning", "unless kfold.k >= 2"),
     ({"mix.mixup_alpha": 0.2, "train.batch_size": 1}, "mix.prob", "warning", "batch of at least 2"),
 ]
 
@@ -120,6 +127,12 @@ def test_check_config_flags_each_problem(changes, key, severity, words):
     assert hits, f"no {severity} on {key}: {problems}"
     assert any(words in p.message for p in hits), hits
     assert not any(p.key == key for p in check_config(RunConfig())), "flagged on the default config too"
+
+
+def test_wrongly_typed_values_built_in_code_are_errors_not_crashes():
+    cfg = RunConfig()
+    cfg.optim.lr = "fast"
+    assert [(p.key, p.severity) for p in check_config(cfg)] == [("optim.lr", "error")]
 
 
 def test_raise_on_errors_lists_every_error_and_returns_warnings():
