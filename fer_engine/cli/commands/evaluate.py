@@ -50,7 +50,7 @@ def evaluate_summary(run_dir: str, split: str, data: str | None, tta: bool, devi
         raise FileNotFoundError(f"not a run directory (no config.json): {run_dir}")
     preds = predictions_for(run, split, data, tta, device=device, progress=progress_printer())
     s = summary(preds, train_class_counts(run))
-    s.update(run_dir=str(run.path), data=preds.meta.get("data_path", data or ""))
+    s.update(run_dir=str(run.path), data=data or run.config().data.path)
     return s
 
 
