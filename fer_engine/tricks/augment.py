@@ -3,7 +3,7 @@
 Every op works on the whole batch at once (no per-image Python loop), on whatever device the
 batch lives on. Geometry (rotation, translation, scale, perspective, random resized crop) is
 composed into one projective sampling matrix per image and applied in a single `grid_sample`
-warp; flips are exact index reversals. Photometric ops follow: Gaussian blur (depthwise conv),
+warp; flips are exact index reversals. Photometric ops follow: Gaussian blur (separable),
 brightness/contrast, additive Gaussian noise, then random erasing (zeroed rectangles).
 Inputs and outputs are float (B, C, H, W) in [0, 1].
 
@@ -104,15 +104,18 @@ def warp(x: torch.Tensor, matrix: torch.Tensor) -> torch.Tensor:
 
 
 def gaussian_blur(x: torch.Tensor, sigma: float) -> torch.Tensor:
-    """Separable Gaussian blur of every image (depthwise conv, edges replicated)."""
+    """Separable Gaussian blur of every image, edges replicated.
+
+    Written as a weighted sum of shifted views (one term per kernel tap, not per image):
+    much faster on CPU than a depthwise conv with 1-pixel-thin kernels, and as fast on GPU.
+    """
     radius = max(1, math.ceil(3 * sigma))
-    t = torch.arange(-radius, radius + 1, device=x.device, dtype=x.dtype)
-    k = torch.exp(-0.5 * (t / sigma) ** 2)
-    k = k / k.sum()
-    c = x.shape[1]
+    taps = [math.exp(-0.5 * (t / sigma) ** 2) for t in range(-radius, radius + 1)]
+    taps = [t / sum(taps) for t in taps]
+    h, w = x.shape[-2:]
     x = F.pad(x, (radius, radius, radius, radius), mode="replicate")
-    x = F.conv2d(x, k.view(1, 1, 1, -1).expand(c, 1, 1, -1), groups=c)
-    return F.conv2d(x, k.view(1, 1, -1, 1).expand(c, 1, -1, 1), groups=c)
+    rows = sum(k * x[..., :, i:i + w] for i, k in enumerate(taps))
+    return sum(k * rows[..., i:i + h, :] for i, k in enumerate(taps))
 
 
 class BatchAugment:
