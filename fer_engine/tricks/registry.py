@@ -181,7 +181,8 @@ _trick("prior_correction", "Prior correction", "imbalance", ("eval.prior_correct
 # optimisation
 _trick("nesterov", "SGD Nesterov momentum", "optimisation", ("optim.name", "optim.momentum", "optim.nesterov"),
        lambda c: c.optim.name == "sgd" and c.optim.nesterov and c.optim.momentum > 0,
-       "SGD with Nesterov momentum, the optimiser of most FER2013 state-of-the-art CNN results.")
+       "SGD with Nesterov momentum, the optimiser behind many of the strongest published FER2013 "
+       "CNN results.")
 _trick("warmup", "Linear warmup", "optimisation", ("schedule.warmup_epochs", "schedule.warmup_start_factor"),
        lambda c: c.schedule.warmup_epochs > 0,
        "Ramp the learning rate up linearly at the start; stabilises large learning rates and fine-tuning.")
@@ -202,7 +203,7 @@ _trick("grad_accumulation", "Gradient accumulation", "optimisation", ("train.acc
 _trick("grad_clipping", "Gradient clipping", "optimisation", ("train.grad_clip",),
        lambda c: c.train.grad_clip > 0, "Clip the global gradient norm to avoid loss spikes.")
 _trick("amp", "Mixed precision (CUDA)", "optimisation", ("train.amp",), lambda c: c.train.amp,
-       "Train in float16/bfloat16 autocast on CUDA for speed and memory; ignored on CPU.")
+       "Half-precision autocast with loss scaling on CUDA for speed and memory; ignored on CPU.")
 _trick("early_stopping", "Early stopping", "optimisation",
        ("train.early_stopping_patience", "train.early_stopping_min_delta", "train.monitor"),
        lambda c: c.train.early_stopping_patience > 0,
@@ -214,7 +215,8 @@ _trick("label_smoothing", "Label smoothing", "regularisation", ("loss.label_smoo
 _trick("weight_decay", "Weight decay", "regularisation", ("optim.weight_decay",),
        lambda c: c.optim.weight_decay > 0, "L2 / decoupled weight decay on weights (not biases or norm layers).")
 _trick("dropout", "Dropout", "regularisation", ("model.dropout",), lambda c: c.model.dropout > 0,
-       "Dropout before the classifier.")
+       "Randomly zero the pooled features before the classifier during training; the usual "
+       "regulariser of FER heads (rates 0.2-0.5).")
 _trick("multi_sample_dropout", "Multi-sample dropout", "regularisation",
        ("model.multi_sample_dropout", "model.dropout"), lambda c: c.model.multi_sample_dropout > 1,
        "Average the head over several dropout masks per step (Inoue 2019): faster, steadier training.")
