@@ -56,7 +56,7 @@ def file_fingerprint(paths: Iterable[str], extra: object = ()) -> tuple[str, lis
 
 
 def cache_file(folder: Path, source: Path, kind: str, fingerprint: str, size: int, channels: int) -> Path:
-    """`<name>-<source hash>-<kind>-<S>x<S>x<C>-<content hash>.npz` in folder."""
+    """`<name>-<source hash>-<kind>-v<format>-<S>x<S>x<C>-<content hash>.npz` in folder."""
     return folder / f"{_stem(source, kind, size, channels)}-{fingerprint[:20]}.npz"
 
 

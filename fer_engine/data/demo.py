@@ -19,7 +19,7 @@ import numpy as np
 from PIL import Image, ImageDraw
 
 from ..classes import CANONICAL_CLASSES
-from .errors import StopFn, check_stop
+from .errors import ProgressFn, StopFn, check_stop, report_progress
 
 DEMO_VERSION = 1
 DEMO_SEED = 2026
@@ -134,11 +134,12 @@ def generate_demo(folder: Path, seed: int = DEMO_SEED, counts: dict[str, int] | 
                                                                  compress_level=1)
 
 
-def ensure_demo(cache_folder: Path, should_stop: StopFn = None) -> Path:
+def ensure_demo(cache_folder: Path, progress: ProgressFn = None, should_stop: StopFn = None) -> Path:
     """The demo dataset folder in the cache, generated once (atomically: temp folder, rename)."""
     target = Path(cache_folder) / f"demo-v{DEMO_VERSION}-seed{DEMO_SEED}"
     if target.is_dir():
         return target
+    report_progress(progress, -1, "generating the built-in demo dataset")
     target.parent.mkdir(parents=True, exist_ok=True)
     tmp = Path(tempfile.mkdtemp(prefix=".demo-", dir=target.parent))
     try:

@@ -25,3 +25,10 @@ def check_stop(should_stop: StopFn) -> None:
 def report_progress(progress: ProgressFn, fraction: float, message: str) -> None:
     if progress is not None:
         progress(float(fraction), message)
+
+
+def scaled_progress(progress: ProgressFn, start: float, stop: float) -> ProgressFn:
+    """A progress callback mapping [0, 1] onto [start, stop] of `progress` (-1 stays -1)."""
+    if progress is None:
+        return None
+    return lambda f, message: progress(f if f < 0 else start + (stop - start) * f, message)

@@ -54,7 +54,7 @@ def decode_image(source: ImageSource, size: int, channels: int) -> np.ndarray:
     else:
         image, name = _open(source, size)
     try:
-        image = _to_mode(image, "L" if channels == 1 else "RGB")
+        image = convert_mode(image, "L" if channels == 1 else "RGB")
         if image.size != (size, size):
             image = image.resize((size, size), RESAMPLE, reducing_gap=3.0)
         out = np.asarray(image, dtype=np.uint8)
@@ -105,8 +105,8 @@ def _reason(e: BaseException) -> str:
     return text
 
 
-def _to_mode(image: Image.Image, mode: str) -> Image.Image:
-    """Convert any Pillow mode to L or RGB: 16/32-bit scaled, alpha composited on black."""
+def convert_mode(image: Image.Image, mode: str) -> Image.Image:
+    """Any Pillow mode as L or RGB: 16/32-bit scaled to 8 bits, alpha composited on black."""
     m = image.mode
     if m in ("I;16", "I;16L", "I;16B", "I;16N", "I"):
         a = np.asarray(image, dtype=np.float64)

@@ -1,8 +1,7 @@
 """`load_dataset`: any accepted layout -> `DatasetArrays`, through the on-disk cache."""
 from __future__ import annotations
 
-import os
-from concurrent.futures import FIRST_COMPLETED, ThreadPoolExecutor, wait
+from dataclasses import dataclass
 from pathlib import Path
 
 import numpy as np
@@ -12,11 +11,11 @@ from ..config import DataConfig
 from . import cache, images
 from .arrays import DatasetArrays
 from .cache import RawDataset
-from .errors import DatasetError, ProgressFn, StopFn, StopRequested, check_stop, report_progress
+from .errors import DatasetError, ProgressFn, StopFn, report_progress
 from .layouts import SPLITS, Listing, scan_folder
+from .parallel import run_batches
 from .splits import cap_per_class, complete_splits
 
-FILES_PER_BATCH = 256  # decode unit: progress and stop are checked once per batch
 _MAX_LISTED = 3
 
 
@@ -26,12 +25,13 @@ def load_dataset(cfg: DataConfig, progress: ProgressFn = None, should_stop: Stop
     return assemble(raw, cfg)
 
 
-def resolve_source(path: str, cache_folder: str = "", should_stop: StopFn = None) -> Path:
+def resolve_source(path: str, cache_folder: str = "", progress: ProgressFn = None,
+                   should_stop: StopFn = None) -> Path:
     """The file or folder behind `path` ("demo" is generated into the cache on first use)."""
     if path == "demo":
         from .demo import ensure_demo
 
-        return ensure_demo(cache.cache_dir(cache_folder), should_stop)
+        return ensure_demo(cache.cache_dir(cache_folder), progress, should_stop)
     if not str(path).strip():
         raise DatasetError("no dataset path given")
     p = Path(path).expanduser()
@@ -40,40 +40,57 @@ def resolve_source(path: str, cache_folder: str = "", should_stop: StopFn = None
     return p.resolve()
 
 
-def load_raw(path: str, size: int, channels: int, cache_folder: str = "", progress: ProgressFn = None,
-             should_stop: StopFn = None) -> RawDataset:
+@dataclass
+class SourcePlan:
+    """A dataset source resolved and listed, with the fingerprint that keys its caches."""
+
+    path: str  # as given ("demo", a folder, a CSV file)
+    source: Path  # the resolved file or folder
+    listing: Listing | None  # None for a CSV file
+    fingerprint: str
+
+    def cache_path(self, cache_folder: str, what: str, size: int, channels: int) -> Path:
+        kind = f"{'csv' if self.listing is None else 'folder'}-{what}"
+        return cache.cache_file(cache.cache_dir(cache_folder), self.source, kind, self.fingerprint, size, channels)
+
+
+def plan_source(path: str, cache_folder: str = "", progress: ProgressFn = None,
+                should_stop: StopFn = None) -> SourcePlan:
+    """Resolve and list `path`; the fingerprint covers every file's path, size and mtime."""
+    source = resolve_source(path, cache_folder, progress, should_stop)
+    if source.is_file():
+        return SourcePlan(path, source, None, cache.file_fingerprint([str(source)])[0])
+    listing = scan_folder(source)
+    key, _ = cache.file_fingerprint(listing.files, extra=(listing.layout, listing.split_rule,
+                                                         listing.classes, listing.splits))
+    return SourcePlan(path, source, listing, key)
+
+
+def load_raw(path: str | SourcePlan, size: int, channels: int, cache_folder: str = "",
+             progress: ProgressFn = None, should_stop: StopFn = None) -> RawDataset:
     """The decoded, unsplit dataset: from the cache when the files are unchanged."""
     if channels not in (1, 3):
         raise DatasetError(f"data.channels must be 1 (grayscale) or 3 (RGB), got {channels}")
     if size < 8:
         raise DatasetError(f"data.image_size must be at least 8, got {size}")
-    source = resolve_source(path, cache_folder, should_stop)
-    report_progress(progress, -1, f"scanning {source}")
-    folder = cache.cache_dir(cache_folder)
-    if source.is_file():
-        key, _ = cache.file_fingerprint([str(source)])
-        target = cache.cache_file(folder, source, "csv", key, size, channels)
-        listing = None
-    else:
-        listing = scan_folder(source)
-        key, _ = cache.file_fingerprint(listing.files, extra=(listing.layout, listing.split_rule,
-                                                             listing.classes, listing.splits))
-        target = cache.cache_file(folder, source, "folder", key, size, channels)
+    report_progress(progress, -1, f"scanning {path}")
+    plan = path if isinstance(path, SourcePlan) else plan_source(path, cache_folder, progress, should_stop)
+    target = plan.cache_path(cache_folder, "faces", size, channels)
     raw = cache.load(target) if target.exists() else None
     if raw is not None:
         report_progress(progress, 1.0, f"loaded {len(raw.images)} faces from the cache")
-        return _with_layout(raw, path)
-    if listing is None:
+        return _with_layout(raw, plan.path)
+    if plan.listing is None:
         from .fer_csv import read_fer_csv
 
-        raw = read_fer_csv(source, size, channels, progress, should_stop)
+        raw = read_fer_csv(plan.source, size, channels, progress, should_stop)
     else:
-        raw = _decode_listing(listing, size, channels, progress, should_stop)
+        raw = _decode_listing(plan.listing, size, channels, progress, should_stop)
     try:
         cache.save(target, raw)
     except OSError as e:  # a read-only or full cache folder only costs speed next time
         raw.notes.append(f"could not write the dataset cache {target}: {e.strerror or e}")
-    return _with_layout(raw, path)
+    return _with_layout(raw, plan.path)
 
 
 def _with_layout(raw: RawDataset, path: str) -> RawDataset:
@@ -103,51 +120,19 @@ def _decode_listing(listing: Listing, size: int, channels: int, progress: Progre
 def decode_files(files: list[str], size: int, channels: int, progress: ProgressFn = None,
                  should_stop: StopFn = None) -> tuple[np.ndarray, list[tuple[int, str]]]:
     """Decode files in parallel threads: (faces, [(index, reason) of unreadable files])."""
-    n = len(files)
-    out = np.zeros((n, size, size, channels), np.uint8)
-    bad: list[tuple[int, str]] = []
-    starts = iter(range(0, n, FILES_PER_BATCH))
-    workers = min(16, (os.cpu_count() or 2) + 2)
-    done = 0
-    with ThreadPoolExecutor(workers, thread_name_prefix="fer-decode") as pool:
-        pending = set()
+    out = np.zeros((len(files), size, size, channels), np.uint8)
 
-        def submit() -> None:
-            start = next(starts, None)
-            if start is not None:
-                pending.add(pool.submit(_decode_batch, files, start, min(n, start + FILES_PER_BATCH),
-                                        out, size, channels))
+    def work(start: int, stop: int) -> list[tuple[int, str]]:
+        errors = []
+        for i in range(start, stop):
+            try:
+                out[i] = images.decode_image(files[i], size, channels)
+            except images.ImageDecodeError as e:
+                errors.append((i, e.reason))
+        return errors
 
-        for _ in range(2 * workers):
-            submit()
-        try:
-            while pending:
-                finished, _ = wait(pending, return_when=FIRST_COMPLETED)
-                for fut in finished:
-                    pending.discard(fut)
-                    count, errors = fut.result()
-                    done += count
-                    bad.extend(errors)
-                    submit()
-                check_stop(should_stop)
-                report_progress(progress, done / n, f"decoding images: {done}/{n}")
-        except StopRequested:
-            for fut in pending:
-                fut.cancel()
-            raise
-    bad.sort()
-    return out, bad
-
-
-def _decode_batch(files: list[str], start: int, stop: int, out: np.ndarray, size: int,
-                  channels: int) -> tuple[int, list[tuple[int, str]]]:
-    errors = []
-    for i in range(start, stop):
-        try:
-            out[i] = images.decode_image(files[i], size, channels)
-        except images.ImageDecodeError as e:
-            errors.append((i, e.reason))
-    return stop - start, errors
+    batches = run_batches(len(files), work, "decoding images", progress, should_stop)
+    return out, [err for batch in batches for err in batch]
 
 
 def assemble(raw: RawDataset, cfg: DataConfig) -> DatasetArrays:
