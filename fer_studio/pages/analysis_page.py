@@ -222,6 +222,7 @@ class AnalysisPage(QWidget):
         self.scatter.methodRequested.connect(self.compute_embedding)
         self.inspector.camsRequested.connect(self._compute_cams)
         self.inspector.fileDropped.connect(self.inspect_file)
+        self.tasks.jobFinished.connect(self._job_finished)
 
     # -- choosing what to open ------------------------------------------------------------------
     def _fill_runs(self) -> None:
@@ -302,6 +303,15 @@ class AnalysisPage(QWidget):
         self.summary.setText(f"Opening {Path(run_dir).name} ({split}{', TTA' if tta else ''})\u2026")
         self.tasks.start("open", f"Opening {split}", job,
                          on_done=lambda r: self._opened(run_dir, *r), on_error=self._failed)
+
+    def _job_finished(self, key: str, outcome: str) -> None:
+        if outcome != "cancelled" or self.tasks.is_running(key):
+            return  # a newer job of this kind replaced the cancelled one
+        if key == "open":
+            self.summary.setText(self._summary_text(self.analysis) if self.analysis is not None
+                                 else "Opening cancelled: press Open to try again")
+        elif key == "cam":
+            self.inspector.set_unavailable("Grad-CAM cancelled: change the method or a class to compute again")
 
     def _failed(self, message: str, details: str = "") -> None:
         self.summary.setText(f"<span style='color:#c0392b'>{message}</span>")
