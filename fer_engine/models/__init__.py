@@ -1,0 +1,9 @@
+"""Backbones: the `BACKBONES` registry and `create_model` -> `FerModel`."""
+from .backbones import BACKBONES
+from .factory import create_model
+from .fer_model import FerModel
+from .spec import BackboneSpec
+from .weights import UnsafeCheckpointError, load_checkpoint_file, load_state_dict_file
+
+__all__ = ["BACKBONES", "BackboneSpec", "FerModel", "UnsafeCheckpointError", "create_model",
+           "load_checkpoint_file", "load_state_dict_file"]

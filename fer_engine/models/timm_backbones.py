@@ -1,0 +1,37 @@
+"""Feature extractors built from timm: ImageNet architectures and the 48x48 ResNet18."""
+from __future__ import annotations
+
+from torch import nn
+
+from .spec import BuildFn
+
+
+def timm_features(arch: str, img_size_kwarg: bool = False) -> BuildFn:
+    """A builder for timm `arch` without classifier (`num_classes=0`: pooled features).
+
+    With a pretrained file, timm itself loads it, so its per-architecture adaptations apply:
+    input-conv channel summing for grayscale, position-embedding / window resampling for
+    ViT and Swin at a different input size, classifier removal.
+    """
+    def build(in_chans: int, input_size: int, pretrained_file: str | None) -> nn.Module:
+        import timm
+
+        kwargs = {"img_size": input_size} if img_size_kwarg else {}
+        if pretrained_file:
+            kwargs.update(pretrained=True, pretrained_cfg_overlay={"file": pretrained_file})
+        return timm.create_model(arch, num_classes=0, in_chans=in_chans, **kwargs)
+
+    return build
+
+
+def build_resnet18_48(in_chans: int, input_size: int, pretrained_file: str | None) -> nn.Module:
+    """ResNet18 for 48x48 faces: 3x3 stride-1 stem and no max-pool, so layer4 sees 6x6.
+
+    The ImageNet stem (7x7 stride 2 + max-pool) would shrink a 48x48 face to 2x2 before
+    the last stage. With pretrained weights the body keeps them; the new stem starts random.
+    """
+    body = timm_features("resnet18")(in_chans, input_size, pretrained_file)
+    body.conv1 = nn.Conv2d(in_chans, 64, kernel_size=3, stride=1, padding=1, bias=False)
+    nn.init.kaiming_normal_(body.conv1.weight, mode="fan_out", nonlinearity="relu")
+    body.maxpool = nn.Identity()
+    return body
