@@ -409,8 +409,8 @@ class Training:
         loss_sum, preds = 0.0, []
         with torch.inference_mode():
             for start in range(0, n, bs):
-                self.check_stop()
                 self.rec.phase("validating", f"epoch {epoch}", start / n, force=start == 0)
+                self.check_stop()
                 xb = torch.from_numpy(images[start:start + bs]).to(self.device, non_blocking=True)
                 yb = torch.from_numpy(labels[start:start + bs].astype(np.int64)).to(self.device)
                 x = prepare_batch(xb, self.mean, self.std, self.input_size)
