@@ -58,7 +58,6 @@ class ConfusionMatrixView(QWidget):
         self.plot.setMouseEnabled(False, False)
         self.plot.hideButtons()
         self.plot.getViewBox().invertY(True)
-        self.plot.getViewBox().setAspectLocked(True)
         self.plot.setLabel("left", "true class")
         self.plot.setLabel("bottom", "predicted class")
         self.image = _CellImage(self._cell_clicked)

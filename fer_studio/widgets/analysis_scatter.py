@@ -201,7 +201,7 @@ class FeatureScatter(QWidget):
                 size=np.where(miss, 9, 6),
                 pen=[pg.mkPen("#202020", width=0.8) if m else pg.mkPen(None) for m in miss],
                 brush=pg.mkBrush(fill), hoverable=True, tip=None,
-                name=f"{names[k] if k >= 0 else 'unknown'} ({int(miss.sum())}/{len(rows)} \u00d7)")
+                name=f"{names[k] if k >= 0 else 'unknown'} ({int(miss.sum())} of {len(rows)} wrong)")
             item.sigClicked.connect(self._clicked)
             item.sigHovered.connect(self._hovered)
             self.plot.addItem(item)
