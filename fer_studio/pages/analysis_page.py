@@ -247,6 +247,13 @@ class AnalysisPage(QWidget):
         if self.isVisible():
             self.open_run(run_dir)
 
+    def showEvent(self, event) -> None:  # noqa: N802 - Qt override
+        """Coming to the page opens the run chosen elsewhere (runs list) if it is not open yet."""
+        super().showEvent(event)
+        chosen = self.run_combo.currentData()
+        if chosen and chosen != self.run_dir and not self.tasks.is_running("open"):
+            self.open_run(chosen)
+
     def _browse_run(self) -> None:
         d = QFileDialog.getExistingDirectory(self, "Open a run folder", str(self.state.runs_root))
         if d:

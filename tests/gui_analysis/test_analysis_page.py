@@ -221,3 +221,12 @@ def test_points_in_polygon_handles_concave_lassos():
     u = np.array([(0, 0), (4, 0), (4, 4), (3, 4), (3, 1), (1, 1), (1, 4), (0, 4)], float)
     pts = np.array([(0.5, 3), (3.5, 3), (2, 3), (2, 0.5), (5, 1)], float)
     assert points_in_polygon(pts, u).tolist() == [True, True, False, True, False]
+
+
+def test_a_run_chosen_in_the_runs_list_opens_when_the_page_is_shown(qtbot, page, tmp_path):
+    page.hide()
+    page.state.select_run(str(tmp_path / "run-9"))
+    assert not page.tasks.is_running("open")  # hidden: nothing is computed yet
+    page.show()
+    qtbot.waitUntil(lambda: page.run_dir == str(tmp_path / "run-9"), timeout=WAIT_MS)
+    assert page.analysis.run_dir == tmp_path / "run-9"
