@@ -92,7 +92,8 @@ def annotate(frame: np.ndarray, result: FrameResult, *, bars: bool = True, hud: 
             _bars(img, box, probs, result.class_names, scale)
     if hud:
         lat = result.latency_ms
-        lines = [f"{result.fps:5.1f} fps   {len(result.boxes)} face(s)",
+        fps = f"{result.fps:5.1f} fps   " if result.fps else ""
+        lines = [f"{fps}{len(result.boxes)} face(s)",
                  "capture {:.1f}  detect {:.1f}  classify {:.1f}{} ms".format(
                      lat.get("capture", 0), lat.get("detect", 0), lat.get("classify", 0),
                      f"  cam {lat['cam']:.1f}" if lat.get("cam", 0) >= 0.05 else "")]
