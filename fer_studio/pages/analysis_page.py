@@ -56,14 +56,14 @@ class InspectorModel:
         self.class_names = list(self.predictor.class_names)
         self._lock = threading.Lock()
         self.unavailable = ""
-        self.methods: list[str] = []
+        self.methods: list[tuple[str, str]] = []  # (key, title), e.g. ("gradcam", "Grad-CAM")
         self.layers: list[str] = []
         if not isinstance(self.predictor, RunPredictor):
             self.unavailable = "Grad-CAM explains one model: open a member run of this ensemble"
             return
         from fer_engine.eval.cam import CAM_METHODS
 
-        self.methods = list(CAM_METHODS)
+        self.methods = [(name, m.title) for name, m in CAM_METHODS.items()]
         self.layers = list(self.predictor.model.named_cam_layers())
 
     def _inputs(self, faces: np.ndarray):
@@ -77,13 +77,14 @@ class InspectorModel:
         raw = torch.from_numpy(stored).to(self.predictor.device)
         return prepare_batch(raw, pre["mean"], pre["std"], int(pre["input_size"]))
 
-    def cams(self, faces: np.ndarray, method: str, targets: list[int], layer: str | None) -> np.ndarray:
+    def cams(self, faces: np.ndarray, method: str, targets: list[int], layer: str | None,
+             progress=None, should_stop=None) -> np.ndarray:
         """(B, h, w) maps in [0, 1]: why the model would say `targets[i]` for `faces[i]`."""
         from fer_engine.eval.cam import compute_cams
 
         with self._lock:
-            return np.asarray(compute_cams(self.predictor.model, self._inputs(faces), method,
-                                           list(targets), layer))
+            return compute_cams(self.predictor.model, self._inputs(faces), method, list(targets), layer,
+                                progress=progress, should_stop=should_stop)
 
     def predict(self, face: np.ndarray) -> np.ndarray:
         with self._lock:
@@ -101,10 +102,10 @@ class InspectorModel:
         return int(predictor.preprocess["image_size"]), int(predictor.preprocess["channels"])
 
 
-def _overlay(face: np.ndarray, cam: np.ndarray, alpha: float) -> np.ndarray:
-    from fer_engine.eval.export import overlay
+def _overlay(face: np.ndarray, cam: np.ndarray, alpha: float, colormap: str) -> np.ndarray:
+    from fer_engine.eval.cam import overlay
 
-    return overlay(face, cam, alpha)
+    return overlay(face, cam, alpha, colormap)
 
 
 class AnalysisPage(QWidget):
@@ -402,8 +403,9 @@ class AnalysisPage(QWidget):
             return
 
         def job(progress, should_stop):
-            progress(-1, f"{request.method}")
-            return model.cams(np.stack([face, face]), request.method, list(request.targets), request.layer)
+            progress(-1, request.method)
+            return model.cams(np.stack([face, face]), request.method, list(request.targets), request.layer,
+                              progress, should_stop)
 
         self.tasks.start("cam", "Grad-CAM", job,
                          on_done=lambda cams: self.inspector.set_cams(request, cams),
@@ -472,7 +474,7 @@ class AnalysisPage(QWidget):
         model, rows = self.model, self.gallery.selected_rows()
         if model is None or not model.methods:
             raise ValueError(self.model_error or getattr(model, "unavailable", "") or "no model")
-        a, method = self.analysis, self.inspector.method.currentText()
+        a, method = self.analysis, self.inspector.method.currentData()
         layer, alpha = self.inspector.request.layer if self.inspector.request else None, \
             self.inspector.opacity.value() / 100.0
 

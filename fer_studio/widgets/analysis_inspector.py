@@ -25,14 +25,15 @@ SIDE = 200  # displayed face / overlay side in pixels
 DEFAULT_LAYER = "(backbone default)"
 _MARK = "\u25b6 "  # marks the predicted class on the probability axis
 
-OverlayFn = Callable[[np.ndarray, np.ndarray, float], np.ndarray]  # face, cam, alpha -> RGB
+OverlayFn = Callable[[np.ndarray, np.ndarray, float, str], np.ndarray]  # face, cam, alpha, colormap -> RGB
+COLORMAPS = ("jet", "turbo", "inferno", "viridis")  # offered heat-map colours (engine names)
 
 
 @dataclass(frozen=True)
 class CamRequest:
     """What the two overlays should show: computed by the page, matched back on arrival."""
     serial: int
-    method: str
+    method: str  # engine key, e.g. "gradcam"
     layer: str | None  # None = the backbone's default target layer
     targets: tuple[int, int]  # class index of the left and right overlay
 
@@ -130,17 +131,21 @@ class ImageInspector(QWidget):
         self.opacity = QSlider(Qt.Horizontal)
         self.opacity.setRange(0, 100)
         self.opacity.setValue(50)
+        self.colormap = QComboBox()
+        self.colormap.addItems(list(COLORMAPS))
         self.status = QLabel("")
         self.status.setStyleSheet("color: gray")
         self.method.currentIndexChanged.connect(lambda _: self._request())
         self.layer.currentIndexChanged.connect(lambda _: self._request())
         self.opacity.valueChanged.connect(lambda _: self._blend())
+        self.colormap.currentIndexChanged.connect(lambda _: self._blend())
         self.panels = [_CamPanel("why", self._request), _CamPanel("why", self._request)]
 
         controls = QFormLayout()
         controls.addRow("CAM method", self.method)
         controls.addRow("target layer", self.layer)
         controls.addRow("opacity", self.opacity)
+        controls.addRow("colours", self.colormap)
         grid = QGridLayout()
         grid.addWidget(self.face_label, 0, 0)
         grid.addWidget(self.panels[0], 0, 1, Qt.AlignBottom)
@@ -154,16 +159,17 @@ class ImageInspector(QWidget):
         lay.addWidget(self.bars, 1)
 
     # -- inputs ------------------------------------------------------------------------
-    def set_choices(self, class_names: Sequence[str], methods: Sequence[str],
+    def set_choices(self, class_names: Sequence[str], methods: Sequence[tuple[str, str]],
                     layers: Sequence[str] = ()) -> None:
-        """Classes, CAM methods and target layers offered (empty methods: no Grad-CAM)."""
+        """Classes, CAM methods as (key, title) and target layers offered (no methods: no Grad-CAM)."""
         self._quiet = True
         self.class_names = list(class_names)
         for panel in self.panels:
             panel.target.clear()
             panel.target.addItems(self.class_names)
         self.method.clear()
-        self.method.addItems(list(methods))
+        for key, title in methods:
+            self.method.addItem(title, key)
         self.layer.clear()
         self.layer.addItems([DEFAULT_LAYER, *layers])
         self._quiet = False
@@ -189,7 +195,8 @@ class ImageInspector(QWidget):
         if request != self.request:
             return False
         self.cams = np.asarray(cams, np.float32)
-        self.status.setText(f"{request.method} on {request.layer or 'the default layer'}")
+        self.status.setText(f"{self.method.currentText()} on {request.layer or 'the default layer'}: "
+                            "red = regions that raise the class score most")
         self._blend()
         return True
 
@@ -209,19 +216,20 @@ class ImageInspector(QWidget):
         self._serial += 1
         self.cams = None
         layer = self.layer.currentText()
-        self.request = CamRequest(self._serial, self.method.currentText(),
+        self.request = CamRequest(self._serial, self.method.currentData(),
                                   None if layer in ("", DEFAULT_LAYER) else layer,
                                   (self.panels[0].target.currentIndex(), self.panels[1].target.currentIndex()))
         for panel, t in zip(self.panels, self.request.targets):
-            panel.image.setText(f"computing\n{self.request.method} for {self.class_names[t]}\u2026")
-        self.status.setText(f"computing {self.request.method}\u2026")
+            panel.image.setText(f"computing\n{self.method.currentText()} for {self.class_names[t]}\u2026")
+        self.status.setText(f"computing {self.method.currentText()}\u2026")
         self.camsRequested.emit(self.request)
 
     def _blend(self) -> None:
         if self.cams is None or self.face is None or self.overlay_fn is None:
             return
         alpha = self.opacity.value() / 100.0
-        self.overlays = [self.overlay_fn(self.face, cam, alpha) for cam in self.cams]
+        colormap = self.colormap.currentText()
+        self.overlays = [self.overlay_fn(self.face, cam, alpha, colormap) for cam in self.cams]
         for panel, rgb in zip(self.panels, self.overlays):
             panel.image.setPixmap(to_pixmap(rgb, SIDE))
 

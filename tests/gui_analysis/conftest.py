@@ -37,7 +37,7 @@ def make_analysis(run_dir: Path, split: str = "test"):
 class FakeInspectorModel:
     """Grad-CAM maps that differ per method and target; predictions from the mean brightness."""
 
-    methods = ["GradCAM", "EigenCAM", "ScoreCAM"]
+    methods = [("gradcam", "Grad-CAM"), ("eigencam", "Eigen-CAM"), ("scorecam", "Score-CAM")]
     layers = ["body.0", "body.2"]
     unavailable = ""
 
@@ -45,11 +45,11 @@ class FakeInspectorModel:
         self.class_names = list(CLASSES)
         self.calls: list[tuple[str, tuple[int, ...], str | None]] = []
 
-    def cams(self, faces, method, targets, layer):
+    def cams(self, faces, method, targets, layer, progress=None, should_stop=None):
         self.calls.append((method, tuple(targets), layer))
         h, w = faces.shape[1:3]
         yy, xx = np.mgrid[0:h, 0:w] / max(h - 1, 1)
-        base = {"GradCAM": xx, "EigenCAM": yy, "ScoreCAM": (xx + yy) / 2}[method]
+        base = {"gradcam": xx, "eigencam": yy, "scorecam": (xx + yy) / 2}[method]
         return np.stack([np.clip(base * (1 + t) / len(CLASSES), 0, 1) for t in targets]).astype(np.float32)
 
     def predict(self, face):

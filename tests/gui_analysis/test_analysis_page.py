@@ -99,9 +99,9 @@ def test_switching_the_cam_method_changes_the_overlay(qtbot, page):
     page.inspect_row(5)
     _wait_overlays(qtbot, page)
     before = [o.copy() for o in page.inspector.overlays]
-    page.inspector.method.setCurrentText("EigenCAM")
+    page.inspector.method.setCurrentText("Eigen-CAM")
     _wait_overlays(qtbot, page)
-    assert page.inspector.request.method == "EigenCAM"
+    assert page.inspector.request.method == "eigencam"
     assert not np.array_equal(before[0], page.inspector.overlays[0])
     # opacity re-blends the same maps without recomputing
     calls = len(page.model.calls)
