@@ -12,4 +12,5 @@ PAGES: list[tuple[str, str, str]] = [
     ("training", "fer_studio.pages.training_page", "TrainingPage"),
     ("runs", "fer_studio.pages.runs_page", "RunsPage"),
     ("analysis", "fer_studio.pages.analysis_page", "AnalysisPage"),
+    ("live", "fer_studio.pages.live_page", "LivePage"),
 ]

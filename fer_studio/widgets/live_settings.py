@@ -1,0 +1,87 @@
+"""Live settings: detector, minimum face size, detection interval, smoothing, Grad-CAM."""
+from __future__ import annotations
+
+from dataclasses import replace
+
+from PySide6.QtCore import Signal
+from PySide6.QtWidgets import (QCheckBox, QComboBox, QDoubleSpinBox, QFileDialog, QFormLayout,
+                               QHBoxLayout, QLineEdit, QPushButton, QSpinBox, QWidget)
+
+from .live_worker import LiveSettings
+
+SMOOTHING_TITLES = {"ema": "Moving average (EMA)", "window": "Window mean", "none": "Off"}
+DETECTOR_TITLES = {"haar": "Haar cascade (OpenCV)", "yunet": "YuNet (DNN, model file)"}
+
+
+class LiveSettingsPanel(QWidget):
+    changed = Signal()
+
+    def __init__(self, parent: QWidget | None = None):
+        super().__init__(parent)
+        d = LiveSettings()
+        self.detector = QComboBox()
+        for key, title in DETECTOR_TITLES.items():
+            self.detector.addItem(title, key)
+        self.yunet_model = QLineEdit(placeholderText="face_detection_yunet_2023mar.onnx")
+        browse = QPushButton("…")
+        browse.setToolTip("Choose the YuNet .onnx model file")
+        browse.clicked.connect(self._browse_model)
+        model_row = QHBoxLayout()
+        model_row.setContentsMargins(0, 0, 0, 0)
+        model_row.addWidget(self.yunet_model, 1)
+        model_row.addWidget(browse)
+        self.min_face = QSpinBox(minimum=10, maximum=1000, value=d.min_face, suffix=" px")
+        self.min_face.setToolTip("Faces smaller than this (in frame pixels) are ignored")
+        self.detect_every = QSpinBox(minimum=1, maximum=30, value=d.detect_every)
+        self.detect_every.setToolTip("Detect faces every N frames; boxes are tracked in between")
+        self.smoothing = QComboBox()
+        for key, title in SMOOTHING_TITLES.items():
+            self.smoothing.addItem(title, key)
+        self.alpha = QDoubleSpinBox(minimum=0.05, maximum=1.0, singleStep=0.05, value=d.alpha)
+        self.alpha.setToolTip("Weight of the newest frame (1 = no smoothing)")
+        self.window = QSpinBox(minimum=1, maximum=60, value=d.window, suffix=" frames")
+        self.cam = QCheckBox("Grad-CAM overlay on the largest face")
+        self.cam_every = QSpinBox(minimum=1, maximum=60, value=d.cam_every)
+        self.cam_every.setToolTip("Recompute the heat map every N frames (it is costly)")
+        form = QFormLayout(self)
+        form.setContentsMargins(0, 0, 0, 0)
+        form.addRow("Detector", self.detector)
+        form.addRow("YuNet model", model_row)
+        form.addRow("Min face", self.min_face)
+        form.addRow("Detect every", self.detect_every)
+        form.addRow("Smoothing", self.smoothing)
+        form.addRow("EMA alpha", self.alpha)
+        form.addRow("Window", self.window)
+        form.addRow(self.cam)
+        form.addRow("CAM every", self.cam_every)
+        self._model_row = model_row
+        for w in (self.detector, self.smoothing):
+            w.currentIndexChanged.connect(self._changed)
+        for w in (self.min_face, self.detect_every, self.alpha, self.window, self.cam_every):
+            w.valueChanged.connect(self._changed)
+        self.cam.toggled.connect(self._changed)
+        self.yunet_model.editingFinished.connect(self._changed)
+        self._enable()
+
+    def apply_to(self, settings: LiveSettings) -> LiveSettings:
+        return replace(settings, detector=self.detector.currentData(), yunet_model=self.yunet_model.text().strip(),
+                       min_face=self.min_face.value(), detect_every=self.detect_every.value(),
+                       smoothing=self.smoothing.currentData(), alpha=self.alpha.value(),
+                       window=self.window.value(), cam=self.cam.isChecked(), cam_every=self.cam_every.value())
+
+    def _browse_model(self) -> None:
+        path, _ = QFileDialog.getOpenFileName(self, "YuNet model file", "", "ONNX model (*.onnx)")
+        if path:
+            self.yunet_model.setText(path)
+            self.detector.setCurrentIndex(self.detector.findData("yunet"))
+            self._changed()
+
+    def _enable(self) -> None:
+        self.yunet_model.setEnabled(self.detector.currentData() == "yunet")
+        self.alpha.setEnabled(self.smoothing.currentData() == "ema")
+        self.window.setEnabled(self.smoothing.currentData() == "window")
+        self.cam_every.setEnabled(self.cam.isChecked())
+
+    def _changed(self, *_) -> None:
+        self._enable()
+        self.changed.emit()
