@@ -39,7 +39,8 @@ class FerModel(nn.Module):
     def no_weight_decay(self) -> set[str]:
         """The backbone's timm exemptions (position embeddings, tokens), as full names."""
         inner = self.backbone.no_weight_decay() if hasattr(self.backbone, "no_weight_decay") else ()
-        return {f"backbone.{n}" for n in inner}
+        own = dict(self.named_parameters())
+        return {f"backbone.{n}" for n in inner if f"backbone.{n}" in own}
 
     # -- Grad-CAM ----------------------------------------------------------------------
     def cam_target_layers(self, layer: str | None = None) -> list[nn.Module]:
