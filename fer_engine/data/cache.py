@@ -11,6 +11,7 @@ import hashlib
 import json
 import os
 import re
+import zipfile
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Iterable
@@ -75,7 +76,7 @@ def load(path: Path) -> RawDataset | None:
                              splits=z["splits"].astype(np.int64), sources=meta["sources"],
                              layout=meta["layout"], split_rule=meta["split_rule"],
                              notes=meta["notes"], unreadable=[tuple(u) for u in meta["unreadable"]])
-    except (OSError, ValueError, KeyError, EOFError):
+    except (OSError, ValueError, KeyError, EOFError, zipfile.BadZipFile):
         return None
     if meta.get("version") != FORMAT_VERSION or len(raw.sources) != len(raw.images):
         return None

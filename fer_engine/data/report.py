@@ -11,6 +11,7 @@ from __future__ import annotations
 import hashlib
 import io
 import json
+import zipfile
 from collections import Counter, defaultdict
 from dataclasses import dataclass, field
 from typing import Any
@@ -221,7 +222,7 @@ def _load_facts(target, sources: list[str]) -> dict[str, np.ndarray] | None:
             if json.loads(str(z["sources"])) != sources:
                 return None
             return {k: z[k] for k in ("md5", "width", "height", "mode", "std")}
-    except (OSError, ValueError, KeyError, EOFError):
+    except (OSError, ValueError, KeyError, EOFError, zipfile.BadZipFile):
         return None
 
 
