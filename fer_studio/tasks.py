@@ -10,7 +10,7 @@ import threading
 import traceback
 from typing import Any, Callable
 
-from PySide6.QtCore import QObject, QRunnable, QThreadPool, Signal
+from PySide6.QtCore import QObject, QRunnable, QThreadPool, Signal, Slot
 
 
 class Task(QObject):
@@ -53,6 +53,36 @@ class Task(QObject):
             pass
 
 
+class _Relay(QObject):
+    """Delivers a task's outcome to callbacks while `context` lives: a child of the
+    context, so a closed page is never called back; deleted once the task ends."""
+
+    def __init__(self, context: QObject, on_done, on_error, on_progress):
+        super().__init__(context)
+        self._on_done, self._on_error, self._on_progress = on_done, on_error, on_progress
+
+    @Slot(object)
+    def done(self, result: Any) -> None:
+        if self._on_done:
+            self._on_done(result)
+        self.deleteLater()
+
+    @Slot(str, str)
+    def error(self, message: str, tb: str) -> None:
+        if self._on_error:
+            self._on_error(message, tb)
+        self.deleteLater()
+
+    @Slot(float, str)
+    def progress(self, fraction: float, text: str) -> None:
+        if self._on_progress:
+            self._on_progress(fraction, text)
+
+    @Slot()
+    def cancelled(self) -> None:
+        self.deleteLater()
+
+
 class _Runnable(QRunnable):
     def __init__(self, task: Task):
         super().__init__()
@@ -66,14 +96,23 @@ def run_task(fn: Callable[[Callable, Callable[[], bool]], Any], *,
              on_done: Callable[[Any], None] | None = None,
              on_error: Callable[[str, str], None] | None = None,
              on_progress: Callable[[float, str], None] | None = None,
-             pool: QThreadPool | None = None) -> Task:
-    """Start `fn(progress, should_stop)` in the background; keep the returned Task alive."""
+             context: QObject | None = None, pool: QThreadPool | None = None) -> Task:
+    """Start `fn(progress, should_stop)` in the background; keep the returned Task to cancel.
+
+    The callbacks run on the GUI thread. Pass `context` (usually the calling widget) so they
+    are dropped once it is destroyed: a page closed meanwhile is never called back.
+    """
     task = Task(fn)
-    if on_done:
-        task.succeeded.connect(on_done)
-    if on_error:
-        task.failed.connect(on_error)
-    if on_progress:
-        task.progressed.connect(on_progress)
+    if context is not None:
+        relay = _Relay(context, on_done, on_error, on_progress)
+        task.succeeded.connect(relay.done)
+        task.failed.connect(relay.error)
+        task.progressed.connect(relay.progress)
+        task.cancelled.connect(relay.cancelled)
+    else:
+        for signal, callback in ((task.succeeded, on_done), (task.failed, on_error),
+                                 (task.progressed, on_progress)):
+            if callback:
+                signal.connect(callback)
     (pool or QThreadPool.globalInstance()).start(_Runnable(task))
     return task

@@ -95,7 +95,7 @@ class RunsPage(QWidget):
                 self.watcher.removePaths(self.watcher.directories())
             self.watcher.addPath(str(watched))  # a missing runs folder: see it being made
         self.header.setText(f"Runs in <b>{root}</b>")
-        self._task = run_task(lambda progress, should_stop: _read_runs(root),
+        self._task = run_task(lambda progress, should_stop: _read_runs(root), context=self,
                               on_done=self._show_rows, on_error=self._read_failed)
 
     def refresh_now(self) -> None:

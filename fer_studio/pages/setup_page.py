@@ -18,7 +18,7 @@ from .. import config_io
 from ..report_view import ReportView, build_report_view
 from ..state import AppState
 from ..tasks import Task, run_task
-from ..widgets.backbone_chooser import BackboneChooser, format_params
+from ..widgets.backbone_chooser import BackboneChooser
 from ..widgets.class_counts_chart import ClassCountsChart
 from ..widgets.config_form import ConfigForm
 from ..widgets.data_source_picker import DataSourcePicker
@@ -32,30 +32,25 @@ from ..widgets.task_progress import TaskProgress
 DEFAULT_STEPS_PER_EPOCH = 100  # LR preview before the data is known
 
 
-def backbone_entries(with_params: bool) -> list[tuple[str, str, str]]:
-    """(name, combo text, description) of every registered backbone.
-
-    Counting parameters builds each model on the meta device (seconds for all timm
-    models), so the page lists names at once and asks for counts in the background.
-    """
+def backbone_entries() -> list[tuple[str, str, str]]:
+    """(name, combo text, description HTML) of every registered backbone (no counting)."""
     from fer_engine.models import BACKBONES
 
     out = []
     for name, spec in BACKBONES.items():
-        n = None
-        if with_params:
-            try:
-                n = spec.param_count()
-            except Exception:  # noqa: BLE001 - a count that cannot be made is shown as "?"
-                n = None
         size = spec.default_input_size
-        count = f"{format_params(n)} params, " if with_params else ""
         pretrained = " · ImageNet weights available" if spec.supports_pretrained else ""
-        out.append((name, f"{spec.title}  ({count}{size}px)",
-                    f"<b>{spec.title}</b> · {format_params(n) if with_params else '…'} parameters · "
-                    f"input {size}×{size} · {spec.channels}-channel{pretrained}"
+        out.append((name, f"{spec.title}  ({size}px)",
+                    f"<b>{spec.title}</b> · input {size}×{size} · {spec.channels}-channel{pretrained}"
                     + (f"<br>{spec.notes}" if spec.notes else "")))
     return out
+
+
+def backbone_params(name: str) -> int:
+    """Parameter count (built on the meta device: up to a second for big timm models)."""
+    from fer_engine.models import BACKBONES
+
+    return BACKBONES.get(name).param_count()
 
 
 class SetupPage(QWidget):
@@ -134,9 +129,8 @@ class SetupPage(QWidget):
         state.configChanged.connect(self._config_changed)
         state.dataChanged.connect(self.start_report)
 
-        self.backbone.set_backbones(backbone_entries(with_params=False))
-        self._params_task = run_task(lambda progress, should_stop: backbone_entries(with_params=True),
-                                     on_done=self._show_backbones)
+        self.backbone.set_backbones(backbone_entries())
+        self._params_task: Task | None = None
         self.preset_bar.set_presets(presets.list_presets())
         self._config_changed()
         QTimer.singleShot(0, self, lambda: self.start_report(state.config.data.path))
@@ -158,7 +152,7 @@ class SetupPage(QWidget):
                                      should_stop=should_stop)
 
         self.task_progress.start(f"Reading {'the demo dataset' if path == 'demo' else path} …")
-        self._task = run_task(job, on_done=self.show_report, on_error=self._report_failed,
+        self._task = run_task(job, context=self, on_done=self.show_report, on_error=self._report_failed,
                               on_progress=self.task_progress.set_progress)
         self._task.cancelled.connect(self.task_progress.finish)
 
@@ -188,13 +182,17 @@ class SetupPage(QWidget):
         self.report_error.setText(f"Cannot read this dataset: {error}")
         self.report_error.show()
 
-    def _show_backbones(self, entries: list[tuple[str, str, str]]) -> None:
-        self.backbone.set_backbones(entries)
-        self.backbone.set_current(self.state.config.model.backbone)
+    def _count_params(self, name: str) -> None:
+        """Show the backbone's parameter count once counted in the background."""
+        if name in self.backbone.param_counts:
+            return
+        self._params_task = run_task(lambda progress, should_stop: backbone_params(name), context=self,
+                                     on_done=lambda n: self.backbone.set_param_count(name, n))
 
     # -- config -----------------------------------------------------------------------------------------
     def _config_changed(self) -> None:
         self.backbone.set_current(self.state.config.model.backbone)
+        self._count_params(self.state.config.model.backbone)
         self._lr_timer.start()
 
     def steps_per_epoch(self) -> int:

@@ -21,6 +21,7 @@ from ..event_log_tail import EventLogTail
 from ..run_curves import RunCurves
 from ..run_monitor import RunMonitor
 from ..state import AppState
+from ..tasks import Task, run_task
 from ..widgets.run_checklist import RunChecklist
 from ..widgets.run_error import RunErrorPanel
 from ..widgets.run_progress import RunProgress
@@ -40,6 +41,7 @@ def curves_from_disk(run_dir: str) -> RunCurves:
 class TrainingPage(QWidget):
     title = "Training"
     eventReceived = Signal(str, object)  # (run directory, event) for every event of a watched run
+    runStarted = Signal(str)  # a run started here (Train or Resume) has its worker going
 
     def __init__(self, state: AppState, parent: QWidget | None = None):
         super().__init__(parent)
@@ -48,6 +50,7 @@ class TrainingPage(QWidget):
         self.curves: dict[str, RunCurves] = {}
         self.shown: str | None = None
         self.compared: list[str] = []
+        self._start_task: Task | None = None
 
         self.train_button = QPushButton("▶  Train")
         self.train_button.setToolTip("Start a run with the set-up page's config in a worker process")
@@ -98,35 +101,47 @@ class TrainingPage(QWidget):
         self._update_buttons()
 
     # -- starting runs ----------------------------------------------------------------
-    def train(self) -> str | None:
-        """Start a run of `state.config`; returns its run directory (None if it could not start)."""
+    def train(self) -> None:
+        """Start a run of `state.config` (`runStarted` tells its run directory)."""
         cfg = self.state.config
-        name = self.name_edit.text().strip() or cfg.name or None
-        return self._start(cfg, name=name)
+        self._start(cfg, name=self.name_edit.text().strip() or cfg.name or None)
 
-    def resume(self) -> str | None:
-        run_dir = self.shown
-        if not run_dir or self._is_active(run_dir):
-            return None
-        run = RunDir(run_dir)
-        curves = curves_from_disk(run_dir)
-        return self._start(run.config(), resume_dir=run_dir, curves=curves)
+    def resume(self) -> None:
+        """Continue the shown run from its last checkpoint."""
+        if self.shown and not self._is_active(self.shown):
+            self._start(None, resume_dir=self.shown)
 
-    def _start(self, cfg, name=None, resume_dir=None, curves=None) -> str | None:
+    def _start(self, cfg, name: str | None = None, resume_dir: str | None = None) -> None:
+        """Create the run folder and start the worker on a pool thread (fsyncs, process spawn
+        and replaying a resumed run's log stay off the GUI thread)."""
+        if self._start_task is not None and not self._start_task.done:
+            return
         from fer_engine.training.worker import start_run
 
+        root = self.state.runs_root
+
+        def job(progress, should_stop):
+            curves = curves_from_disk(resume_dir) if resume_dir else None
+            return start_run(cfg, root, resume_dir=resume_dir, name=name), curves
+
         self.error.clear()
-        try:
-            handle = start_run(cfg, self.state.runs_root, resume_dir=resume_dir, name=name)
-        except Exception as e:  # noqa: BLE001 - bad config, unwritable runs folder ...: shown, not raised
-            self.error.show_error("could not start", str(e))
-            return None
+        self._start_task = run_task(job, context=self, on_done=lambda result: self._started(result, name),
+                                    on_error=self._start_failed)
+        self._update_buttons()
+
+    def _started(self, result, name: str | None) -> None:
+        handle, curves = result
         run_dir = str(handle.run_dir.path)
         curves = curves or RunCurves(run_id=handle.run_id, name=name or handle.run_id)
         self._watch_source(run_dir, handle, curves, can_stop=True)
         self.state.notify(f"Run {curves.name} started in {run_dir}")
         self.state.runsChanged.emit()
-        return run_dir
+        self.runStarted.emit(run_dir)
+
+    def _start_failed(self, error: str, traceback: str) -> None:
+        """Bad config, unwritable runs folder ...: shown in the page, never raised."""
+        self.error.show_error("could not start", error, traceback)
+        self._update_buttons()
 
     def _watch_source(self, run_dir: str, source, curves: RunCurves, can_stop: bool) -> None:
         monitor = RunMonitor(source, curves, run_dir, self, can_stop=can_stop)
@@ -242,7 +257,7 @@ class TrainingPage(QWidget):
     # -- labels -------------------------------------------------------------------------------------
     def _update_buttons(self) -> None:
         shown_active = self._is_active(self.shown)
-        own_active = bool(self.active_runs())
+        own_active = bool(self.active_runs()) or (self._start_task is not None and not self._start_task.done)
         self.train_button.setEnabled(not own_active)
         self.stop_button.setEnabled(shown_active and self.monitors[self.shown].can_stop)
         c = self.curves.get(self.shown) if self.shown else None

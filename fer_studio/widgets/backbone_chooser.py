@@ -22,7 +22,8 @@ class BackboneChooser(QWidget):
         lay.setContentsMargins(0, 0, 0, 0)
         lay.addWidget(self.combo)
         lay.addWidget(self.info)
-        self._describe = {}
+        self._describe: dict[str, str] = {}
+        self.param_counts: dict[str, int] = {}
         self.combo.currentIndexChanged.connect(self._changed)
 
     def set_backbones(self, entries: list[tuple[str, str, str]]) -> None:
@@ -44,13 +45,24 @@ class BackboneChooser(QWidget):
         self.combo.blockSignals(True)
         self.combo.setCurrentIndex(i)
         self.combo.blockSignals(False)
-        self.info.setText(self._describe.get(name, ""))
+        self._show_info(name)
+
+    def set_param_count(self, name: str, n: int) -> None:
+        self.param_counts[name] = n
+        if name == self.current():
+            self._show_info(name)
+
+    def _show_info(self, name: str) -> None:
+        text = self._describe.get(name, "")
+        if name in self.param_counts:
+            text += f"<br>{format_params(self.param_counts[name])} parameters (7 classes)"
+        self.info.setText(text)
 
     def current(self) -> str:
         return self.combo.currentData() or ""
 
     def _changed(self, _: int) -> None:
         name = self.current()
-        self.info.setText(self._describe.get(name, ""))
+        self._show_info(name)
         if name:
             self.chosen.emit(name)

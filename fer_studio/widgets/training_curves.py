@@ -3,12 +3,14 @@
 Each run gets one colour (legend by run name); within a plot, train is dashed and val
 solid, and the per-step training loss is a faint line. `refresh()` copies the runs'
 `RunCurves` lists into the plot items; call it on the monitor's throttled `updated`.
+It updates one plot per event-loop turn (`STAGGER_MS` apart), so each repaint covers a
+single plot and the GUI thread is never held for the whole grid at once.
 """
 from __future__ import annotations
 
 import numpy as np
 import pyqtgraph as pg
-from PySide6.QtCore import Qt
+from PySide6.QtCore import Qt, QTimer
 from PySide6.QtWidgets import QGridLayout, QWidget
 
 from .. import theme
@@ -33,14 +35,19 @@ def series_xy(curves: RunCurves, series: str) -> tuple[list[float], list[float]]
     return curves.epoch_x[series], curves.epoch_y[series]
 
 
+STAGGER_MS = 15
+
+
 class TrainingCurves(QWidget):
     def __init__(self, parent: QWidget | None = None):
         super().__init__(parent)
+        self._pending: list[str] = []
+        self._stagger = QTimer(self, interval=STAGGER_MS, timeout=self._refresh_next)
         grid = QGridLayout(self)
         grid.setContentsMargins(0, 0, 0, 0)
         self.plots: dict[str, pg.PlotWidget] = {}
         for i, (key, (title, ylabel, _)) in enumerate(PLOTS.items()):
-            plot = pg.PlotWidget()
+            plot = pg.PlotWidget(antialias=False)
             theme.style_plot(plot)
             plot.setTitle(title)
             plot.setLabel("left", ylabel)
@@ -62,6 +69,7 @@ class TrainingCurves(QWidget):
             plot.getPlotItem().legend.clear()
         self._items.clear()
         self._runs = list(runs)
+        self._pending.clear()
         for r, (_, name) in enumerate(self._runs):
             colour = theme.series_colour(r)
             for key, (_, _, series) in PLOTS.items():
@@ -73,20 +81,41 @@ class TrainingCurves(QWidget):
                     legend = f"{name} {label}" if len(series) > 1 or len(self._runs) > 1 else None
                     symbol = "o" if not s.startswith("step_") else None
                     item = self.plots[key].plot([], [], pen=pen, name=legend, symbol=symbol,
-                                                symbolSize=5, symbolBrush=colour, symbolPen=None)
+                                                symbolSize=5, symbolBrush=colour, symbolPen=None,
+                                                antialias=False)
                     self._items[(key, r, s)] = item
-        self.refresh()
+        self.flush()
 
     def refresh(self) -> None:
-        for (key, r, s), item in self._items.items():
-            x, y = series_xy(self._runs[r][0], s)
-            n = min(len(x), len(y))
-            item.setData(np.asarray(x[:n], dtype=float), np.asarray(y[:n], dtype=float))
+        """Bring every plot up to date, one plot per event-loop turn."""
+        self._pending = [k for k in self.plots if k not in self._pending] + self._pending
+        if not self._stagger.isActive():
+            self._refresh_next()
+            if self._pending:
+                self._stagger.start()
+
+    def flush(self) -> None:
+        """Bring every plot up to date now."""
+        self._pending = list(self.plots)
+        while self._pending:
+            self._refresh_next()
+
+    def _refresh_next(self) -> None:
+        if not self._pending:
+            self._stagger.stop()
+            return
+        key = self._pending.pop(0)
+        for (k, r, s), item in self._items.items():
+            if k == key:
+                x, y = series_xy(self._runs[r][0], s)
+                n = min(len(x), len(y))
+                item.setData(np.asarray(x[:n], dtype=float), np.asarray(y[:n], dtype=float))
 
     def run_names(self) -> list[str]:
         return [name for _, name in self._runs]
 
     def data(self, key: str, series: str, run: int = 0) -> tuple[list[float], list[float]]:
-        """What a plot item currently holds (x, y), for checks and exports."""
+        """What a plot item holds once up to date (x, y), for checks and exports."""
+        self.flush()
         x, y = self._items[(key, run, series)].getData()
         return ([] if x is None else list(x)), ([] if y is None else list(y))

@@ -58,7 +58,7 @@ def append_epoch(run: RunDir, e: int, steps: int) -> None:
 def tiny_config():
     """A run on the demo dataset with the tiny test backbone: a few batches per epoch, CPU."""
     def make(epochs: int = 2, steps: int = 3, **changes) -> RunConfig:
-        base = {"model.backbone": "fer_cnn_tiny", "data.path": "demo", "train.epochs": epochs,
+        base = {"model.backbone": "fer_cnn_tiny", "data.path": os.environ.get("FER_GUI_TEST_DATA", "demo"), "train.epochs": epochs,
                 "train.max_steps_per_epoch": steps, "train.batch_size": 16, "train.device": "cpu",
                 "eval.splits": [], "schedule.warmup_epochs": 0.0}
         return RunConfig().replace(**{**base, **changes})
@@ -74,3 +74,13 @@ def wait_for_end(qtbot, page, run_dir: str, timeout: int = 120_000) -> str:
 @pytest.fixture
 def wait_end():
     return wait_for_end
+
+
+@pytest.fixture
+def started(qtbot):
+    """`started(page)` presses Train (or runs `action`) and returns the new run's directory."""
+    def start(page, action=None, timeout: int = 60_000) -> str:
+        with qtbot.waitSignal(page.runStarted, timeout=timeout) as blocker:
+            (action or page.train)()
+        return blocker.args[0]
+    return start

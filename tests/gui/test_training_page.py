@@ -1,0 +1,90 @@
+"""Training page with real worker processes on the demo dataset and the tiny backbone:
+curves hold exactly what the event log holds; Stop, Resume, a killed worker and a
+failing config are all shown while the window stays usable."""
+import os
+import signal
+
+import pytest
+
+from fer_engine.training import events as ev
+from fer_engine.training.rundir import RunDir
+from fer_studio.pages.training_page import TrainingPage
+from fer_studio.state import AppState
+
+
+@pytest.fixture
+def page(qtbot, tmp_path):
+    state = AppState(runs_root=tmp_path / "runs")
+    p = TrainingPage(state)
+    qtbot.addWidget(p)
+    yield p
+    p.stop_all_runs()
+    p.shutdown()
+
+
+@pytest.fixture
+def seen(page):
+    """Every event the page received, per run directory."""
+    out = {}
+    page.eventReceived.connect(lambda d, e: out.setdefault(d, []).append(e))
+    return out
+
+
+def _first(qtbot, seen, run_dir, kind, timeout=90_000):
+    qtbot.waitUntil(lambda: any(isinstance(e, kind) for e in seen.get(run_dir, [])), timeout=timeout)
+
+
+def test_curves_hold_exactly_the_event_log(qtbot, page, started, tiny_config, wait_end):
+    page.state.set_config(tiny_config(epochs=2, steps=3))
+    run_dir = started(page)
+    assert not page.train_button.isEnabled() and page.stop_button.isEnabled()
+    assert wait_end(qtbot, page, run_dir) == "finished"
+    log = RunDir(run_dir).read_events()
+    steps = [e for e in log if isinstance(e, ev.StepProgress)]
+    epochs = [e for e in log if isinstance(e, ev.EpochMetrics)]
+    assert steps and steps[-1].global_step == 6 and len(epochs) == 2  # steps may be throttled
+    assert page.plots.data("loss", "step_loss")[1] == pytest.approx([e.loss for e in steps])
+    assert page.plots.data("lr", "step_lr")[1] == pytest.approx([e.lr for e in steps])
+    for key, series in (("loss", "val_loss"), ("loss", "train_loss"), ("acc", "val_acc"),
+                        ("acc", "train_acc"), ("f1", "val_f1")):
+        x, y = page.plots.data(key, series)
+        assert x == [e.epoch for e in epochs]
+        assert y == pytest.approx([e.metrics[series] for e in epochs])
+    assert page.progress.bar.value() == page.progress.bar.maximum()
+    assert "device cpu" in page.progress.info.text() and "img/s" in page.progress.info.text()
+    assert page.train_button.isEnabled() and not page.stop_button.isEnabled()
+
+
+def test_stop_takes_effect_and_resume_continues(qtbot, page, started, seen, tiny_config, wait_end):
+    page.state.set_config(tiny_config(epochs=3, steps=3))
+    run_dir = started(page)
+    _first(qtbot, seen, run_dir, ev.CheckpointSaved)
+    page.stop_button.click()
+    assert wait_end(qtbot, page, run_dir) == "stopped"
+    assert isinstance(RunDir(run_dir).read_events()[-1], ev.RunStopped)
+    assert RunDir(run_dir).status()["status"] == "stopped"
+    assert page.resume_button.isEnabled()
+    assert started(page, page.resume) == run_dir
+    assert wait_end(qtbot, page, run_dir) == "finished"
+    x, _ = page.plots.data("acc", "val_acc")
+    assert x == [1.0, 2.0, 3.0]  # epochs trained again after the resume point are not doubled
+
+
+def test_killed_worker_is_reported_and_the_window_stays_usable(qtbot, page, started, seen, tiny_config, wait_end):
+    page.state.set_config(tiny_config(epochs=50, steps=50))
+    run_dir = started(page)
+    _first(qtbot, seen, run_dir, ev.StepProgress)
+    os.kill(page.monitors[run_dir].source.pid, signal.SIGKILL)
+    assert wait_end(qtbot, page, run_dir, timeout=10_000) == "crashed"
+    assert not page.error.isHidden() and "crashed" in page.error.message.text()
+    assert page.train_button.isEnabled()
+
+    page.state.set_config(tiny_config(**{"data.path": str(page.state.runs_root / "no-such-data")}))
+    second = started(page)
+    assert second != run_dir
+    assert wait_end(qtbot, page, second) == "failed"
+    assert "no-such-data" in page.error.message.text()
+    assert "Traceback" in page.error.traceback.toPlainText()
+    page.error.toggle.click()
+    assert not page.error.traceback.isHidden()
+    assert page.train_button.isEnabled()
