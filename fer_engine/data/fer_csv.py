@@ -120,10 +120,13 @@ def _parse_row(row: list[str], label_col: int, pixel_col: int, usage_col: int | 
 
 
 def _parse_pixels(text: str) -> np.ndarray:
-    """Space-separated integers (fast; parsing stops at the first bad token)."""
+    """Space-separated integers (fast path); a bad token gives an empty or short array."""
     with warnings.catch_warnings():
         warnings.simplefilter("ignore", DeprecationWarning)
-        return np.fromstring(text, dtype=np.int32, sep=" ")
+        try:
+            return np.fromstring(text, dtype=np.int32, sep=" ")
+        except ValueError:  # newer numpy refuses unparsable text instead of stopping early
+            return np.zeros(0, np.int32)
 
 
 def _to_faces(pixels: np.ndarray, side: int, size: int, channels: int, should_stop: StopFn) -> np.ndarray:

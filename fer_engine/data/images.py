@@ -100,7 +100,7 @@ def _open(source, size: int) -> tuple[Image.Image, str]:
 
 def _reason(e: BaseException) -> str:
     text = str(e) or type(e).__name__
-    if "truncated" in text:
+    if "truncated" in text.lower():
         return f"truncated or corrupt image data ({text})"
     return text
 

@@ -166,18 +166,19 @@ def _is_dir(entry: os.DirEntry) -> bool:
 
 
 def _walk_images(folder: Path) -> tuple[list[str], int]:
-    """Image paths under folder (recursive, each real folder once) and the count of other files."""
-    images, other, seen = [], 0, set()
+    """Image paths under folder (recursive) and the count of other files.
+
+    Links are followed, but a folder is visited once and never when it is an ancestor of
+    `folder` (a link back up would loop, or pull other classes in under this label).
+    """
+    images, other = [], 0
+    seen = {_identity(p) for p in Path(os.path.realpath(folder)).parents}
     for dirpath, dirnames, filenames in os.walk(folder, followlinks=True):
-        try:
-            st = os.stat(dirpath)
-        except OSError:
+        key = _identity(dirpath)
+        if key is None or key in seen:
             dirnames[:] = []
             continue
-        if (st.st_dev, st.st_ino) in seen:  # a link back to a visited folder: a loop or a repeat
-            dirnames[:] = []
-            continue
-        seen.add((st.st_dev, st.st_ino))
+        seen.add(key)
         dirnames[:] = sorted(d for d in dirnames if not d.startswith("."))
         for name in filenames:
             if is_image_name(name):
@@ -186,3 +187,10 @@ def _walk_images(folder: Path) -> tuple[list[str], int]:
                 other += 1
     return images, other
 
+
+def _identity(path) -> tuple[int, int] | None:
+    try:
+        st = os.stat(path)
+    except OSError:
+        return None
+    return st.st_dev, st.st_ino
