@@ -2,6 +2,7 @@
 
 `load_dataset(cfg, progress, should_stop)` is what training and evaluation call;
 `decode_image` is the one image conversion shared with analysis and the live page;
+`load_face(source, size, channels)` reads one face by its `sources` entry (file or CSV row);
 `dataset_report` (in `report`) checks a dataset for duplicates, conflicts and blanks.
 `progress(fraction, message)` gets a fraction in [0, 1] (or -1 when unknown).
 """
@@ -9,6 +10,7 @@ from .arrays import DatasetArrays
 from .errors import DatasetError, StopRequested
 from .images import IMAGE_SUFFIXES, ImageDecodeError, decode_image
 from .loader import load_dataset
+from .sources import load_face
 
 __all__ = ["DatasetArrays", "DatasetError", "IMAGE_SUFFIXES", "ImageDecodeError", "StopRequested",
-           "decode_image", "load_dataset"]
+           "decode_image", "load_dataset", "load_face"]

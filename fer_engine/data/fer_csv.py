@@ -75,6 +75,18 @@ def read_fer_csv(path: Path, size: int, channels: int, progress: ProgressFn = No
                       split_rule=SPLIT_NONE if usage_col is not None else SPLIT_ALL, notes=notes)
 
 
+def parse_pixel_row(path: Path | str, header_line: str, line_text: str, line: int) -> np.ndarray:
+    """The (side, side) uint8 face of one CSV line (given the header line); DatasetError if malformed."""
+    label_col, pixel_col, usage_col = _columns(path, next(csv.reader([header_line]), None))
+    row = next(csv.reader([line_text]), [])
+    try:
+        pixels = _parse_row(row, label_col, pixel_col, usage_col, 0)[0]
+    except ValueError as e:
+        raise DatasetError(f"{path}: line {line}: {e}") from None
+    side = math.isqrt(pixels.size)
+    return pixels.reshape(side, side)
+
+
 def _columns(path: Path, header: list[str] | None) -> tuple[int, int, int | None]:
     if header is None:
         raise DatasetError(f"{path}: empty file (expected the FER2013 columns emotion,pixels,Usage)")

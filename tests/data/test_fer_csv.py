@@ -7,7 +7,7 @@ import numpy as np
 import pytest
 
 from fer_engine.config import DataConfig
-from fer_engine.data import load_dataset
+from fer_engine.data import load_dataset, load_face
 
 
 def write_csv(path, rows, header="emotion,pixels,Usage"):
@@ -38,6 +38,13 @@ def test_csv_without_usage_is_split_stratified_and_resized(tmp_path, data_cfg):
                               image_size=24, channels=3))
     assert d.images.shape == (40, 24, 24, 3)
     assert d.class_counts("val").tolist() == [2, 2] and d.class_counts("test").tolist() == [2, 2]
+
+
+def test_load_face_reads_a_csv_row_by_its_source(tmp_path, data_cfg):
+    rows = [row(i % 7, "Training", i) for i in range(5)]
+    d = load_dataset(data_cfg(write_csv(tmp_path / "fer2013.csv", rows), image_size=32, channels=3))
+    for i in (0, 4):
+        assert np.array_equal(load_face(d.sources[i], 32, 3), d.images[i])
 
 
 @pytest.mark.realdata
