@@ -36,7 +36,8 @@ def read_fer_csv(path: Path, size: int, channels: int, progress: ProgressFn = No
     side = 0
     try:
         with open(path, newline="", encoding="utf-8-sig") as f:
-            reader = csv.reader(f)
+            read = [0]  # characters read so far: progress (tell() is unavailable while iterating)
+            reader = csv.reader(_counting(f, read))
             label_col, pixel_col, usage_col = _columns(path, next(reader, None))
             for row in reader:
                 line = reader.line_num
@@ -54,7 +55,7 @@ def read_fer_csv(path: Path, size: int, channels: int, progress: ProgressFn = No
                 sources.append(f"{path}#{line}")
                 if len(images) % _ROWS_PER_BATCH == 0:
                     check_stop(should_stop)
-                    report_progress(progress, min(0.99, f.tell() / total), f"reading {path.name}: {len(images)} rows")
+                    report_progress(progress, min(0.99, read[0] / total), f"reading {path.name}: {len(images)} rows")
     except UnicodeDecodeError as e:
         raise DatasetError(f"{path}: not a UTF-8 text CSV ({e.reason} at byte {e.start})") from None
     except csv.Error as e:
@@ -73,6 +74,12 @@ def read_fer_csv(path: Path, size: int, channels: int, progress: ProgressFn = No
     return RawDataset(images=faces, classes=np.asarray(classes, np.int64), splits=np.asarray(splits, np.int64),
                       sources=sources, layout="fer2013_csv",
                       split_rule=SPLIT_NONE if usage_col is not None else SPLIT_ALL, notes=notes)
+
+
+def _counting(lines, read: list[int]):
+    for text in lines:
+        read[0] += len(text)
+        yield text
 
 
 def parse_pixel_row(path: Path | str, header_line: str, line_text: str, line: int) -> np.ndarray:

@@ -32,6 +32,20 @@ def test_csv_usage_maps_to_train_val_test(tmp_path, data_cfg):
     assert d.sources[1].endswith("fer2013.csv#3")
 
 
+def test_large_csv_reports_progress_and_stops(tmp_path, data_cfg, monkeypatch):
+    from fer_engine.data import StopRequested, fer_csv
+
+    monkeypatch.setattr(fer_csv, "_ROWS_PER_BATCH", 16)
+    path = write_csv(tmp_path / "big.csv", [row(i % 7, "Training", i, side=8) for i in range(100)])
+    seen = []
+    d = load_dataset(data_cfg(path, image_size=8), progress=lambda f, m: seen.append(f))
+    assert len(d.images) == 100
+    assert any(0 < f < 1 for f in seen) and seen == sorted(seen, key=lambda f: (f >= 0, f))
+    with pytest.raises(StopRequested):
+        load_dataset(data_cfg(path, image_size=8, cache_dir=str(tmp_path / "other")),
+                     should_stop=lambda: True)
+
+
 def test_csv_without_usage_is_split_stratified_and_resized(tmp_path, data_cfg):
     rows = [row(i % 2, "", i) for i in range(40)]
     d = load_dataset(data_cfg(write_csv(tmp_path / "train.csv", rows, header="emotion,pixels"),
