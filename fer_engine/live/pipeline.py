@@ -62,15 +62,17 @@ class FrameResult:
 
 
 class LivePipeline:
-    """Detection every `detect_every` frames with IoU tracking between, batched classification,
-    per-track smoothing, and an optional Grad-CAM of the largest tracked face every
-    `cam_every` frames (0 = off)."""
+    """Detection every `detect_every` frames with IoU tracking between, batched classification
+    every `classify_every` frames (a face keeps its last probabilities in between; a new
+    face is classified at once), per-track smoothing, and an optional Grad-CAM of the
+    largest tracked face every `cam_every` frames (0 = off)."""
 
     def __init__(self, predictor: Predictor, detector: FaceDetector, smoothing: Smoother | None = None,
-                 *, detect_every: int = 1, margin: float = 0.1, cam_every: int = 0,
-                 cam_fn: CamFn | None = None, tracker: IoUTracker | None = None):
-        if detect_every < 1:
-            raise ValueError(f"detect_every must be at least 1, got {detect_every}")
+                 *, detect_every: int = 1, classify_every: int = 1, margin: float = 0.1,
+                 cam_every: int = 0, cam_fn: CamFn | None = None, tracker: IoUTracker | None = None):
+        if detect_every < 1 or classify_every < 1:
+            raise ValueError(f"detect_every and classify_every must be at least 1, "
+                             f"got {detect_every} and {classify_every}")
         if cam_every and cam_fn is None:
             raise ValueError("cam_every needs a cam_fn (see fer_engine.live.cam.make_cam_fn)")
         self.classifier = FaceClassifier(predictor, margin)
@@ -78,6 +80,7 @@ class LivePipeline:
         self.smoother = smoothing if smoothing is not None else make_smoother("ema")
         self.tracker = tracker or IoUTracker()
         self.detect_every = detect_every
+        self.classify_every = classify_every
         self.cam_every = cam_every
         self.cam_fn = cam_fn
         self.reset()
@@ -94,6 +97,7 @@ class LivePipeline:
         self._last_t: float | None = None
         self._fps = 0.0
         self._cam: tuple[int, np.ndarray] | None = None
+        self._held: tuple[dict[int, np.ndarray], dict[int, np.ndarray], dict[int, np.ndarray]] = ({}, {}, {})
 
     def process(self, frame: Frame) -> FrameResult:
         t0 = time.perf_counter()
@@ -102,10 +106,7 @@ class LivePipeline:
         t1 = time.perf_counter()
         boxes = np.array([t.box for t in tracks], np.int32).reshape(-1, 4)
         ids = np.array([t.track_id for t in tracks], np.int64)
-        probs, faces = self.classifier.classify(frame.image, boxes, bgr=True)
-        smoothed = np.array([self.smoother.update(int(i), p) for i, p in zip(ids, probs)],
-                            np.float32).reshape(probs.shape)
-        self.smoother.retain(self.tracker.track_ids)
+        probs, smoothed, faces = self._classify(frame.image, boxes, ids)
         t2 = time.perf_counter()
         cam, cam_track = self._grad_cam(ids, faces, smoothed)
         t3 = time.perf_counter()
@@ -115,6 +116,25 @@ class LivePipeline:
         latency["total"] = sum(latency.values())
         return FrameResult(frame.index, self.class_names, boxes, ids, probs, smoothed, faces,
                            detected, latency, self._tick(t3), frame.name, cam, cam_track)
+
+    def _classify(self, image: np.ndarray, boxes: np.ndarray, ids: np.ndarray):
+        """(probs, smoothed, faces): classified now when due or when a face is new, else held."""
+        held_p, held_s, held_f = self._held
+        due = self._count % self.classify_every == 0 or any(int(i) not in held_p for i in ids)
+        if due:
+            probs, faces = self.classifier.classify(image, boxes, bgr=True)
+            smoothed = np.array([self.smoother.update(int(i), p) for i, p in zip(ids, probs)],
+                                np.float32).reshape(probs.shape)
+            keys = [int(i) for i in ids]
+            self._held = (dict(zip(keys, probs)), dict(zip(keys, smoothed)), dict(zip(keys, faces)))
+        else:
+            k = len(self.class_names)
+            probs = np.array([held_p[int(i)] for i in ids], np.float32).reshape(-1, k)
+            smoothed = np.array([held_s[int(i)] for i in ids], np.float32).reshape(-1, k)
+            faces = np.array([held_f[int(i)] for i in ids], np.uint8).reshape(
+                -1, self.classifier.size, self.classifier.size, self.classifier.channels)
+        self.smoother.retain(self.tracker.track_ids)
+        return probs, smoothed, faces
 
     def _tick(self, now: float) -> float:
         """Frames per second between successive frames (exponential average)."""

@@ -34,6 +34,9 @@ class LiveSettingsPanel(QWidget):
         self.min_face.setToolTip("Faces smaller than this (in frame pixels) are ignored")
         self.detect_every = QSpinBox(minimum=1, maximum=30, value=d.detect_every)
         self.detect_every.setToolTip("Detect faces every N frames; boxes are tracked in between")
+        self.classify_every = QSpinBox(minimum=1, maximum=30, value=d.classify_every)
+        self.classify_every.setToolTip("Classify faces every N frames (new faces at once); "
+                                       "2 halves the model's cost, smoothing hides the difference")
         self.smoothing = QComboBox()
         for key, title in SMOOTHING_TITLES.items():
             self.smoothing.addItem(title, key)
@@ -49,6 +52,7 @@ class LiveSettingsPanel(QWidget):
         form.addRow("YuNet model", model_row)
         form.addRow("Min face", self.min_face)
         form.addRow("Detect every", self.detect_every)
+        form.addRow("Classify every", self.classify_every)
         form.addRow("Smoothing", self.smoothing)
         form.addRow("EMA alpha", self.alpha)
         form.addRow("Window", self.window)
@@ -57,7 +61,7 @@ class LiveSettingsPanel(QWidget):
         self._model_row = model_row
         for w in (self.detector, self.smoothing):
             w.currentIndexChanged.connect(self._changed)
-        for w in (self.min_face, self.detect_every, self.alpha, self.window, self.cam_every):
+        for w in (self.min_face, self.detect_every, self.classify_every, self.alpha, self.window, self.cam_every):
             w.valueChanged.connect(self._changed)
         self.cam.toggled.connect(self._changed)
         self.yunet_model.editingFinished.connect(self._changed)
@@ -66,6 +70,7 @@ class LiveSettingsPanel(QWidget):
     def apply_to(self, settings: LiveSettings) -> LiveSettings:
         return replace(settings, detector=self.detector.currentData(), yunet_model=self.yunet_model.text().strip(),
                        min_face=self.min_face.value(), detect_every=self.detect_every.value(),
+                       classify_every=self.classify_every.value(),
                        smoothing=self.smoothing.currentData(), alpha=self.alpha.value(),
                        window=self.window.value(), cam=self.cam.isChecked(), cam_every=self.cam_every.value())
 

@@ -31,6 +31,7 @@ class LiveSettings:
     yunet_model: str = ""
     min_face: int = 40
     detect_every: int = 3
+    classify_every: int = 1
     smoothing: str = "ema"  # ema | window | none
     alpha: float = 0.4
     window: int = 5
@@ -136,7 +137,7 @@ class LiveWorker(QThread):
         pipe = LivePipeline(
             predictor, create_detector(s.detector, model_path=s.yunet_model, min_face=s.min_face),
             make_smoother(s.smoothing, s.alpha, s.window), detect_every=s.detect_every,
-            margin=s.margin, cam_every=s.cam_every if cam else 0, cam_fn=cam)
+            classify_every=s.classify_every, margin=s.margin, cam_every=s.cam_every if cam else 0, cam_fn=cam)
         return pipe, cam
 
     @staticmethod
@@ -175,6 +176,7 @@ class LiveWorker(QThread):
         if (s.smoothing, s.alpha, s.window) != (old.smoothing, old.alpha, old.window):
             pipe.smoother = make_smoother(s.smoothing, s.alpha, s.window)
         pipe.detect_every = s.detect_every
+        pipe.classify_every = s.classify_every
         pipe.classifier.margin = s.margin
         if s.cam and pipe.cam_fn is None:
             pipe.cam_fn = self._make_cam(pipe.classifier.predictor)

@@ -87,6 +87,21 @@ def test_detection_interval_holds_boxes_and_grad_cam_runs_at_a_reduced_rate(pred
     assert meta["faces"][0]["label"] == r.labels[0] and len(meta["faces"][0]["probs"]) == 7
 
 
+def test_classification_interval_holds_probabilities_but_classifies_new_faces(predictor, frames):
+    pipe = LivePipeline(predictor, create_detector("haar"), make_smoother("ema", alpha=0.5), classify_every=3)
+    results = [pipe.process(f) for f in frames[:4]]
+    assert all(len(r.boxes) == 1 for r in results)
+    for held in results[1:3]:
+        np.testing.assert_array_equal(held.probs, results[0].probs)
+        np.testing.assert_array_equal(held.smoothed, results[0].smoothed)
+    assert not np.array_equal(results[3].probs, results[0].probs)  # classified again on frame 3
+    for _ in range(2):  # the face is lost for two detections and comes back under a new id
+        pipe.tracker.update(np.zeros((0, 4)))
+    fresh = pipe.process(frames[4])
+    assert fresh.track_ids[0] != results[0].track_ids[0]
+    assert not np.array_equal(fresh.probs, results[3].probs)  # classified at once, not held
+
+
 def test_play_stops_when_asked(predictor, video):
     pipe = LivePipeline(predictor, create_detector("haar"), detect_every=5)
     with open_source(video) as src:

@@ -23,6 +23,8 @@ def add_arguments(p: argparse.ArgumentParser) -> None:
     p.add_argument("--json", action="store_true", help="print one JSON object per face (JSON lines)")
     p.add_argument("--every", type=int, default=1, metavar="N",
                    help="videos: detect faces every N frames, tracking boxes in between (default 1)")
+    p.add_argument("--classify-every", type=int, default=1, metavar="N",
+                   help="videos: classify faces every N frames, holding probabilities in between (default 1)")
     p.add_argument("--min-face", type=int, default=40, metavar="N", help="smallest face side in pixels (default 40)")
     p.add_argument("--detector", choices=("haar", "yunet"), default="haar", help="face detector (default haar)")
     p.add_argument("--yunet-model", default="", metavar="ONNX", help="YuNet model file (with --detector yunet)")
@@ -40,8 +42,8 @@ def run(args: argparse.Namespace) -> int:
     from ...live import (LivePipeline, RecordingError, SourceError, annotate, create_detector,
                          make_smoother, open_source)
 
-    if args.every < 1 or args.min_face < 1:
-        raise CliError("--every and --min-face must be at least 1")
+    if min(args.every, args.classify_every, args.min_face) < 1:
+        raise CliError("--every, --classify-every and --min-face must be at least 1")
     try:
         source = open_source(args.source)
     except SourceError as e:
@@ -52,7 +54,8 @@ def run(args: argparse.Namespace) -> int:
             load_predictor(args.run_dir, args.device),
             create_detector(args.detector, model_path=args.yunet_model, min_face=args.min_face),
             make_smoother("none" if independent else args.smoothing, args.alpha, args.window),
-            detect_every=1 if independent else args.every, margin=args.margin)
+            detect_every=1 if independent else args.every,
+            classify_every=1 if independent else args.classify_every, margin=args.margin)
         writer = _FrameWriter(Path(args.out), source.fps or 2.0) if args.out else None
         table = _Table(pipe.class_names) if not args.json else None
         frames = with_faces = 0
