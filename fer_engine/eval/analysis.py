@@ -7,7 +7,7 @@ same face: `images[i]`, `predictions.y_true[i]`, `sources[i]`.
 """
 from __future__ import annotations
 
-from dataclasses import dataclass, field, replace
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
@@ -84,25 +84,12 @@ class Analysis:
         return self._embeddings[method]
 
 
-def _display_data(run: RunDir, data_path: str | None, progress: ProgressFn | None,
-                  should_stop: StopFn | None):
-    """(DataConfig, DatasetArrays) whose faces the views show."""
-    from ..data import load_dataset
-    from .store import eval_data_config, is_ensemble_dir
-
-    if is_ensemble_dir(run.path):  # the first member's data settings, copied into config.json
-        own = run.config().data
-        data = own if data_path is None else replace(own, path=str(data_path))
-    else:
-        data = eval_data_config(run, data_path)
-    return data, load_dataset(data, progress=progress, should_stop=should_stop)
-
-
 def open_analysis(run_dir: str | Path | RunDir, split: str = "test", data_path: str | None = None,
                   tta: bool = False, *, device: str = "auto", progress: ProgressFn | None = None,
                   should_stop: StopFn | None = None) -> Analysis:
     """Bundle predictions, faces and metrics of a run (or ensemble) on a split."""
-    from .store import is_ensemble_dir, predictions_for, split_or_error, train_class_counts
+    from .store import (is_ensemble_dir, load_eval_data, predictions_for, split_or_error,
+                        train_class_counts)
 
     run = run_dir if isinstance(run_dir, RunDir) else RunDir(Path(run_dir))
     if not is_ensemble_dir(run.path):
@@ -113,7 +100,7 @@ def open_analysis(run_dir: str | Path | RunDir, split: str = "test", data_path: 
             return None
         return lambda f, detail: progress(lo + (hi - lo) * f, detail)
 
-    data, dataset = _display_data(run, data_path, stage(0.0, 0.3), should_stop)
+    data, dataset = load_eval_data(run, data_path, stage(0.0, 0.3), should_stop)
     idx = split_or_error(dataset, split, data.path)
     preds = predictions_for(run, split, data_path, tta, device=device, dataset=dataset,
                             progress=stage(0.3, 1.0), should_stop=should_stop)

@@ -21,7 +21,6 @@ from __future__ import annotations
 
 import json
 import time
-from dataclasses import replace
 from pathlib import Path
 from typing import Sequence
 
@@ -130,22 +129,17 @@ def ensemble_predictions(ensemble_dir: str | Path | RunDir, split: str = "test",
     dataset) unless `data_path` names another; each member's predictions are stored
     in the member's run directory and reused.
     """
-    from .store import predictions_for, predictions_path
+    from .store import eval_data_config, load_stored, predictions_for, predictions_path
 
     ens = ensemble_dir if isinstance(ensemble_dir, RunDir) else RunDir(Path(ensemble_dir))
     runs, how = member_runs(ens.path)
     class_names = check_members(runs)
-    own = ens.config().data
-    data = own if data_path is None else replace(own, path=str(data_path))
+    data = eval_data_config(ens, data_path)
     path = predictions_path(ens, data, split, tta)
     stamps = _member_stamps(runs)
-    if path.is_file():
-        try:
-            stored = Predictions.load(path)
-        except ValueError:
-            stored = None
-        if stored is not None and stored.meta.get("members") == stamps:
-            return stored
+    stored = load_stored(path)
+    if stored is not None and stored.meta.get("members") == stamps:
+        return stored
     member_preds = []
     for i, run in enumerate(runs):
         def member_progress(f: float, detail: str, i: int = i) -> None:

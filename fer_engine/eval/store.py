@@ -41,10 +41,15 @@ def is_ensemble_dir(path: str | Path) -> bool:
 
 
 def eval_data_config(run: RunDir, data_path: str | None = None) -> DataConfig:
-    """The run's own DataConfig, or another dataset read at the run's image size and channels."""
+    """The run's own DataConfig, or another dataset read at the run's image size and channels.
+
+    An ensemble's own data is its first member's (copied into its config.json).
+    """
     cfg = run.config().data
     if data_path is None:
         return cfg
+    if is_ensemble_dir(run.path):
+        return replace(cfg, path=str(data_path))
     pre = run.preprocess()
     return replace(cfg, path=str(data_path), image_size=int(pre.get("image_size", cfg.image_size)),
                    channels=int(pre.get("channels", cfg.channels)))
@@ -78,6 +83,16 @@ def checkpoint_stamp(run: RunDir, which: str = "best") -> dict[str, Any]:
         raise RunDirError(f"{run.path} has no checkpoint yet (checkpoints/{which}.pt)")
     st = path.stat()
     return {"checkpoint_file": path.name, "checkpoint_size": st.st_size, "checkpoint_mtime": st.st_mtime}
+
+
+def load_stored(path: Path) -> Predictions | None:
+    """The stored predictions at `path`, or None when missing or unreadable (then recomputed)."""
+    if not path.is_file():
+        return None
+    try:
+        return Predictions.load(path)
+    except ValueError:  # damaged or an older format
+        return None
 
 
 def _still_valid(preds: Predictions, stamp: dict[str, Any]) -> bool:
@@ -135,13 +150,9 @@ def predictions_for(run_dir: str | Path | RunDir, split: str = "test", data_path
     data = eval_data_config(run, data_path)
     path = predictions_path(run, data, split, tta)
     stamp = checkpoint_stamp(run)
-    if path.is_file():
-        try:
-            stored = Predictions.load(path)
-        except ValueError:
-            stored = None  # unreadable (older format, damaged): compute again
-        if stored is not None and _still_valid(stored, stamp):
-            return stored
+    stored = load_stored(path)
+    if stored is not None and _still_valid(stored, stamp):
+        return stored
     if dataset is None:
         data, dataset = load_eval_data(run, data_path, progress, should_stop)
     idx = split_or_error(dataset, split, data.path)
