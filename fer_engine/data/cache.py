@@ -42,18 +42,17 @@ def cache_dir(configured: str = "") -> Path:
     return Path(configured) if configured else cache_root() / "datasets"
 
 
-def file_fingerprint(paths: Iterable[str], extra: object = ()) -> tuple[str, list[str]]:
-    """(hash of path + size + mtime of every file and of `extra`, paths whose stat failed)."""
+def file_fingerprint(paths: Iterable[str], extra: object = ()) -> str:
+    """A hash of the path, size and mtime of every file, and of `extra`."""
     h = hashlib.sha256(repr(extra).encode("utf-8", "surrogateescape"))
-    missing = []
     for p in paths:
         try:
             st = os.stat(p)
-            h.update(f"{p}\0{st.st_size}\0{st.st_mtime_ns}\n".encode("utf-8", "surrogateescape"))
+            stamp = f"{st.st_size}\0{st.st_mtime_ns}"
         except OSError:
-            missing.append(p)
-            h.update(f"{p}\0missing\n".encode("utf-8", "surrogateescape"))
-    return h.hexdigest(), missing
+            stamp = "missing"
+        h.update(f"{p}\0{stamp}\n".encode("utf-8", "surrogateescape"))
+    return h.hexdigest()
 
 
 def cache_file(folder: Path, source: Path, kind: str, fingerprint: str, size: int, channels: int) -> Path:

@@ -58,10 +58,11 @@ def plan_source(path: str, cache_folder: str = "", progress: ProgressFn = None,
                 should_stop: StopFn = None) -> SourcePlan:
     """Resolve and list `path`; the fingerprint covers every file's path, size and mtime."""
     source = resolve_source(path, cache_folder, progress, should_stop)
+    report_progress(progress, -1, f"scanning {source}")
     if source.is_file():
-        return SourcePlan(path, source, None, cache.file_fingerprint([str(source)])[0])
+        return SourcePlan(path, source, None, cache.file_fingerprint([str(source)]))
     listing = scan_folder(source)
-    key, _ = cache.file_fingerprint(listing.files, extra=(listing.layout, listing.split_rule,
+    key = cache.file_fingerprint(listing.files, extra=(listing.layout, listing.split_rule,
                                                          listing.classes, listing.splits))
     return SourcePlan(path, source, listing, key)
 
@@ -73,7 +74,6 @@ def load_raw(path: str | SourcePlan, size: int, channels: int, cache_folder: str
         raise DatasetError(f"data.channels must be 1 (grayscale) or 3 (RGB), got {channels}")
     if size < 8:
         raise DatasetError(f"data.image_size must be at least 8, got {size}")
-    report_progress(progress, -1, f"scanning {path}")
     plan = path if isinstance(path, SourcePlan) else plan_source(path, cache_folder, progress, should_stop)
     target = plan.cache_path(cache_folder, "faces", size, channels)
     raw = cache.load(target) if target.exists() else None
