@@ -124,8 +124,9 @@ class ImageInspector(QWidget):
         self.face_label.setStyleSheet("background: #202020")
         self.verdict = QLabel("")
         self.bars = ProbabilityBars()
-        self.bars.setMinimumHeight(150)
-        self.bars.setMaximumHeight(240)
+        self.bars.setMinimumHeight(200)
+        self.bars.setMaximumHeight(260)
+        self.bars.hide()  # until there is a face
         self.method = QComboBox()
         self.layer = QComboBox()
         self.opacity = QSlider(Qt.Horizontal)
@@ -184,6 +185,7 @@ class ImageInspector(QWidget):
                              f"({self.probs[pred]:.0%})")
         self.face_label.setPixmap(to_pixmap(face, SIDE))
         self.bars.set_probabilities(self.probs, self.class_names, self.true_class)
+        self.bars.show()
         self._quiet = True
         for panel, target in zip(self.panels, default_targets(self.probs, self.true_class)):
             panel.target.setCurrentIndex(target)

@@ -70,7 +70,7 @@ class MetricsTable(QTableView):
         self.verticalHeader().setVisible(False)
         header = self.horizontalHeader()
         header.setSectionResizeMode(QHeaderView.ResizeToContents)
-        header.setSectionResizeMode(0, QHeaderView.Stretch)
+        header.setStretchLastSection(True)
 
     def set_metrics(self, rows: Sequence[Any]) -> None:
         self.source.set_rows(rows)

@@ -3,10 +3,8 @@ the inspector explains the face it was given, background jobs cancel."""
 from __future__ import annotations
 
 import threading
-from pathlib import Path
 
 import numpy as np
-import pytest
 from PySide6.QtCore import QMimeData, QPoint, QPointF, Qt, QUrl
 from PySide6.QtGui import QDropEvent
 
