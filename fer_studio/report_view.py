@@ -27,7 +27,7 @@ class ReportView:
 
 def build_report_view(path: str, report: Any, samples: bool = True, image_size: int = 48,
                       channels: int = 1, should_stop=lambda: False) -> ReportView:
-    """Turn `dataset_report(path)` output into a ReportView (thumbnails decoded when asked)."""
+    """Turn a `DatasetReport` into a ReportView (sample thumbnails decoded when asked)."""
     d = report.to_dict() if hasattr(report, "to_dict") else dict(report)
     class_names = list(d.get("class_names", []))
     counts = {split: [int(per_class.get(c, 0)) for c in class_names]
@@ -36,7 +36,7 @@ def build_report_view(path: str, report: Any, samples: bool = True, image_size: 
                       summary=_summary_rows(d, counts), warnings=_warning_rows(d),
                       train_count=sum(counts.get("train", [])), raw=d)
     if samples:
-        view.samples = _decode_samples(d.get("samples", {}), image_size, channels, should_stop)
+        view.samples = _decode_samples(path, d.get("samples", {}), image_size, channels, should_stop)
     return view
 
 
@@ -68,6 +68,8 @@ def _as_list(v) -> list:
 def _imbalance_text(imb: Any) -> str:
     if isinstance(imb, dict):
         ratio = imb.get("ratio")
+        if ratio is None and imb.get("smallest"):
+            return f"∞: {imb['smallest']} has no training images (largest {imb.get('largest')})"
         parts = [f"largest/smallest class = {ratio:.1f}×" if isinstance(ratio, (int, float)) else ""]
         if imb.get("largest"):
             parts.append(f"largest {imb['largest']}")
@@ -113,19 +115,31 @@ def _file_row(x: Any) -> tuple[str, str]:
     return str(x), ""
 
 
-def _decode_samples(samples: dict[str, list[str]], size: int, channels: int,
+def _decode_samples(path: str, samples: dict[str, list[str]], size: int, channels: int,
                     should_stop) -> dict[str, list[tuple[np.ndarray, str]]]:
-    from fer_engine.data.images import decode_image
+    """Faces exactly as training sees them: files through `decode_image`; CSV rows
+    ("file.csv#row") from the dataset's cached arrays."""
+    from fer_engine.data import decode_image
 
+    wanted = {name: list(sources)[:SAMPLES_PER_CLASS] for name, sources in samples.items()}
+    arrays = None
+    if any("#" in str(s) for sources in wanted.values() for s in sources):
+        from fer_engine.config import DataConfig
+        from fer_engine.data import load_dataset
+
+        arrays = load_dataset(DataConfig(path=path, image_size=size, channels=channels),
+                              should_stop=should_stop)
+    index = {src: i for i, src in enumerate(arrays.sources)} if arrays is not None else {}
     out: dict[str, list[tuple[np.ndarray, str]]] = {}
-    for name, sources in samples.items():
+    for name, sources in wanted.items():
         faces = []
-        for src in list(sources)[:SAMPLES_PER_CLASS]:
+        for src in sources:
             if should_stop():
                 return out
             try:
-                faces.append((decode_image(src, size, channels), str(src)))
+                face = arrays.images[index[src]] if src in index else decode_image(src, size, channels)
             except Exception:  # noqa: BLE001 - an unreadable sample is already in the warnings
                 continue
+            faces.append((face, str(src)))
         out[name] = faces
     return out

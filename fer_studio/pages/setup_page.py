@@ -142,12 +142,16 @@ class SetupPage(QWidget):
         self.picker.set_current(path)
         self.picker.set_recent(self.state.settings.recent_datasets)
         self.report_error.hide()
-        size, channels = self.state.config.data.image_size, self.state.config.data.channels
+        data = self.state.config.data
+        size, channels = data.image_size, data.channels
 
         def job(progress, should_stop):
             from fer_engine.data.report import dataset_report
 
-            report = dataset_report(path, progress=progress, should_stop=should_stop)
+            report = dataset_report(path, progress=progress, should_stop=should_stop, image_size=size,
+                                    channels=channels, val_fraction=data.val_fraction,
+                                    test_fraction=data.test_fraction, split_seed=data.split_seed,
+                                    cache_dir=data.cache_dir)
             return build_report_view(path, report, image_size=size, channels=channels,
                                      should_stop=should_stop)
 

@@ -11,8 +11,10 @@ class DatasetSummary(QWidget):
         self.form = QFormLayout(self)
         self.form.setContentsMargins(4, 4, 4, 4)
         self.form.setLabelAlignment(Qt.AlignRight)
+        self.rows: list[tuple[str, str]] = []
 
     def set_rows(self, rows: list[tuple[str, str]]) -> None:
+        self.rows = list(rows)
         while self.form.rowCount():
             self.form.removeRow(0)
         for name, value in rows:

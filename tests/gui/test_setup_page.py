@@ -1,0 +1,119 @@
+"""Set-up page: choosing data shows its report (chart = report counts, warnings list the
+files), the report runs in the background and can be cancelled, the backbone chooser and
+presets change the config, and the LR preview is the engine's schedule."""
+import numpy as np
+import pytest
+from PIL import Image
+from PySide6.QtCore import QMimeData, QPoint, Qt, QUrl
+from PySide6.QtGui import QDropEvent
+
+from fer_engine.data.report import dataset_report
+from fer_engine.presets import list_presets, load_preset
+from fer_engine.tricks.schedule import preview_lr
+from fer_studio.pages.setup_page import SetupPage
+from fer_studio.state import AppState
+
+
+@pytest.fixture
+def page(qtbot, tmp_path):
+    state = AppState(runs_root=tmp_path / "runs")
+    p = SetupPage(state)
+    qtbot.addWidget(p)
+    qtbot.waitUntil(lambda: p.report is not None, timeout=60_000)  # the demo set, reported at start
+    return p
+
+
+@pytest.fixture
+def messy(tmp_path):
+    """Split folders with a cross-split duplicate, a label conflict, a blank and a broken file."""
+    rng = np.random.default_rng(0)
+    root = tmp_path / "messy"
+    faces = {}
+    for split, n in (("train", 6), ("test", 3)):
+        for cls in ("happy", "sad"):
+            d = root / split / cls
+            d.mkdir(parents=True)
+            for i in range(n):
+                a = rng.integers(0, 255, (48, 48), dtype=np.uint8)
+                Image.fromarray(a).save(d / f"{i}.png")
+                faces[(split, cls, i)] = d / f"{i}.png"
+    (root / "test" / "happy" / "leak.png").write_bytes(faces[("train", "happy", 0)].read_bytes())
+    (root / "train" / "sad" / "conflict.png").write_bytes(faces[("train", "happy", 1)].read_bytes())
+    Image.fromarray(np.full((48, 48), 128, np.uint8)).save(root / "train" / "sad" / "blank.png")
+    (root / "train" / "happy" / "broken.png").write_bytes(b"")
+    return root
+
+
+def test_demo_report_shows_on_open(page):
+    report = dataset_report("demo").to_dict()
+    heights = page.chart.bar_heights()
+    assert set(heights) == set(report["counts"])
+    for split, per_class in report["counts"].items():
+        assert heights[split] == [per_class[c] for c in report["class_names"]]
+    assert page.chart.class_names == report["class_names"]
+    assert page.samples.count == sum(min(8, len(v)) for v in report["samples"].values())
+    rows = dict(page.summary.rows)
+    assert rows["Pixel mean / std"] == f"{report['mean'][0]:.3f} / {report['std'][0]:.3f}"
+    assert rows["Layout"] == "demo" and rows["Imbalance"].startswith("largest/smallest class = 1.0")
+
+
+def test_choosing_a_folder_reports_its_problems(qtbot, page, messy):
+    page.state.set_data_path(str(messy))
+    qtbot.waitUntil(lambda: page.report is not None and page.report.path == str(messy), timeout=60_000)
+    assert page.picker.current.text().endswith(f"<b>{messy}</b>")
+    counts = dataset_report(str(messy)).counts
+    assert page.chart.bar_heights() == {s: [float(c[k]) for k in ("happy", "sad")] for s, c in counts.items()}
+    kinds = page.warnings.kinds()
+    assert kinds["Unreadable files (1)"] == 1
+    assert kinds["Identical images in more than one split (leakage) (1)"] == 1
+    assert kinds["Identical images with different labels (1)"] == 1
+    assert kinds["Near-blank images (1)"] == 1
+    files = [page.warnings.topLevelItem(i).child(j).text(0)
+             for i in range(page.warnings.topLevelItemCount())
+             for j in range(page.warnings.topLevelItem(i).childCount())]
+    assert any("broken.png" in f for f in files) and any("leak.png" in f for f in files)
+    assert page.tabs.tabText(2).startswith("Warnings (")
+    assert page.state.settings.recent_datasets[0] == str(messy)
+
+
+def test_drop_a_folder_and_cancel_the_report(qtbot, page, messy):
+    mime = QMimeData()
+    mime.setUrls([QUrl.fromLocalFile(str(messy))])
+    event = QDropEvent(QPoint(5, 5), Qt.CopyAction, mime, Qt.LeftButton, Qt.NoModifier)
+    page.picker.dropEvent(event)
+    assert page.state.config.data.path == str(messy)
+    assert page.report_running()
+    page.task_progress.cancel.click()
+    assert not page.report_running() or page._task.is_cancelled()
+    assert page.task_progress.isHidden()
+
+
+def test_unreadable_dataset_shows_an_error(qtbot, page, tmp_path):
+    page.state.set_data_path(str(tmp_path / "nowhere"))
+    qtbot.waitUntil(lambda: not page.report_error.isHidden(), timeout=30_000)
+    assert "nowhere" in page.report_error.text()
+
+
+def test_backbone_preset_and_lr_preview(qtbot, page):
+    state = page.state
+    i = page.backbone.combo.findData("fer_cnn_tiny")
+    page.backbone.combo.setCurrentIndex(i)
+    assert state.config.model.backbone == "fer_cnn_tiny"
+    qtbot.waitUntil(lambda: "fer_cnn_tiny" in page.backbone.param_counts, timeout=30_000)
+    assert "parameters" in page.backbone.info.text()
+
+    assert set(list_presets()) <= {page.preset_bar.combo.itemText(i) for i in range(page.preset_bar.combo.count())}
+    page.preset_bar.combo.setCurrentText("fer2013-competition")
+    page.preset_bar.loadRequested.emit("fer2013-competition")
+    expected = load_preset("fer2013-competition")
+    assert state.config.optim == expected.optim and state.config.eval == expected.eval
+    assert state.config.data.path == "demo"  # a preset is a recipe: the chosen data stays
+
+    page.update_lr_preview()
+    steps = page.steps_per_epoch()
+    assert steps == -(-page.report.train_count // state.config.train.batch_size)
+    assert np.allclose(page.lr_preview.values(), preview_lr(state.config, steps))
+
+    assert page.save_preset("mine")
+    assert "mine" in [page.preset_bar.combo.itemText(i) for i in range(page.preset_bar.combo.count())]
+    assert load_preset("mine") == state.config
