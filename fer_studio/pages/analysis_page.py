@@ -315,6 +315,8 @@ class AnalysisPage(QWidget):
         if key == "open":
             self.summary.setText(self._summary_text(self.analysis) if self.analysis is not None
                                  else "Opening cancelled: press Open to try again")
+        elif key == "embed" and self.embedding is not None:
+            self.scatter.show_method(self.embedding.method)  # back to what the plot shows
         elif key == "cam":
             self.inspector.set_unavailable("Grad-CAM cancelled: change the method or a class to compute again")
 

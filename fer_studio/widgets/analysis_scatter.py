@@ -150,6 +150,12 @@ class FeatureScatter(QWidget):
         self._rebuild()
         self.plot.autoRange()
 
+    def show_method(self, method: str) -> None:
+        """Set the method chooser (e.g. back after a cancelled t-SNE) without asking again."""
+        self.method.blockSignals(True)
+        self.method.setCurrentText(next(label for label, key in METHODS.items() if key == method))
+        self.method.blockSignals(False)
+
     def set_class_visible(self, true_class: int, visible: bool) -> None:
         self.items[true_class].setVisible(visible)
 

@@ -228,3 +228,23 @@ def test_a_run_chosen_in_the_runs_list_opens_when_the_page_is_shown(qtbot, page,
     page.show()
     qtbot.waitUntil(lambda: page.run_dir == str(tmp_path / "run-9"), timeout=WAIT_MS)
     assert page.analysis.run_dir == tmp_path / "run-9"
+
+
+def test_tsne_runs_in_the_background_and_cancel_keeps_the_pca_view(qtbot, page):
+    pca = page.embedding
+    release = threading.Event()
+    original = page.analysis.embedding
+
+    def slow_tsne(method, progress=None, should_stop=None):
+        if method == "tsne":
+            while not should_stop():
+                release.wait(0.01)
+            raise RuntimeError("stopped")
+        return original(method, progress, should_stop)
+
+    page.analysis.embedding = slow_tsne
+    page.scatter.method.setCurrentText("t-SNE")
+    qtbot.waitUntil(lambda: page.tasks.is_running("embed"), timeout=WAIT_MS)
+    qtbot.mouseClick(page.tasks.cancel_button, Qt.LeftButton)
+    qtbot.waitUntil(lambda: page.scatter.method.currentText() == "PCA", timeout=WAIT_MS)
+    assert page.embedding is pca
