@@ -110,7 +110,9 @@ def convert_mode(image: Image.Image, mode: str) -> Image.Image:
     m = image.mode
     if m in ("I;16", "I;16L", "I;16B", "I;16N", "I"):
         a = np.asarray(image, dtype=np.float64)
-        image = Image.fromarray(np.clip(np.rint(a / 257.0), 0, 255).astype(np.uint8), "L")
+        # 16-bit data is scaled; a 32-bit "I" image holding 8-bit values (max <= 255) is kept
+        scale = 1.0 if m == "I" and np.max(a, initial=0.0) <= 255 else 257.0
+        image = Image.fromarray(np.clip(np.rint(a / scale), 0, 255).astype(np.uint8), "L")
     elif m == "F":
         a = np.asarray(image, dtype=np.float64)
         scale = 255.0 if np.nanmax(a, initial=0.0) <= 1.0 else 1.0
@@ -119,11 +121,21 @@ def convert_mode(image: Image.Image, mode: str) -> Image.Image:
         image = image.convert("RGBA" if "transparency" in image.info else "RGB")
     elif m == "1":
         image = image.convert("L")
+    elif m == "LAB":
+        image = _lab_to_rgb(image)
     if image.mode in ("RGBA", "LA", "PA", "RGBa", "La"):
         image = _composite_on_black(image)
     if image.mode != mode:
         image = image.convert(mode)
     return image
+
+
+def _lab_to_rgb(image: Image.Image) -> Image.Image:
+    from PIL import ImageCms
+
+    lab_to_srgb = ImageCms.buildTransform(ImageCms.createProfile("LAB"), ImageCms.createProfile("sRGB"),
+                                          "LAB", "RGB")
+    return ImageCms.applyTransform(image, lab_to_srgb)
 
 
 def _composite_on_black(image: Image.Image) -> Image.Image:
