@@ -129,8 +129,10 @@ def test_non_utf8_file_name(tmp_path):
     again = load_dataset(cfg(root, tmp_path))  # through the cache (JSON with escapes)
     assert again.sources == d.sources
     r = dataset_report(str(root), cache_dir=str(tmp_path / "cache"), image_size=16)
-    assert r.counts["train"]["happy"] + r.counts.get("val", {}).get("happy", 0) \
-        + r.counts.get("test", {}).get("happy", 0) == 4
+    assert sum(c.get("happy", 0) for c in r.counts.values()) == 4
+    assert os.fsdecode(b"caf\xe9-\xff.png") in [os.path.basename(p) for p, _ in r.near_blank]
+    assert "caf\\xe9-\\xff.png (std 0.00)" in r.format_text()  # printable on any terminal
+    r.format_text().encode("utf-8")
 
 
 @pytest.mark.timeout(60)
