@@ -3,8 +3,8 @@
 PCA is exact and fast (a few hundred ms on 3,589 x 512); its explained variance ratio
 says how much of the feature spread the picture shows. t-SNE (scikit-learn, Barnes-Hut)
 first reduces to 50 PCA dimensions, the usual practice; it takes seconds to minutes, so
-the GUI runs it off the GUI thread. `should_stop` is checked between the stages (the
-scikit-learn optimiser itself offers no hook), and a stop raises `predict.Cancelled`.
+the GUI runs it off the GUI thread; given `should_stop`, it runs in a spawned process
+that a stop ends at once, raising `predict.Cancelled`.
 """
 from __future__ import annotations
 
@@ -71,9 +71,11 @@ def pca_2d(features: np.ndarray, *, progress: ProgressFn | None = None,
 def tsne_2d(features: np.ndarray, *, perplexity: float = 30.0, seed: int = 0,
             pca_dims: int = 50, progress: ProgressFn | None = None,
             should_stop: StopFn | None = None) -> Embedding:
-    """t-SNE of the features (after a PCA to `pca_dims`), reproducible for a seed."""
-    from sklearn.manifold import TSNE
+    """t-SNE of the features (after a PCA to `pca_dims`), reproducible for a seed.
 
+    With `should_stop` the optimisation runs in a spawned process that a stop
+    terminates at once (scikit-learn's optimiser has no hook to stop it otherwise).
+    """
     x = _as_matrix(features)
     if len(x) < 4:  # t-SNE needs perplexity < N; nothing meaningful below a handful of points
         return Embedding(pca_2d(x).points, "tsne")
@@ -85,14 +87,57 @@ def tsne_2d(features: np.ndarray, *, perplexity: float = 30.0, seed: int = 0,
         raise Cancelled("t-SNE cancelled")
     if progress is not None:
         progress(0.1, "t-SNE: optimising")
-    tsne = TSNE(n_components=2, perplexity=min(perplexity, (len(x) - 1) / 3), init="pca",
-                learning_rate="auto", random_state=seed)
-    pts = tsne.fit_transform(x)
-    if should_stop is not None and should_stop():
-        raise Cancelled("t-SNE cancelled")
+    perplexity = min(perplexity, (len(x) - 1) / 3)
+    if should_stop is None:
+        pts = _tsne_points(x, perplexity, seed)
+    else:
+        pts = _in_subprocess(x, perplexity, seed, should_stop)
     if progress is not None:
         progress(1.0, "t-SNE: done")
-    return Embedding(pts.astype(np.float32), "tsne")
+    return Embedding(pts, "tsne")
+
+
+def _tsne_points(x: np.ndarray, perplexity: float, seed: int) -> np.ndarray:
+    from sklearn.manifold import TSNE
+
+    tsne = TSNE(n_components=2, perplexity=perplexity, init="pca", learning_rate="auto",
+                random_state=seed)
+    return tsne.fit_transform(x).astype(np.float32)
+
+
+def _tsne_child(conn, x: np.ndarray, perplexity: float, seed: int) -> None:
+    try:
+        conn.send(("ok", _tsne_points(x, perplexity, seed)))
+    except Exception as e:  # noqa: BLE001 - reported to the parent as one line
+        conn.send(("error", f"{type(e).__name__}: {e}"))
+    finally:
+        conn.close()
+
+
+def _in_subprocess(x: np.ndarray, perplexity: float, seed: int, should_stop: StopFn) -> np.ndarray:
+    """`_tsne_points` in a spawned process, polled every 0.1 s and terminated on a stop."""
+    import multiprocessing as mp
+
+    ctx = mp.get_context("spawn")
+    receiver, sender = ctx.Pipe(duplex=False)
+    proc = ctx.Process(target=_tsne_child, args=(sender, x, perplexity, seed), daemon=True)
+    proc.start()
+    sender.close()
+    try:
+        while not receiver.poll(0.1):
+            if should_stop():
+                raise Cancelled("t-SNE cancelled")
+            if not proc.is_alive() and not receiver.poll():
+                raise RuntimeError(f"the t-SNE process ended without a result (exit code {proc.exitcode})")
+        status, value = receiver.recv()
+    finally:
+        if proc.is_alive():
+            proc.terminate()
+        proc.join(timeout=5)
+        receiver.close()
+    if status != "ok":
+        raise RuntimeError(f"t-SNE failed: {value}")
+    return value
 
 
 #: method name -> function(features, *, progress, should_stop, **options) -> Embedding

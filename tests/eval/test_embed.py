@@ -38,5 +38,19 @@ def test_tsne_is_an_option_and_is_cancellable():
     assert e.points.shape == (60, 2) and e.method == "tsne" and e.explained_variance_ratio is None
     with pytest.raises(Cancelled):
         tsne_2d(x, should_stop=lambda: True)
+
+
+def test_tsne_in_a_process_matches_in_process_and_a_stop_ends_it():
+    import multiprocessing as mp
+    import time
+
+    x = _features(40, 8)
+    inline = tsne_2d(x, perplexity=8)
+    in_child = tsne_2d(x, perplexity=8, should_stop=lambda: False)
+    np.testing.assert_allclose(in_child.points, inline.points, rtol=1e-4, atol=1e-4)
+    deadline = time.monotonic() + 0.3
+    with pytest.raises(Cancelled):
+        tsne_2d(_features(3000, 8), should_stop=lambda: time.monotonic() > deadline)
+    assert not mp.active_children()
     with pytest.raises(ValueError, match="unknown embedding 'umap'"):
         embed(x, "umap")
