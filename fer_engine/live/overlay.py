@@ -52,8 +52,8 @@ def _bars(img: np.ndarray, box: np.ndarray, probs: np.ndarray, names: list[str],
     """A small horizontal bar chart of `probs` beside the box (right side, else left)."""
     h, w = img.shape[:2]
     row = max(10, int(round(13 * scale)))
-    label_w, bar_w = int(58 * scale), int(70 * scale)
-    panel_w, panel_h = label_w + bar_w + 8, row * len(names) + 6
+    label_w, bar_w, pct_w = int(58 * scale), int(70 * scale), int(30 * scale)
+    panel_w, panel_h = label_w + bar_w + pct_w + 8, row * len(names) + 6
     x, y, bw, _ = (int(v) for v in box)
     px = x + bw + 6 if x + bw + 6 + panel_w <= w else max(0, x - panel_w - 6)
     py = min(max(0, y), max(0, h - panel_h))
@@ -67,6 +67,7 @@ def _bars(img: np.ndarray, box: np.ndarray, probs: np.ndarray, names: list[str],
         if length:
             cv2.rectangle(img, (px + label_w, top + 2), (px + label_w + length, top + row - 2),
                           class_color(name), cv2.FILLED)
+        _text(img, f"{float(p):.0%}", (px + label_w + bar_w + 4, top + row - 3), fs, (235, 235, 235))
 
 
 def annotate(frame: np.ndarray, result: FrameResult, *, bars: bool = True, hud: bool = True,
@@ -91,7 +92,7 @@ def annotate(frame: np.ndarray, result: FrameResult, *, bars: bool = True, hud: 
         if bars:
             _bars(img, box, probs, result.class_names, scale)
     if hud:
-        lat = result.latency_ms
+        lat = result.mean_latency_ms or result.latency_ms
         fps = f"{result.fps:5.1f} fps   " if result.fps else ""
         lines = [f"{fps}{len(result.boxes)} face(s)",
                  "capture {:.1f}  detect {:.1f}  classify {:.1f}{} ms".format(

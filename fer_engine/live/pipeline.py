@@ -34,6 +34,7 @@ class FrameResult:
     faces: np.ndarray  # (N, S, S, C) uint8, the faces as the model saw them
     detected: bool  # whether detection ran on this frame (else boxes were held)
     latency_ms: dict[str, float] = field(default_factory=dict)  # capture, detect, classify, cam, total
+    mean_latency_ms: dict[str, float] = field(default_factory=dict)  # the same, averaged over recent frames
     fps: float = 0.0
     name: str = ""  # image file name for image sequences
     cam: np.ndarray | None = None  # (S, S) Grad-CAM of the tracked face, when on
@@ -96,6 +97,7 @@ class LivePipeline:
         self._count = 0
         self._last_t: float | None = None
         self._fps = 0.0
+        self._mean_latency: dict[str, float] = {}
         self._cam: tuple[int, np.ndarray] | None = None
         self._held: tuple[dict[int, np.ndarray], dict[int, np.ndarray], dict[int, np.ndarray]] = ({}, {}, {})
 
@@ -114,8 +116,10 @@ class LivePipeline:
         latency = {"capture": frame.capture_ms, "detect": (t1 - t0) * 1e3,
                    "classify": (t2 - t1) * 1e3, "cam": (t3 - t2) * 1e3}
         latency["total"] = sum(latency.values())
-        return FrameResult(frame.index, self.class_names, boxes, ids, probs, smoothed, faces,
-                           detected, latency, self._tick(t3), frame.name, cam, cam_track)
+        self._mean_latency = {k: v if k not in self._mean_latency else 0.9 * self._mean_latency[k] + 0.1 * v
+                              for k, v in latency.items()}
+        return FrameResult(frame.index, self.class_names, boxes, ids, probs, smoothed, faces, detected,
+                           latency, dict(self._mean_latency), self._tick(t3), frame.name, cam, cam_track)
 
     def _classify(self, image: np.ndarray, boxes: np.ndarray, ids: np.ndarray):
         """(probs, smoothed, faces): classified now when due or when a face is new, else held."""

@@ -228,9 +228,10 @@ class LivePage(QWidget):
         self.latest = item
         r = item.result
         self.view.show_frame(item.annotated)
+        self.snapshot_btn.setEnabled(True)
         self.fps_label.setText(f"{r.fps:.1f} fps")
-        lat = r.latency_ms
-        self.latency_label.setText("capture {:.1f} · detect {:.1f} · classify {:.1f}{} ms  ({} face{})".format(
+        lat = r.mean_latency_ms or r.latency_ms
+        self.latency_label.setText("mean capture {:.1f} · detect {:.1f} · classify {:.1f}{} ms  ({} face{})".format(
             lat["capture"], lat["detect"], lat["classify"],
             f" · Grad-CAM {lat['cam']:.1f}" if lat.get("cam", 0) >= 0.05 else "",
             len(r.boxes), "" if len(r.boxes) == 1 else "s"))
