@@ -12,6 +12,9 @@ StopFn = Optional[Callable[[], bool]]
 class DatasetError(ValueError):
     """A dataset that cannot be used; the message names the path and the problem."""
 
+    def __init__(self, message: str):
+        super().__init__(printable(message))
+
 
 class StopRequested(Exception):
     """should_stop() turned true while a dataset was being read."""
@@ -32,3 +35,8 @@ def scaled_progress(progress: ProgressFn, start: float, stop: float) -> Progress
     if progress is None:
         return None
     return lambda f, message: progress(f if f < 0 else start + (stop - start) * f, message)
+
+
+def printable(text: str) -> str:
+    """Text safe to print or show: bytes of non-UTF-8 file names (surrogate escapes) as \\xNN."""
+    return text.encode("utf-8", "surrogateescape").decode("utf-8", "backslashreplace")

@@ -13,6 +13,8 @@ from typing import Union
 import numpy as np
 from PIL import Image, ImageOps, UnidentifiedImageError
 
+from .errors import printable
+
 #: File suffixes treated as images when scanning dataset folders (others are ignored).
 IMAGE_SUFFIXES = frozenset({
     ".jpg", ".jpeg", ".jpe", ".jfif", ".png", ".bmp", ".gif", ".tif", ".tiff", ".webp",
@@ -29,7 +31,7 @@ class ImageDecodeError(ValueError):
 
     def __init__(self, source: str, reason: str):
         self.source, self.reason = source, reason
-        super().__init__(f"cannot read image {source}: {reason}")
+        super().__init__(printable(f"cannot read image {source}: {reason}"))
 
 
 def is_image_name(name: str) -> bool:

@@ -11,7 +11,7 @@ from ..config import DataConfig
 from . import cache, images
 from .arrays import DatasetArrays
 from .cache import RawDataset
-from .errors import DatasetError, ProgressFn, StopFn, report_progress
+from .errors import DatasetError, ProgressFn, StopFn, printable, report_progress
 from .layouts import SPLITS, Listing, scan_folder
 from .parallel import run_batches
 from .splits import cap_per_class, complete_splits
@@ -164,5 +164,5 @@ def assemble(raw: RawDataset, cfg: DataConfig) -> DatasetArrays:
 
 
 def _listed(items: list[tuple[str, str]]) -> str:
-    text = "; ".join(f"{src}: {reason}" for src, reason in items[:_MAX_LISTED])
+    text = "; ".join(f"{printable(src)}: {reason}" for src, reason in items[:_MAX_LISTED])
     return text + ("; ..." if len(items) > _MAX_LISTED else "")

@@ -23,7 +23,7 @@ from ..classes import CANONICAL_CLASSES
 from ..config import DataConfig
 from ..utils.atomic import atomic_path
 from .cache import RawDataset
-from .errors import ProgressFn, StopFn, report_progress, scaled_progress
+from .errors import ProgressFn, StopFn, printable, report_progress, scaled_progress
 from .images import convert_mode
 from .loader import SourcePlan, assemble, load_raw, plan_source
 from .parallel import run_batches
@@ -116,8 +116,8 @@ class DatasetReport:
 
     def format_text(self, max_listed: int = 10) -> str:
         """A readable summary for the terminal; long lists are cut to `max_listed` entries."""
-        lines = [f"Dataset: {_shown(self.path)}", f"Layout: {self.layout}"]
-        lines += [f"  note: {_shown(n)}" for n in self.notes]
+        lines = [f"Dataset: {printable(self.path)}", f"Layout: {self.layout}"]
+        lines += [f"  note: {printable(n)}" for n in self.notes]
         lines.append(_count_table(self.class_names, self.counts))
         imb = self.imbalance
         if imb["ratio"]:
@@ -132,11 +132,11 @@ class DatasetReport:
                      f"{s['across_splits']:,} span splits ({s['train_and_eval']:,} span train and val/test); "
                      f"{s['within_split']:,} within one split; {s['conflicting_labels']:,} with different labels")
         conflicts = [g for g in self.duplicate_groups if g.conflicting]
-        lines += _listed("Groups with different labels", [g.to_dict()["detail"] + ": " + ", ".join(map(_shown, g.files))
+        lines += _listed("Groups with different labels", [g.to_dict()["detail"] + ": " + ", ".join(map(printable, g.files))
                                                          for g in conflicts], max_listed)
         lines += _listed(f"Near-blank images (pixel std < {NEAR_BLANK_STD:g})",
-                         [f"{_shown(p)} (std {v:.2f})" for p, v in self.near_blank], max_listed)
-        lines += _listed("Unreadable files (skipped)", [f"{_shown(p)}: {r}" for p, r in self.unreadable], max_listed)
+                         [f"{printable(p)} (std {v:.2f})" for p, v in self.near_blank], max_listed)
+        lines += _listed("Unreadable files (skipped)", [f"{printable(p)}: {r}" for p, r in self.unreadable], max_listed)
         return "\n".join(lines)
 
 
@@ -277,11 +277,6 @@ def _count_table(class_names: list[str], counts: dict[str, dict[str, int]]) -> s
     rows = [[s, f"{sum(c.values()):,}", *(f"{c.get(n, 0):,}" for n in class_names)] for s, c in counts.items()]
     widths = [max(len(r[i]) for r in [header, *rows]) for i in range(len(header))]
     return "\n".join("  " + "  ".join(v.rjust(w) for v, w in zip(r, widths)) for r in [header, *rows])
-
-
-def _shown(text: str) -> str:
-    """Printable text: bytes of non-UTF-8 file names (surrogate escapes) shown as \\xNN."""
-    return text.encode("utf-8", "surrogateescape").decode("utf-8", "backslashreplace")
 
 
 def _floats(values: list[float]) -> str:
