@@ -14,10 +14,10 @@ from pathlib import Path
 from typing import Any, Callable
 
 import numpy as np
+from PySide6.QtCore import Qt
 from PySide6.QtWidgets import (QCheckBox, QComboBox, QFileDialog, QHBoxLayout, QLabel, QMenu,
                                QMessageBox, QPushButton, QSplitter, QTabWidget, QToolButton,
                                QVBoxLayout, QWidget)
-from PySide6.QtCore import Qt
 
 from ..state import AppState
 from ..widgets.analysis_confused_pairs import ConfusedPairsList
@@ -30,6 +30,7 @@ from ..widgets.analysis_scatter import FeatureScatter
 from ..widgets.analysis_tasks import AnalysisTasks
 
 SPLITS = ("test", "val")
+_KEEP: Any = object()  # open_run argument default: keep the page's current choice
 _CAM_BATCH = 16  # faces per Grad-CAM batch when exporting overlays
 
 
@@ -277,7 +278,7 @@ class AnalysisPage(QWidget):
 
     # -- opening ----------------------------------------------------------------------------
     def open_run(self, run_dir: str | None, split: str | None = None, tta: bool | None = None,
-                 data_path: str | None = ...) -> None:  # type: ignore[assignment]
+                 data_path: str | None = _KEEP) -> None:
         """Open the analysis of `run_dir` in the background (predicting the split once if needed)."""
         if not run_dir:
             self.state.notify("Analysis: choose a run first")
@@ -288,7 +289,7 @@ class AnalysisPage(QWidget):
             self.split_combo.setCurrentText(split)
         if tta is not None:
             self.tta.setChecked(tta)
-        if data_path is not ...:
+        if data_path is not _KEEP:
             self._set_data_path(data_path)
         split, tta, data = self.split_combo.currentText(), self.tta.isChecked(), self.data_path
         opener, loader = self.opener, self.model_loader

@@ -248,3 +248,15 @@ def test_tsne_runs_in_the_background_and_cancel_keeps_the_pca_view(qtbot, page):
     qtbot.mouseClick(page.tasks.cancel_button, Qt.LeftButton)
     qtbot.waitUntil(lambda: page.scatter.method.currentText() == "PCA", timeout=WAIT_MS)
     assert page.embedding is pca
+
+
+def test_exports_matrix_figure_and_overlays_of_the_gallery_selection(qtbot, page, tmp_path):
+    page.export("matrix", str(tmp_path / "cm.svg"))
+    assert (tmp_path / "cm.svg").read_text().lstrip().startswith("<?xml")
+    page.show_cell(0, 1)
+    rows = page.gallery.rows()
+    page.export("overlays", str(tmp_path / "overlays"))
+    qtbot.waitUntil(lambda: not page.tasks.is_running("export"), timeout=WAIT_MS)
+    written = sorted(p.name for p in (tmp_path / "overlays").glob("*.png"))
+    assert len(written) == len(rows) > 0
+    assert all("_true-angry_pred-fear" in name for name in written)
