@@ -13,7 +13,7 @@ import os
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from ..classes import CANONICAL_CLASSES, UnknownClassError, canonicalize
+from ..classes import CANONICAL_CLASSES, UnknownClassError, canonical_name, canonicalize
 from .errors import DatasetError
 from .images import is_image_name
 
@@ -123,7 +123,7 @@ def _scan_classes(folder: Path, listing: Listing, split: int) -> None:
     try:
         mapping = canonicalize(class_dirs)
     except UnknownClassError as e:
-        raise DatasetError(f"{folder}: {e}") from None
+        raise DatasetError(f"{folder}: {e}{_nested_hint(folder, e.names)}") from None
     ignored = 0
     by_class: dict[str, list[str]] = {}
     for d in class_dirs:
@@ -140,6 +140,15 @@ def _scan_classes(folder: Path, listing: Listing, split: int) -> None:
         listing.notes.append(f"{folder.name}/: {len(loose)} image(s) outside class folders ignored")
     if ignored:
         listing.notes.append(f"{folder.name}/: {ignored} non-image file(s) ignored")
+
+
+def _nested_hint(folder: Path, unknown: list[str]) -> str:
+    """"; did you mean <folder>/<name>?" when an unknown folder itself holds a dataset layout."""
+    for name in unknown:
+        inner = _entries(folder / name)[0]
+        if any(d.lower() in _SPLIT_ALIASES or canonical_name(d) for d in inner):
+            return f"; did you mean the dataset folder {folder / name}?"
+    return ""
 
 
 def _entries(folder: Path) -> tuple[list[str], list[str]]:

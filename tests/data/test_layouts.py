@@ -77,6 +77,12 @@ def test_unknown_class_names_are_an_error_listing_them(tmp_path, data_cfg, tree)
         load_dataset(data_cfg(tmp_path))
 
 
+def test_a_dataset_one_level_down_is_suggested(tmp_path, data_cfg, tree):
+    tree(tmp_path / "download" / "fer2013", {"train/happy": 2, "test/happy": 2})
+    with pytest.raises(DatasetError, match=r"unknown class folder name\(s\): fer2013 .*did you mean the dataset folder .*download/fer2013\?"):
+        load_dataset(data_cfg(tmp_path / "download"))
+
+
 def test_max_per_class_caps_training_images_deterministically(tmp_path, data_cfg, tree):
     tree(tmp_path, {"train/angry": 12, "train/happy": 5, "val/angry": 3, "val/happy": 3})
     a = load_dataset(data_cfg(tmp_path, max_per_class=4))
