@@ -29,11 +29,10 @@ _SPLIT_FIELDS = ("val_fraction", "test_fraction", "split_seed")
 
 
 def resolve_device(device: str = "auto") -> str:
-    import torch
+    """"auto" = CUDA when present, else CPU (the training loop's rule, as a string)."""
+    from ..training.loop import resolve_device as resolve
 
-    if device == "auto":
-        return "cuda" if torch.cuda.is_available() else "cpu"
-    return device
+    return str(resolve(device))
 
 
 def is_ensemble_dir(path: str | Path) -> bool:
@@ -55,18 +54,19 @@ def eval_data_config(run: RunDir, data_path: str | None = None) -> DataConfig:
                    channels=int(pre.get("channels", cfg.channels)))
 
 
-def _same_data(a: DataConfig, b: DataConfig) -> bool:
-    def where(p: str) -> str:
-        return p if p == "demo" else str(Path(p).expanduser().resolve())
+def _where(path: str) -> str:
+    return path if path == "demo" else str(Path(path).expanduser().resolve())
 
-    return where(a.path) == where(b.path) and all(getattr(a, f) == getattr(b, f) for f in _SPLIT_FIELDS)
+
+def _same_data(a: DataConfig, b: DataConfig) -> bool:
+    return _where(a.path) == _where(b.path) and all(getattr(a, f) == getattr(b, f) for f in _SPLIT_FIELDS)
 
 
 def predictions_path(run: RunDir, data: DataConfig, split: str, tta: bool) -> Path:
     """Where the predictions of this (dataset, split, TTA) live in the run directory."""
     if _same_data(data, run.config().data):
         return run.predictions_path(split, tta)
-    where = data.path if data.path == "demo" else str(Path(data.path).expanduser().resolve())
+    where = _where(data.path)
     ident = "|".join([where, str(data.image_size), str(data.channels),
                       *(str(getattr(data, f)) for f in _SPLIT_FIELDS)])
     key = hashlib.sha1(ident.encode()).hexdigest()[:10]
@@ -99,6 +99,15 @@ def _still_valid(preds: Predictions, stamp: dict[str, Any]) -> bool:
     """A file without a stamp (written by `fit` from the weights in memory) is trusted."""
     recorded = {k: preds.meta.get(k) for k in stamp}
     return all(v is None for v in recorded.values()) or recorded == stamp
+
+
+def _fits(preds: Predictions, dataset, split: str) -> bool:
+    """The stored predictions describe this dataset's split (its files may have changed)."""
+    idx = dataset.splits.get(split)
+    if idx is None or len(idx) != len(preds):
+        return False
+    labels = map_labels(list(dataset.class_names), preds.class_names, dataset.labels[idx])
+    return bool(np.array_equal(labels[preds.index], preds.y_true))
 
 
 def map_labels(data_classes: list[str], model_classes: list[str], labels: np.ndarray) -> np.ndarray:
@@ -151,7 +160,8 @@ def predictions_for(run_dir: str | Path | RunDir, split: str = "test", data_path
     path = predictions_path(run, data, split, tta)
     stamp = checkpoint_stamp(run)
     stored = load_stored(path)
-    if stored is not None and _still_valid(stored, stamp):
+    if stored is not None and _still_valid(stored, stamp) and (
+            dataset is None or _fits(stored, dataset, split)):
         return stored
     if dataset is None:
         data, dataset = load_eval_data(run, data_path, progress, should_stop)

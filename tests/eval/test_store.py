@@ -94,3 +94,13 @@ def test_damaged_stored_file_is_recomputed(fake_runs):
     run.predictions_path("test").write_bytes(b"garbage")
     p = predictions_for(run)
     assert isinstance(Predictions.load(run.predictions_path("test")), Predictions) and len(p) == 10
+
+
+def test_stored_predictions_of_a_changed_dataset_are_recomputed(fake_runs, make_dataset):
+    run = fake_runs.make("synthA")
+    fake_runs.add_data("synthB", make_dataset(["happy", "sad"], n=24, seed=1))
+    predictions_for(run, "test", data_path="synthB")
+    grown = make_dataset(["happy", "sad"], n=36, seed=1)  # files were added to that folder
+    fake_runs.add_data("synthB", grown)
+    p = predictions_for(run, "test", data_path="synthB", dataset=grown)
+    assert len(p) == len(grown.splits["test"])
