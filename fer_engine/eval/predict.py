@@ -161,6 +161,7 @@ def collect_predictions(
         raise ValueError(f"labels must lie in [-1, {len(class_names) - 1}], "
                          f"got [{labels.min()}, {labels.max()}]")
     dev = torch.device(device)
+    cuda = dev.type == "cuda"
     was_training = model.training
     model.eval()
     n = len(images)
@@ -170,17 +171,19 @@ def collect_predictions(
             for start in range(0, n, batch_size):
                 if should_stop is not None and should_stop():
                     raise Cancelled("prediction cancelled")
-                raw = torch.from_numpy(images[start:start + batch_size]).to(dev, non_blocking=True)
-                x = prepare_batch(raw, mean, std, input_size)
-                with torch.autocast(dev.type, enabled=dev.type == "cuda"):
+                raw = torch.from_numpy(np.ascontiguousarray(images[start:start + batch_size]))
+                if cuda:
+                    raw = raw.pin_memory()
+                x = prepare_batch(raw.to(dev, non_blocking=True), mean, std, input_size)
+                with torch.autocast(dev.type, enabled=cuda):
                     feats, logits = _features_and_logits(model, x)
-                if tta != "none":
-                    from ..tricks.tta import tta_predict
+                    if tta != "none":
+                        from ..tricks.tta import tta_predict
 
-                    probs = tta_predict(model, x, tta, tta_vote)
-                    logits = torch.log(probs.clamp_min(1e-12))
-                else:
-                    probs = torch.softmax(logits.float(), dim=1)
+                        probs = tta_predict(model, x, tta, tta_vote)
+                        logits = torch.log(probs.float().clamp_min(1e-12))
+                    else:
+                        probs = torch.softmax(logits.float(), dim=1)
                 logits_out.append(logits.float().cpu().numpy())
                 probs_out.append(probs.float().cpu().numpy())
                 feats_out.append(feats.float().flatten(1).cpu().numpy())
