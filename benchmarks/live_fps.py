@@ -1,7 +1,8 @@
 """End-to-end live fps and per-stage latency on a video, on CPU.
 
     python benchmarks/live_fps.py [--video PATH] [--backbones fer_cnn resnet18_48]
-                                  [--threads 2] [--detect-every 5] [--frames 0]
+                                  [--threads 2] [--detect-every 5] [--min-face 60]
+                                  [--classify-every 1 2] [--frames 0]
 
 For each backbone an untrained model is saved as a run directory and loaded the way
 the live page loads a run (`load_predictor`), then every frame of the video goes
@@ -43,11 +44,12 @@ def untrained_run(root: Path, backbone: str) -> Path:
     return run.path
 
 
-def measure(run_dir: Path, video: Path, detect_every: int, classify_every: int, max_frames: int) -> dict:
+def measure(run_dir: Path, video: Path, detect_every: int, classify_every: int, min_face: int,
+            max_frames: int) -> dict:
     from fer_engine.eval.predictor import load_predictor
     from fer_engine.live import LivePipeline, annotate, create_detector, make_smoother, open_source, play
 
-    pipe = LivePipeline(load_predictor(run_dir, "cpu"), create_detector("haar"), make_smoother("ema"),
+    pipe = LivePipeline(load_predictor(run_dir, "cpu"), create_detector("haar", min_face=min_face), make_smoother("ema"),
                         detect_every=detect_every, classify_every=classify_every)
     with open_source(video) as warm:  # first-call costs (allocations, oneDNN kernels) outside the timing
         frame = warm.read()
@@ -83,6 +85,7 @@ def main() -> int:
     ap.add_argument("--backbones", nargs="+", default=["fer_cnn", "resnet18_48"])
     ap.add_argument("--threads", type=int, default=2, help="torch and OpenCV threads (default 2)")
     ap.add_argument("--detect-every", type=int, default=5)
+    ap.add_argument("--min-face", type=int, default=60, help="smallest face in pixels (the live page's default)")
     ap.add_argument("--classify-every", type=int, nargs="+", default=[1, 2],
                     help="classification intervals to measure (default 1 2)")
     ap.add_argument("--frames", type=int, default=0, help="stop after N frames (0 = the whole video)")
@@ -96,14 +99,14 @@ def main() -> int:
     torch.set_num_threads(args.threads)
     cv2.setNumThreads(args.threads)
     print(f"video {args.video.name}, CPU, {args.threads} threads, detection every {args.detect_every} "
-          f"frames, load average {os.getloadavg()[0]:.1f} on {os.cpu_count()} CPUs")
+          f"frames, min face {args.min_face} px, load average {os.getloadavg()[0]:.1f} on {os.cpu_count()} CPUs")
     print(f"{'backbone':<12} {'cls/N':>5} {'fps':>6} {'capture':>8} {'detect':>7} {'(run)':>7} {'classify':>9} "
           f"{'overlay':>8} {'cpu/frame':>10} {'faces':>9}")
     with tempfile.TemporaryDirectory() as tmp:
         for backbone in args.backbones:
             run = untrained_run(Path(tmp), backbone)
             for every in args.classify_every:
-                r = measure(run, args.video, args.detect_every, every, args.frames)
+                r = measure(run, args.video, args.detect_every, every, args.min_face, args.frames)
                 print(f"{backbone:<12} {every:>5} {r['fps']:6.1f} {r['capture']:8.2f} {r['detect']:7.2f} "
                       f"{r['detect_when_run']:7.2f} {r['classify']:9.2f} {r['overlay']:8.2f} "
                       f"{r['cpu_ms']:8.1f}ms {r['faces']:4d}/{r['frames']}")

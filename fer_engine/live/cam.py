@@ -1,40 +1,35 @@
-"""Grad-CAM of the tracked face for the live overlay (pytorch-grad-cam, one hooked model).
+"""Grad-CAM of the tracked face for the live overlay, through `eval.cam.compute_cams`.
 
-The live page asks for a CAM only every few frames, so one `GradCAM` object stays hooked
-for the session (no per-call hook set-up); `LiveCam.close()` releases the hooks.
-For an ensemble the first member's model explains the face.
+The hooks live only for one call (the every-frame classification stays hook-free), and
+the live page asks for a map only every few frames. An ensemble is explained by its
+first member's model.
 """
 from __future__ import annotations
 
 import numpy as np
 import torch
 
+from ..data.images import decode_image
 from ..tricks.preprocess import prepare_batch
+from .pipeline import CamFn
 
 
-class LiveCam:
-    """Callable (face (S, S, C) uint8, class index) -> (S, S) float32 CAM in [0, 1]."""
+def make_cam_fn(predictor: object, method: str = "gradcam", layer: str | None = None) -> CamFn:
+    """(face (S, S, C) uint8, class index) -> (H, W) float32 map in [0, 1] for the live pipeline."""
+    from ..eval.cam import CAM_METHODS, compute_cams
 
-    def __init__(self, predictor: object, layer: str | None = None):
-        from pytorch_grad_cam import GradCAM
+    CAM_METHODS.get(method)  # an unknown method fails now, not at the first face
+    member = (getattr(predictor, "members", None) or [predictor])[0]
+    pre = member.preprocess
+    size, channels = int(pre["image_size"]), int(pre["channels"])
+    if not hasattr(member.model, "cam_target_layers"):
+        raise ValueError(f"{type(member.model).__name__} does not name a Grad-CAM layer")
 
-        members = getattr(predictor, "members", None) or [predictor]
-        self.predictor = members[0]
-        model = self.predictor.model
-        if not hasattr(model, "cam_target_layers"):
-            raise ValueError(f"{type(model).__name__} does not name a Grad-CAM layer")
-        self._cam = GradCAM(model, model.cam_target_layers(layer),
-                            reshape_transform=getattr(model, "cam_reshape_transform", None))
-
-    def __call__(self, face: np.ndarray, class_index: int) -> np.ndarray:
-        from pytorch_grad_cam.utils.model_targets import ClassifierOutputTarget
-
-        pre = self.predictor.preprocess
-        x = torch.from_numpy(np.ascontiguousarray(face[None])).to(self.predictor.device)
+    def cam(face: np.ndarray, class_index: int) -> np.ndarray:
+        if face.shape != (size, size, channels):
+            face = decode_image(face, size, channels)
+        x = torch.from_numpy(np.array(face[None])).to(member.device)
         x = prepare_batch(x, pre["mean"], pre["std"], int(pre["input_size"]))
-        with torch.enable_grad():
-            cam = self._cam(x, [ClassifierOutputTarget(int(class_index))])[0]
-        return np.clip(np.nan_to_num(cam), 0.0, 1.0).astype(np.float32)
+        return compute_cams(member.model, x, method, [int(class_index)], layer)[0]
 
-    def close(self) -> None:
-        self._cam.activations_and_grads.release()
+    return cam

@@ -44,15 +44,15 @@ def square_box(box: Sequence[int], margin: float) -> tuple[int, int, int]:
     return round(cx - s / 2.0), round(cy - s / 2.0), s
 
 
-def crop_face(frame_rgb: np.ndarray, box: Sequence[int], margin: float = 0.1) -> np.ndarray:
+def crop_face(frame: np.ndarray, box: Sequence[int], margin: float = 0.1) -> np.ndarray:
     """The square crop around `box`, edge pixels replicated where it leaves the frame."""
     x0, y0, s = square_box(box, margin)
-    h, w = frame_rgb.shape[:2]
+    h, w = frame.shape[:2]
     cx0, cy0 = max(0, x0), max(0, y0)
     cx1, cy1 = min(w, x0 + s), min(h, y0 + s)
     if cx1 <= cx0 or cy1 <= cy0:
         raise ValueError(f"face box {tuple(box)} lies outside the {w}x{h} frame")
-    crop = frame_rgb[cy0:cy1, cx0:cx1]
+    crop = frame[cy0:cy1, cx0:cx1]
     pad = (cy0 - y0, y0 + s - cy1, cx0 - x0, x0 + s - cx1)
     if any(pad):
         crop = cv2.copyMakeBorder(crop, *pad, cv2.BORDER_REPLICATE)

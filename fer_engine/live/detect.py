@@ -1,7 +1,10 @@
 """Face detection with OpenCV: the Haar cascade shipped with OpenCV, or YuNet from a model file.
 
-Detection runs on a downscaled copy of the frame (grayscale for Haar) so it stays cheap;
-boxes come back in full-frame pixels as an (N, 4) int array of x, y, w, h, largest first.
+Detection runs on a downscaled copy of the frame (grayscale for Haar) so it stays cheap:
+shrunk as far as a face of the minimum size still covers the detector's smallest window,
+but not below `detect_width` pixels wide. A larger minimum face therefore means faster
+detection. Boxes come back in full-frame pixels as an (N, 4) int array of x, y, w, h,
+largest first.
 """
 from __future__ import annotations
 
@@ -16,6 +19,11 @@ import numpy as np
 from ..registry import Registry
 
 
+#: Smallest face (pixels) each detector finds: the Haar cascade's window, YuNet's smallest anchors.
+HAAR_WINDOW, YUNET_WINDOW = 24, 16
+DETECT_SLACK = 1.25  # a min-size face spans this many windows: Haar misses faces right at its window
+
+
 class DetectorError(ValueError):
     """A detector that cannot be built (missing or unreadable model file)."""
 
@@ -27,15 +35,15 @@ class FaceDetector(Protocol):
         """(N, 4) int boxes x, y, w, h in frame pixels, largest first."""
 
 
-def _downscale(image: np.ndarray, detect_width: int) -> tuple[np.ndarray, float]:
-    """The image shrunk to at most `detect_width` pixels wide, and the scale used."""
-    w = image.shape[1]
-    if not detect_width or w <= detect_width:
+def _downscale(image: np.ndarray, min_face: int, window: int, detect_width: int) -> tuple[np.ndarray, float]:
+    """The image shrunk so a `min_face` face still spans `window` pixels (but kept at least
+    `detect_width` wide), and the scale used."""
+    w, h = image.shape[1], image.shape[0]
+    scale = min(1.0, max(DETECT_SLACK * window / max(min_face, 1), detect_width / w))
+    if scale >= 0.98:
         return image, 1.0
-    scale = detect_width / w
-    small = cv2.resize(image, (detect_width, max(1, round(image.shape[0] * scale))),
-                       interpolation=cv2.INTER_AREA)
-    return small, scale
+    size = (max(1, round(w * scale)), max(1, round(h * scale)))
+    return cv2.resize(image, size, interpolation=cv2.INTER_AREA), size[0] / w
 
 
 def _finish(boxes: np.ndarray, scale: float, min_face: int, shape: tuple[int, ...]) -> np.ndarray:
@@ -58,7 +66,7 @@ class HaarDetector:
     """OpenCV's frontal-face Haar cascade on an equalised, downscaled grayscale frame."""
 
     min_face: int = 40  # smallest face side in frame pixels
-    detect_width: int = 320  # frames are shrunk to this width for detection (0 = full size)
+    detect_width: int = 160  # detection never runs on a frame narrower than this
     scale_factor: float = 1.1
     min_neighbors: int = 5
     cascade: str = "haarcascade_frontalface_default.xml"  # a file in cv2.data.haarcascades or a path
@@ -73,9 +81,9 @@ class HaarDetector:
 
     def detect(self, frame_bgr: np.ndarray) -> np.ndarray:
         gray = frame_bgr if frame_bgr.ndim == 2 else cv2.cvtColor(frame_bgr, cv2.COLOR_BGR2GRAY)
-        small, scale = _downscale(gray, self.detect_width)
+        small, scale = _downscale(gray, self.min_face, HAAR_WINDOW, self.detect_width)
         small = cv2.equalizeHist(small)
-        side = max(8, math.ceil(self.min_face * scale))
+        side = max(HAAR_WINDOW, math.ceil(self.min_face * scale))
         boxes = self._cascade.detectMultiScale(small, self.scale_factor, self.min_neighbors,
                                                minSize=(side, side))
         return _finish(np.asarray(boxes).reshape(-1, 4), scale, self.min_face, gray.shape)
@@ -91,7 +99,7 @@ class YuNetDetector:
 
     model_path: str
     min_face: int = 40
-    detect_width: int = 320
+    detect_width: int = 160
     score_threshold: float = 0.7
     nms_threshold: float = 0.3
 
@@ -109,7 +117,7 @@ class YuNetDetector:
 
     def detect(self, frame_bgr: np.ndarray) -> np.ndarray:
         image = cv2.cvtColor(frame_bgr, cv2.COLOR_GRAY2BGR) if frame_bgr.ndim == 2 else frame_bgr
-        small, scale = _downscale(image, self.detect_width)
+        small, scale = _downscale(image, self.min_face, YUNET_WINDOW, self.detect_width)
         size = (small.shape[1], small.shape[0])
         if size != self._size:
             self._net.setInputSize(size)
@@ -126,6 +134,6 @@ DETECTORS.register("yunet", lambda model_path="", **kw: YuNetDetector(model_path
 
 
 def create_detector(name: str = "haar", *, model_path: str = "", min_face: int = 40,
-                    detect_width: int = 320) -> FaceDetector:
+                    detect_width: int = 160) -> FaceDetector:
     """A detector from DETECTORS by name (`model_path` is YuNet's .onnx file)."""
     return DETECTORS.get(name)(model_path=model_path, min_face=min_face, detect_width=detect_width)

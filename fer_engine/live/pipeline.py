@@ -162,12 +162,13 @@ def play(source: FrameSource, pipeline: LivePipeline, *, realtime: bool = False,
     """(frame, result) for each frame until the source ends or `should_stop()`.
 
     realtime: wait so frames come no faster than the source's frame rate (a video plays
-    at its own speed); when processing is slower, frames follow each other at once.
+    at its own speed; cameras pace themselves); when processing is slower, frames follow
+    each other at once.
     SourceLost / SourceUnavailable propagate; the end of a video or sequence ends the loop.
     """
     pipeline.reset()
     start = time.perf_counter()
-    period = 1.0 / source.fps if realtime and source.fps else 0.0
+    period = 1.0 / source.fps if realtime and source.fps and not source.live else 0.0
     for frame in source:
         if period:
             delay = start + frame.index * period - time.perf_counter()

@@ -59,6 +59,8 @@ class FrameSource(ABC):
     fps: float | None = None
     #: Number of frames when known in advance (videos, image sequences).
     frame_count: int | None = None
+    #: Frames arrive in real time by themselves (a camera): never paced by the player.
+    live: bool = False
 
     def __init__(self) -> None:
         self._index = 0
@@ -112,6 +114,7 @@ class CameraSource(FrameSource):
     """
 
     kind = "camera"
+    live = True
 
     def __init__(self, index: int = 0, capture: Any | None = None, retries: int = 3,
                  retry_wait_s: float = 0.02):
@@ -224,6 +227,7 @@ class ImageSequenceSource(FrameSource):
     """
 
     kind = "images"
+    fps = 2.0  # shown for half a second each when played in real time (and in a recorded video)
 
     def __init__(self, path: str | Path):
         super().__init__()

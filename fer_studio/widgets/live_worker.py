@@ -29,7 +29,7 @@ class LiveSettings:
     source: str = "0"
     detector: str = "haar"
     yunet_model: str = ""
-    min_face: int = 40
+    min_face: int = 60  # webcam faces are larger; a larger minimum makes detection cheaper
     detect_every: int = 3
     classify_every: int = 1
     smoothing: str = "ema"  # ema | window | none
@@ -39,7 +39,7 @@ class LiveSettings:
     cam_every: int = 5
     margin: float = 0.1
     realtime: bool = True  # videos play at their own frame rate
-    device: str = "cpu"
+    device: str = "auto"  # the GPU when there is one
 
 
 @dataclass
@@ -95,10 +95,10 @@ class LiveWorker(QThread):
     def run(self) -> None:  # noqa: D102 - QThread entry point
         from fer_engine.live import SourceError, SourceLost
 
-        source = cam = None
+        source = None
         try:
             self.status.emit("Loading the run…")
-            pipe, cam = self._build_pipeline()
+            pipe = self._build_pipeline()
             self.status.emit("Opening the source…")
             source = self._open_source()
             self.status.emit(f"Playing {source.description}")
@@ -117,8 +117,6 @@ class LiveWorker(QThread):
             self._finish_recording()
             if source is not None:
                 source.close()
-            if cam is not None:
-                cam.close()
 
     def _open_source(self):
         from fer_engine.live import open_source
@@ -128,23 +126,18 @@ class LiveWorker(QThread):
     def _build_pipeline(self):
         from fer_engine.eval.predictor import load_predictor
         from fer_engine.live import LivePipeline, create_detector, make_smoother
+        from fer_engine.live.cam import make_cam_fn
 
         s = self.settings
         if not s.run_dir:
             raise ValueError("choose a run (or an ensemble) to classify the faces with")
         predictor = load_predictor(s.run_dir, s.device)
-        cam = self._make_cam(predictor) if s.cam else None
-        pipe = LivePipeline(
+        cam = make_cam_fn(predictor) if s.cam else None
+        return LivePipeline(
             predictor, create_detector(s.detector, model_path=s.yunet_model, min_face=s.min_face),
             make_smoother(s.smoothing, s.alpha, s.window), detect_every=s.detect_every,
-            classify_every=s.classify_every, margin=s.margin, cam_every=s.cam_every if cam else 0, cam_fn=cam)
-        return pipe, cam
-
-    @staticmethod
-    def _make_cam(predictor):
-        from fer_engine.live.cam import LiveCam
-
-        return LiveCam(predictor)
+            classify_every=s.classify_every, margin=s.margin, cam_every=s.cam_every if cam else 0,
+            cam_fn=cam)
 
     def _loop(self, source, pipe) -> int:
         from fer_engine.live import annotate, play
@@ -179,7 +172,9 @@ class LiveWorker(QThread):
         pipe.classify_every = s.classify_every
         pipe.classifier.margin = s.margin
         if s.cam and pipe.cam_fn is None:
-            pipe.cam_fn = self._make_cam(pipe.classifier.predictor)
+            from fer_engine.live.cam import make_cam_fn
+
+            pipe.cam_fn = make_cam_fn(pipe.classifier.predictor)
         pipe.cam_every = s.cam_every if s.cam else 0
         self.settings = s
         return s.margin

@@ -36,10 +36,10 @@ def test_page_plays_the_video_shows_frames_fps_and_bars_then_snapshot_and_record
     assert page.run_dir() == str(tiny_run)
     page.settings_panel.detect_every.setValue(4)
     _play(page, qtbot, "video", str(video))
-    qtbot.waitUntil(lambda: page.view.frames_shown >= 5, timeout=WAIT_MS)
+    qtbot.waitUntil(lambda: page.view.frames_shown >= 5 and len(page.latest.result.boxes), timeout=WAIT_MS)
     assert page.fps_label.text().endswith("fps") and float(page.fps_label.text().split()[0]) > 0
     assert "detect" in page.latency_label.text() and "classify" in page.latency_label.text()
-    assert page.bars.class_names and len(page.bars.bars) == 1  # one face, one set of bars
+    assert page.bars.class_names and len(page.bars.bars) == min(3, len(page.latest.result.boxes))
     heights = page.bars.bars[0].opts["height"]
     assert len(heights) == 7 and abs(float(np.sum(heights)) - 1) < 1e-3
     page.record_btn.setChecked(True)
@@ -49,8 +49,9 @@ def test_page_plays_the_video_shows_frames_fps_and_bars_then_snapshot_and_record
         page.record_btn.setChecked(False)
     path, frames = saved.args
     assert frames >= 5 and path.endswith(".mp4")
+    faces = len(page.latest.result.boxes)
     paths = page.snapshot()
-    assert [p.suffix for p in paths] == [".png", ".png", ".json"] and all(p.is_file() for p in paths)
+    assert [p.suffix for p in paths] == [".png"] * (1 + faces) + [".json"] and all(p.is_file() for p in paths)
     page.stop()
     qtbot.waitUntil(lambda: page.worker is None, timeout=WAIT_MS)
     assert page.start_btn.isEnabled() and "Stopped" in page.banner.text()
@@ -109,5 +110,18 @@ def test_faults_show_a_clear_message_and_the_page_can_start_again(page, qtbot, t
     page._select_run(str(tiny_run))
     _play(page, qtbot, "video", str(video))
     qtbot.waitUntil(lambda: page.view.frames_shown >= 3, timeout=WAIT_MS)
+    page.stop()
+    qtbot.waitUntil(lambda: page.worker is None, timeout=WAIT_MS)
+
+
+def test_settings_change_while_playing_turns_grad_cam_on(page, qtbot, video):
+    pytest.importorskip("pytorch_grad_cam")  # imported here: a slow first import is not part of the wait
+    _play(page, qtbot, "video", str(video))
+    qtbot.waitUntil(lambda: page.view.frames_shown >= 2, timeout=WAIT_MS)
+    page.settings_panel.cam_every.setValue(2)
+    page.settings_panel.cam.setChecked(True)
+    qtbot.waitUntil(lambda: page.latest is not None and page.latest.result.cam is not None, timeout=WAIT_MS)
+    assert page.latest.result.cam.shape == (48, 48)
+    assert "Grad-CAM" in page.latency_label.text()
     page.stop()
     qtbot.waitUntil(lambda: page.worker is None, timeout=WAIT_MS)

@@ -11,7 +11,7 @@ from fer_engine.data.images import decode_image
 from fer_engine.eval.predictor import load_predictor
 from fer_engine.live import (DetectorError, LivePipeline, annotate, create_detector, crop_face,
                              make_smoother, open_source, play, save_snapshot)
-from fer_engine.live.cam import LiveCam
+from fer_engine.live.cam import make_cam_fn
 from fer_engine.training.rundir import RunDirError
 from fer_engine.tricks.preprocess import prepare_batch
 
@@ -63,11 +63,9 @@ def test_faces_are_converted_exactly_like_training_input(predictor, frames):
 
 
 def test_detection_interval_holds_boxes_and_grad_cam_runs_at_a_reduced_rate(predictor, frames, tmp_path):
-    cam = LiveCam(predictor)
     pipe = LivePipeline(predictor, create_detector("haar"), make_smoother("ema"), detect_every=3,
-                        cam_every=4, cam_fn=cam)
+                        cam_every=4, cam_fn=make_cam_fn(predictor))
     results = [pipe.process(f) for f in frames[:9]]
-    cam.close()
     assert [r.detected for r in results] == [True, False, False] * 3
     assert all(np.array_equal(r.boxes, results[0].boxes) for r in results[1:3])
     with_face = [r for r in results if len(r.boxes)]

@@ -34,7 +34,7 @@ def add_arguments(p: argparse.ArgumentParser) -> None:
     p.add_argument("--window", type=int, default=5, help="window length in frames (default 5)")
     p.add_argument("--margin", type=float, default=0.1, help="crop margin around the box, per side (default 0.1)")
     p.add_argument("--max-frames", type=int, default=0, metavar="N", help="stop after N frames (0 = all)")
-    p.add_argument("--device", default="cpu", help="cpu (default), auto, cuda, ...")
+    p.add_argument("--device", default="auto", help="auto (the GPU when there is one, default), cpu, cuda, ...")
 
 
 def run(args: argparse.Namespace) -> int:
@@ -56,7 +56,7 @@ def run(args: argparse.Namespace) -> int:
             make_smoother("none" if independent else args.smoothing, args.alpha, args.window),
             detect_every=1 if independent else args.every,
             classify_every=1 if independent else args.classify_every, margin=args.margin)
-        writer = _FrameWriter(Path(args.out), source.fps or 2.0) if args.out else None
+        writer = _FrameWriter(Path(args.out), source.fps or 30.0) if args.out else None
         table = _Table(pipe.class_names) if not args.json else None
         frames = with_faces = 0
         try:
