@@ -21,9 +21,9 @@ from PIL import Image, ImageDraw
 from ..classes import CANONICAL_CLASSES
 from .errors import ProgressFn, StopFn, check_stop, report_progress
 
-DEMO_VERSION = 1
+DEMO_VERSION = 2
 DEMO_SEED = 2026
-DEMO_COUNTS = {"train": 150, "val": 30, "test": 30}  # faces per class and split
+DEMO_COUNTS = {"train": 300, "val": 50, "test": 50}  # faces per class and split
 SIZE = 48
 _CANVAS = 96  # drawn at twice the size, then rotated and reduced (smooth edges)
 
@@ -42,14 +42,14 @@ class Expression:
 
 
 EXPRESSIONS: dict[str, Expression] = {
-    "angry": Expression(brow_tilt=24, brow_raise=-3, eye_open=0.42, mouth_curve=-2, mouth_open=0, mouth_width=0.8),
-    "disgust": Expression(brow_tilt=10, brow_raise=-2, eye_open=0.3, mouth_curve=-1, mouth_open=0, mouth_width=0.9,
+    "angry": Expression(brow_tilt=30, brow_raise=-3, eye_open=0.42, mouth_curve=-1, mouth_open=0, mouth_width=0.7),
+    "disgust": Expression(brow_tilt=12, brow_raise=-3, eye_open=0.3, mouth_curve=-2, mouth_open=0, mouth_width=0.95,
                           sneer=1.0),
-    "fear": Expression(brow_tilt=-14, brow_raise=6, eye_open=0.95, mouth_curve=-2, mouth_open=7, mouth_width=1.2),
-    "happy": Expression(brow_tilt=0, brow_raise=1, eye_open=0.35, mouth_curve=8, mouth_open=0, mouth_width=1.25),
-    "sad": Expression(brow_tilt=-22, brow_raise=1, eye_open=0.45, mouth_curve=-7, mouth_open=0, mouth_width=0.95),
-    "surprise": Expression(brow_tilt=0, brow_raise=9, eye_open=1.0, mouth_curve=0, mouth_open=16, mouth_width=0.65),
-    "neutral": Expression(brow_tilt=0, brow_raise=0, eye_open=0.55, mouth_curve=0, mouth_open=0, mouth_width=1.0),
+    "fear": Expression(brow_tilt=-18, brow_raise=7, eye_open=0.95, mouth_curve=-2, mouth_open=8, mouth_width=1.3),
+    "happy": Expression(brow_tilt=0, brow_raise=2, eye_open=0.35, mouth_curve=10, mouth_open=0, mouth_width=1.3),
+    "sad": Expression(brow_tilt=-28, brow_raise=1, eye_open=0.45, mouth_curve=-9, mouth_open=0, mouth_width=1.0),
+    "surprise": Expression(brow_tilt=0, brow_raise=11, eye_open=1.0, mouth_curve=0, mouth_open=18, mouth_width=0.6),
+    "neutral": Expression(brow_tilt=0, brow_raise=0, eye_open=0.55, mouth_curve=0, mouth_open=0, mouth_width=1.05),
 }
 assert tuple(EXPRESSIONS) == CANONICAL_CLASSES
 
@@ -69,33 +69,33 @@ def render_face(expression: str, rng: np.random.Generator) -> np.ndarray:
     eye_dx, eye_y, eye_w = 13 + j(1), cy - 8 + j(1), 6.5 + j(0.5)
     eye_h = max(1.2, eye_w * max(0.15, e.eye_open + j(0.06)))
     brow_y = eye_y - 9 - e.brow_raise + j(1)
-    tilt = math.radians(e.brow_tilt + j(4))
+    tilt = math.radians(e.brow_tilt + j(3))
     for side in (-1, 1):
         ex = cx + side * eye_dx
         d.ellipse([ex - eye_w, eye_y - eye_h, ex + eye_w, eye_y + eye_h], fill=min(255, skin + 60), outline=ink)
         pr = min(eye_h, 2.6)
         d.ellipse([ex - pr, eye_y - pr, ex + pr, eye_y + pr], fill=ink)
-        inner, outer = ex - side * 7, ex + side * 7  # inner end is towards the nose
-        dy = 7 * math.tan(tilt)
-        d.line([(inner, brow_y + dy), (outer, brow_y - dy)], fill=ink, width=3)
+        inner, outer = ex - side * 8, ex + side * 8  # inner end is towards the nose
+        dy = 8 * math.tan(tilt)
+        d.line([(inner, brow_y + dy), (outer, brow_y - dy)], fill=ink, width=5)
     d.line([(cx, cy - 2), (cx - 3, cy + 9), (cx + 1, cy + 10)], fill=ink, width=2)  # nose
     if e.sneer:
-        for k in (0, 3):
-            d.line([(cx - 6, cy + 1 + k), (cx - 2, cy - 1 + k)], fill=ink, width=1)
+        for k in (0, 4):
+            d.line([(cx - 8, cy + 1 + k), (cx - 2, cy - 2 + k)], fill=ink, width=2)
     _mouth(d, e, cx, cy + 20 + j(1), ink, j)
     img = _pose(img, rng, bg).resize((SIZE, SIZE), Image.Resampling.BICUBIC)
     face = np.asarray(img, np.float32)
     yy, xx = np.mgrid[0:SIZE, 0:SIZE] / SIZE - 0.5
-    light = 1.0 + rng.uniform(-0.35, 0.35) * xx + rng.uniform(-0.35, 0.35) * yy
-    face = face * light * rng.uniform(0.8, 1.2) + rng.normal(0, rng.uniform(2, 10), face.shape)
+    light = 1.0 + rng.uniform(-0.25, 0.25) * xx + rng.uniform(-0.25, 0.25) * yy
+    face = face * light * rng.uniform(0.85, 1.15) + rng.normal(0, rng.uniform(2, 6), face.shape)
     return np.clip(np.rint(face), 0, 255).astype(np.uint8)
 
 
 def _pose(img: Image.Image, rng: np.random.Generator, fill: int) -> Image.Image:
-    """Random rotation (+-12 deg), zoom (0.85-1.12) and shift (+-3 px of 48) about the centre."""
-    angle = math.radians(rng.uniform(-12, 12))
-    zoom = rng.uniform(0.85, 1.12)
-    tx, ty = rng.normal(0, 6, 2)
+    """Random rotation (+-8 deg), zoom (0.9-1.1) and shift (sd 2 px of 48) about the centre."""
+    angle = math.radians(rng.uniform(-8, 8))
+    zoom = rng.uniform(0.9, 1.1)
+    tx, ty = rng.normal(0, 4, 2)
     c, s = math.cos(angle) / zoom, math.sin(angle) / zoom
     h = _CANVAS / 2
     # output (x, y) -> input: centre + R(angle) / zoom @ (x - centre - shift)
@@ -107,7 +107,7 @@ def _pose(img: Image.Image, rng: np.random.Generator, fill: int) -> Image.Image:
 
 def _mouth(d: ImageDraw.ImageDraw, e: Expression, cx: float, my: float, ink: int, j) -> None:
     half = 11 * max(0.4, e.mouth_width + j(0.06))
-    curve = e.mouth_curve + j(1.0)
+    curve = e.mouth_curve + j(0.8)
     opening = max(0.0, e.mouth_open + j(1.5)) if e.mouth_open else 0.0
     if opening:
         d.ellipse([cx - half, my - opening / 2 - curve / 2, cx + half, my + opening / 2], fill=ink // 2, outline=ink)
@@ -115,8 +115,8 @@ def _mouth(d: ImageDraw.ImageDraw, e: Expression, cx: float, my: float, ink: int
     xs = np.linspace(-half, half, 12)
     ys = my - curve * (xs / half) ** 2  # corners up for a smile
     if e.sneer:
-        ys = ys - e.sneer * 4 * np.clip(xs / half, 0, None)  # one corner pulled up
-    d.line(list(zip((cx + xs).tolist(), ys.tolist())), fill=ink, width=3, joint="curve")
+        ys = ys - e.sneer * 7 * np.clip(xs / half, 0, None)  # one corner pulled up
+    d.line(list(zip((cx + xs).tolist(), ys.tolist())), fill=ink, width=5, joint="curve")
 
 
 def generate_demo(folder: Path, seed: int = DEMO_SEED, counts: dict[str, int] | None = None,
