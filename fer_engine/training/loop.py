@@ -114,10 +114,13 @@ def fit(config: RunConfig, run_dir: RunDir, emit: Emit, should_stop: StopFn,
         return job.run(resume)
     except (StopRequested, KeyboardInterrupt):
         return _stopped(run_dir, rec, job, started)
-    except BaseException as e:  # noqa: BLE001 - every failure becomes a RunFailed event
+    except Exception as e:  # noqa: BLE001 - every failure becomes a RunFailed event
         if _is_cancel(e):
             return _stopped(run_dir, rec, job, started)
         return _failed(run_dir, rec, e, started)
+    except BaseException as e:  # SystemExit and the like: record the failure, then let it go on
+        _failed(run_dir, rec, e, started)
+        raise
 
 
 def _is_cancel(e: BaseException) -> bool:
