@@ -5,8 +5,9 @@ from dataclasses import replace
 
 from PySide6.QtCore import Signal
 from PySide6.QtWidgets import (QCheckBox, QComboBox, QDoubleSpinBox, QFileDialog, QFormLayout,
-                               QHBoxLayout, QLineEdit, QPushButton, QSpinBox, QWidget)
+                               QLineEdit, QPushButton, QSpinBox, QWidget)
 
+from .live_source_picker import hrow
 from .live_worker import LiveSettings
 
 SMOOTHING_TITLES = {"ema": "Moving average (EMA)", "window": "Window mean", "none": "Off"}
@@ -26,10 +27,6 @@ class LiveSettingsPanel(QWidget):
         browse = QPushButton("…")
         browse.setToolTip("Choose the YuNet .onnx model file")
         browse.clicked.connect(self._browse_model)
-        model_row = QHBoxLayout()
-        model_row.setContentsMargins(0, 0, 0, 0)
-        model_row.addWidget(self.yunet_model, 1)
-        model_row.addWidget(browse)
         self.min_face = QSpinBox(minimum=10, maximum=1000, value=d.min_face, suffix=" px")
         self.min_face.setToolTip("Faces smaller than this (in frame pixels) are ignored")
         self.detect_every = QSpinBox(minimum=1, maximum=30, value=d.detect_every)
@@ -49,7 +46,7 @@ class LiveSettingsPanel(QWidget):
         form = QFormLayout(self)
         form.setContentsMargins(0, 0, 0, 0)
         form.addRow("Detector", self.detector)
-        form.addRow("YuNet model", model_row)
+        form.addRow("YuNet model", hrow(self.yunet_model, browse))
         form.addRow("Min face", self.min_face)
         form.addRow("Detect every", self.detect_every)
         form.addRow("Classify every", self.classify_every)
@@ -58,7 +55,6 @@ class LiveSettingsPanel(QWidget):
         form.addRow("Window", self.window)
         form.addRow(self.cam)
         form.addRow("CAM every", self.cam_every)
-        self._model_row = model_row
         for w in (self.detector, self.smoothing):
             w.currentIndexChanged.connect(self._changed)
         for w in (self.min_face, self.detect_every, self.classify_every, self.alpha, self.window, self.cam_every):

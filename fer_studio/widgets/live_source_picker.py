@@ -8,6 +8,17 @@ from PySide6.QtWidgets import (QComboBox, QFileDialog, QHBoxLayout, QLineEdit, Q
 VIDEO_FILTER = "Videos (*.mp4 *.avi *.mov *.mkv *.m4v *.webm);;All files (*)"
 
 
+def hrow(main: QWidget, *rest: QWidget) -> QWidget:
+    """A margin-less row: `main` stretched, then the rest (buttons) at their size."""
+    row = QWidget()
+    layout = QHBoxLayout(row)
+    layout.setContentsMargins(0, 0, 0, 0)
+    layout.addWidget(main, 1)
+    for w in rest:
+        layout.addWidget(w)
+    return row
+
+
 class LiveSourcePicker(QWidget):
     """`kind()` is a key of fer_engine.live.sources.SOURCE_KINDS; `spec()` the index or path."""
 
@@ -24,22 +35,12 @@ class LiveSourcePicker(QWidget):
         self.camera_combo.setMinimumWidth(160)
         refresh = QPushButton("Find cameras")
         refresh.clicked.connect(self.camerasRequested)
-        cam_row = QWidget()
-        cl = QHBoxLayout(cam_row)
-        cl.setContentsMargins(0, 0, 0, 0)
-        cl.addWidget(self.camera_combo, 1)
-        cl.addWidget(refresh)
         self.path_edit = QLineEdit()
         browse = QPushButton("Browse…")
         browse.clicked.connect(self._browse)
-        path_row = QWidget()
-        pl = QHBoxLayout(path_row)
-        pl.setContentsMargins(0, 0, 0, 0)
-        pl.addWidget(self.path_edit, 1)
-        pl.addWidget(browse)
         self.stack = QStackedWidget()
-        self.stack.addWidget(cam_row)
-        self.stack.addWidget(path_row)
+        self.stack.addWidget(hrow(self.camera_combo, refresh))
+        self.stack.addWidget(hrow(self.path_edit, browse))
         row = QHBoxLayout(self)
         row.setContentsMargins(0, 0, 0, 0)
         row.addWidget(self.kind_combo)
