@@ -96,7 +96,7 @@ class LivePipeline:
         self.smoother.reset()
         self._count = 0
         self._last_t: float | None = None
-        self._fps = 0.0
+        self._dt = 0.0
         self._mean_latency: dict[str, float] = {}
         self._cam: tuple[int, np.ndarray] | None = None
         self._held: tuple[dict[int, np.ndarray], dict[int, np.ndarray], dict[int, np.ndarray]] = ({}, {}, {})
@@ -141,12 +141,12 @@ class LivePipeline:
         return probs, smoothed, faces
 
     def _tick(self, now: float) -> float:
-        """Frames per second between successive frames (exponential average)."""
+        """Frames per second: 1 / the exponential average of the time between frames."""
         if self._last_t is not None:
-            rate = 1.0 / max(now - self._last_t, 1e-6)
-            self._fps = rate if self._fps == 0 else 0.9 * self._fps + 0.1 * rate
+            dt = max(now - self._last_t, 1e-6)
+            self._dt = dt if self._dt == 0 else 0.9 * self._dt + 0.1 * dt
         self._last_t = now
-        return self._fps
+        return 1.0 / self._dt if self._dt else 0.0
 
     def _grad_cam(self, ids: np.ndarray, faces: np.ndarray, smoothed: np.ndarray):
         if not self.cam_every or not len(ids):
