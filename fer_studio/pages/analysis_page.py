@@ -191,7 +191,7 @@ class AnalysisPage(QWidget):
         matrix_tab = QSplitter(Qt.Horizontal)
         matrix_tab.addWidget(self.matrix)
         matrix_tab.addWidget(side)
-        matrix_tab.setSizes([480, 380])
+        matrix_tab.setSizes([450, 410])
         self.scatter = FeatureScatter()
         self.tabs = QTabWidget()
         self.tabs.addTab(matrix_tab, "Confusion matrix")

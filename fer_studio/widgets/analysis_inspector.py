@@ -24,6 +24,7 @@ from .analysis_images import to_pixmap
 SIDE = 200  # displayed face / overlay side in pixels
 DEFAULT_LAYER = "(backbone default)"
 _MARK = "\u25b6 "  # marks the predicted class on the probability axis
+_FLAT = 0.02  # a map spanning less than this carries no localisation (Grad-CAM's ReLU zeroed it)
 
 OverlayFn = Callable[[np.ndarray, np.ndarray, float, str], np.ndarray]  # face, cam, alpha, colormap -> RGB
 COLORMAPS = ("jet", "turbo", "inferno", "viridis")  # offered heat-map colours (engine names)
@@ -197,8 +198,13 @@ class ImageInspector(QWidget):
         if request != self.request:
             return False
         self.cams = np.asarray(cams, np.float32)
-        self.status.setText(f"{self.method.currentText()} on {request.layer or 'the default layer'}: "
-                            "red = regions that raise the class score most")
+        text = (f"{self.method.currentText()} on {request.layer or 'the default layer'}: "
+                "red = regions that raise the class score most")
+        flat = [self.class_names[t] for t, cam in zip(request.targets, self.cams) if np.ptp(cam) < _FLAT]
+        if flat:
+            text += (f"\nflat map for {', '.join(flat)}: no positive evidence at this layer "
+                     "(try LayerCAM or Grad-CAM++)")
+        self.status.setText(text)
         self._blend()
         return True
 

@@ -69,8 +69,8 @@ class MetricsTable(QTableView):
         self.setEditTriggers(QAbstractItemView.NoEditTriggers)
         self.verticalHeader().setVisible(False)
         header = self.horizontalHeader()
-        header.setSectionResizeMode(QHeaderView.ResizeToContents)
-        header.setStretchLastSection(True)
+        header.setSectionResizeMode(QHeaderView.Stretch)
+        header.setMinimumSectionSize(44)
 
     def set_metrics(self, rows: Sequence[Any]) -> None:
         self.source.set_rows(rows)
