@@ -150,4 +150,7 @@ def ensure_demo(cache_folder: Path, progress: ProgressFn = None, should_stop: St
             raise
     finally:
         shutil.rmtree(tmp, ignore_errors=True)
+    for old in target.parent.glob("demo-v*-seed*"):  # earlier versions of the generator
+        if old.is_dir() and old != target:
+            shutil.rmtree(old, ignore_errors=True)
     return target
