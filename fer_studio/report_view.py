@@ -70,6 +70,8 @@ def _imbalance_text(imb: Any) -> str:
         ratio = imb.get("ratio")
         if ratio is None and imb.get("smallest"):
             return f"∞: {imb['smallest']} has no training images (largest {imb.get('largest')})"
+        if isinstance(ratio, (int, float)) and ratio < 1.05:
+            return f"balanced (largest/smallest class = {ratio:.1f}×)"
         parts = [f"largest/smallest class = {ratio:.1f}×" if isinstance(ratio, (int, float)) else ""]
         if imb.get("largest"):
             parts.append(f"largest {imb['largest']}")

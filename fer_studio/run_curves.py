@@ -103,7 +103,9 @@ def _phase(c: RunCurves, e: ev.Phase) -> None:
 
 
 def _step(c: RunCurves, e: ev.StepProgress) -> None:
-    c.epoch, c.step, c.steps_per_epoch, c.img_per_s = e.epoch, e.step, e.steps_per_epoch, e.img_per_s
+    c.epoch, c.step, c.steps_per_epoch = e.epoch, e.step, e.steps_per_epoch
+    if e.img_per_s > 0:  # the first step of an epoch may not have a speed yet
+        c.img_per_s = e.img_per_s
     c.status = "running"
     if c._first_step is None:
         c._first_step = (e.time, c.global_step)

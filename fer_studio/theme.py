@@ -62,6 +62,7 @@ def style_plot(plot: pg.PlotWidget) -> None:
     item = plot.getPlotItem()
     for name in ("left", "bottom"):
         axis = item.getAxis(name)
+        axis.enableAutoSIPrefix(False)  # "accuracy (x0.001)" over 150 ... reads wrong
         axis.setPen(pg.mkPen(c["plot_fg"]))
         axis.setTextPen(pg.mkPen(c["plot_fg"]))
     item.titleLabel.setAttr("color", c["plot_fg"])

@@ -120,7 +120,7 @@ class SetupPage(QWidget):
 
         self._lr_timer = QTimer(self, singleShot=True, interval=120, timeout=self.update_lr_preview)
         self.picker.chosen.connect(state.set_data_path)
-        self.task_progress.cancelRequested.connect(self.cancel_report)
+        self.task_progress.cancelRequested.connect(self._cancel_clicked)
         self.backbone.chosen.connect(lambda name: state.set_config(state.config.replace(**{"model.backbone": name})))
         self.preset_bar.loadRequested.connect(self.load_preset)
         self.preset_bar.saveRequested.connect(self.save_preset)
@@ -163,8 +163,11 @@ class SetupPage(QWidget):
     def cancel_report(self) -> None:
         if self._task is not None and not self._task.done:
             self._task.cancel()
-            self.state.notify("Dataset report cancelled")
         self.task_progress.finish()
+
+    def _cancel_clicked(self) -> None:
+        self.cancel_report()
+        self.state.notify("Dataset report cancelled")
 
     def report_running(self) -> bool:
         return self._task is not None and not self._task.done

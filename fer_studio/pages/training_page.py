@@ -59,7 +59,7 @@ class TrainingPage(QWidget):
         self.resume_button = QPushButton("⟳  Resume")
         self.resume_button.setToolTip("Continue the shown run from its last checkpoint")
         self.name_edit = QLineEdit(placeholderText="run name (optional)")
-        self.name_edit.setMaximumWidth(260)
+        self.name_edit.setMinimumWidth(240)
         self.summary = QLabel()
         self.summary.setTextFormat(Qt.RichText)
         self.progress = RunProgress()
@@ -205,7 +205,8 @@ class TrainingPage(QWidget):
             self.progress.show_curves(c)
             if status in ("failed", "crashed"):
                 self.error.show_error(status, c.error, c.traceback, c.hint)
-        self.state.notify(f"Run {Path(run_dir).name} {status}")
+        name = self.curves[run_dir].name if run_dir in self.curves else Path(run_dir).name
+        self.state.notify(f"Run {name} {status}")
         self.state.runsChanged.emit()
         self._update_buttons()
 

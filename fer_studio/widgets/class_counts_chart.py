@@ -32,12 +32,11 @@ class ClassCountsChart(pg.PlotWidget):
         for i, (split, values) in enumerate(counts.items()):
             bars = pg.BarGraphItem(x=x - 0.4 + width * (i + 0.5), height=np.asarray(values, float),
                                    width=width * 0.92, brush=theme.series_colour(i), pen=None, name=split)
-            self.addItem(bars)
-            self.getPlotItem().legend.addItem(bars, split)
+            self.addItem(bars)  # named items enter the legend by themselves
         self.getAxis("bottom").setTicks([list(enumerate(class_names))])
         self.setXRange(-0.6, len(class_names) - 0.4, padding=0)
         top = max((max(v) for v in counts.values() if len(v)), default=1)
-        self.setYRange(0, top * 1.12, padding=0)
+        self.setYRange(0, top * 1.3, padding=0)  # room for the legend
 
     def bar_heights(self) -> dict[str, list[float]]:
         """What the bars show (split -> heights), read back from the plot items."""

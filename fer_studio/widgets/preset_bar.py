@@ -33,6 +33,6 @@ class PresetBar(QWidget):
 
     def set_presets(self, names: list[str], current: str = "") -> None:
         self.combo.clear()
+        self.combo.setPlaceholderText("choose a preset")
         self.combo.addItems(names)
-        if current in names:
-            self.combo.setCurrentText(current)
+        self.combo.setCurrentIndex(names.index(current) if current in names else -1)

@@ -18,9 +18,9 @@ from ..run_curves import RunCurves
 
 #: plot key -> (title, y label, [(series, label, style)]); style: "solid", "dash", "faint".
 PLOTS = {
-    "loss": ("Loss", "loss", [("step_loss", "train (step)", "faint"),
+    "loss": ("Loss (solid val, dashed train, thin per step)", "loss", [("step_loss", "train (step)", "faint"),
                               ("train_loss", "train", "dash"), ("val_loss", "val", "solid")]),
-    "acc": ("Accuracy", "accuracy", [("train_acc", "train", "dash"), ("val_acc", "val", "solid")]),
+    "acc": ("Accuracy (solid val, dashed train)", "accuracy", [("train_acc", "train", "dash"), ("val_acc", "val", "solid")]),
     "f1": ("Validation macro-F1", "macro-F1", [("val_f1", "val", "solid")]),
     "lr": ("Learning rate (per step)", "lr", [("step_lr", "lr", "solid")]),
 }
@@ -78,7 +78,7 @@ class TrainingCurves(QWidget):
                                    style=Qt.DashLine if style == "dash" else Qt.SolidLine)
                     if style == "faint":
                         pen = pg.mkPen(pg.mkColor(colour).lighter(150), width=1)
-                    legend = f"{name} {label}" if len(series) > 1 or len(self._runs) > 1 else None
+                    legend = name if s == series[-1][0] else None  # one legend entry per run
                     symbol = "o" if not s.startswith("step_") else None
                     item = self.plots[key].plot([], [], pen=pen, name=legend, symbol=symbol,
                                                 symbolSize=5, symbolBrush=colour, symbolPen=None,

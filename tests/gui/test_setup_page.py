@@ -54,7 +54,7 @@ def test_demo_report_shows_on_open(page):
     assert page.samples.count == sum(min(8, len(v)) for v in report["samples"].values())
     rows = dict(page.summary.rows)
     assert rows["Pixel mean / std"] == f"{report['mean'][0]:.3f} / {report['std'][0]:.3f}"
-    assert rows["Layout"] == "demo" and rows["Imbalance"].startswith("largest/smallest class = 1.0")
+    assert rows["Layout"] == "demo" and rows["Imbalance"].startswith("balanced")
 
 
 def test_choosing_a_folder_reports_its_problems(qtbot, page, messy):
@@ -103,6 +103,7 @@ def test_backbone_preset_and_lr_preview(qtbot, page):
     assert "parameters" in page.backbone.info.text()
 
     assert set(list_presets()) <= {page.preset_bar.combo.itemText(i) for i in range(page.preset_bar.combo.count())}
+    assert page.preset_bar.combo.currentIndex() == -1  # nothing claims to be loaded at start
     page.preset_bar.combo.setCurrentText("fer2013-competition")
     page.preset_bar.loadRequested.emit("fer2013-competition")
     expected = load_preset("fer2013-competition")
