@@ -133,7 +133,7 @@ class KFoldRun:
                    **{f"std_{k}": v for k, v in doc["std"].items()},
                    "final_run_dir": final["run_dir"] if final else None, **peak_memory()}
         best = doc["mean"].get(monitor, math.nan)
+        self.run_dir.write_status("finished", summary=summary)
         self.rec(ev.RunFinished(run_id=self.run_dir.run_id, best_epoch=0, best_metric=best,
                                 monitor=monitor, summary=summary))
-        self.run_dir.write_status("finished", summary=summary)
         return summary

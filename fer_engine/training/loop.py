@@ -132,8 +132,9 @@ def _stopped(run_dir: RunDir, rec: Recorder, job: Any, started: float) -> dict[s
     summary = {"status": "stopped", "epoch": job.epoch, "step": job.step,
                "resumable": run_dir.checkpoint_path("last").is_file(),
                "wall_time_s": time.time() - started, **peak_memory()}
-    _best_effort(lambda: rec(ev.RunStopped(run_id=run_dir.run_id, epoch=job.epoch, step=job.step)))
+    # status first: whoever sees the terminal event reads the final status
     _best_effort(lambda: run_dir.write_status("stopped", summary=summary))
+    _best_effort(lambda: rec(ev.RunStopped(run_id=run_dir.run_id, epoch=job.epoch, step=job.step)))
     return summary
 
 
@@ -147,11 +148,11 @@ def _failed(run_dir: RunDir, rec: Recorder, e: BaseException, started: float) ->
     summary = {"status": "failed", "error": error, "hint": hint,
                "wall_time_s": time.time() - started, **peak_memory()}
     failed = ev.RunFailed(run_id=run_dir.run_id, error=error, traceback=traceback.format_exc(), hint=hint)
+    _best_effort(lambda: run_dir.write_status("failed", error=error, hint=hint, summary=summary))
     try:
         rec(failed)
     except Exception:  # the disk itself failed: the watcher still gets the event
         _best_effort(lambda: rec.emit(failed))
-    _best_effort(lambda: run_dir.write_status("failed", error=error, hint=hint, summary=summary))
     return summary
 
 
@@ -474,9 +475,9 @@ class Training:
         }
         summary.update(self._predict_splits())
         summary.update(wall_time_s=time.time() - self.started, **peak_memory())
+        self.run_dir.write_status("finished", summary=summary)
         self.rec(ev.RunFinished(run_id=self.run_dir.run_id, best_epoch=self.best_epoch,
                                 best_metric=self.best_metric, monitor=self.monitor, summary=summary))
-        self.run_dir.write_status("finished", summary=summary)
         return summary
 
     def _predict_splits(self) -> dict[str, float]:

@@ -51,8 +51,7 @@ class RunHandle:
             target=self._target, name=f"fer-run-{run_dir.run_id}",
             args=(config.to_json(), str(run_dir.path), resume, self._queue, self._stop),
         )
-        self._process.start()
-        run_dir.write_status("running", pid=self._process.pid)
+        self._process.start()  # the worker itself marks the run "running" with its pid
 
     @property
     def run_id(self) -> str:

@@ -16,7 +16,7 @@ import pytest
 import torch
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent / "training"))
-from training_helpers import tiny_config, write_split_folders  # noqa: E402
+from training_helpers import drain, tiny_config, write_split_folders  # noqa: E402
 
 from fer_engine.training import events as ev  # noqa: E402
 from fer_engine.training.checkpoint import load_checkpoint  # noqa: E402
@@ -29,17 +29,6 @@ from fer_engine.training.worker import RunHandle, start_run  # noqa: E402
 def faces(tmp_path_factory) -> Path:
     return write_split_folders(tmp_path_factory.mktemp("faces"), {"train": 24, "val": 8, "test": 8})
 
-
-def drain(handle, timeout: float = 120.0, until=lambda e: False) -> list[ev.Event]:
-    seen: list[ev.Event] = []
-    deadline = time.monotonic() + timeout
-    while time.monotonic() < deadline:
-        for e in handle.poll():
-            seen.append(e)
-            if (isinstance(e, ev.TERMINAL) and e.run_id == handle.run_id) or until(e):
-                return seen
-        time.sleep(0.01)
-    raise AssertionError(f"nothing conclusive within {timeout}s; last events: {seen[-3:]}")
 
 
 # -- SIGKILL --------------------------------------------------------------------------------------

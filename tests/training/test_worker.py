@@ -1,24 +1,10 @@
 """The spawn worker seen from the parent: events through poll, failures, cooperative stop."""
 from __future__ import annotations
 
-import time
-
 from fer_engine.training import events as ev
 from fer_engine.training.worker import start_run
-from training_helpers import tiny_config
+from training_helpers import drain, tiny_config
 
-
-def drain(handle, timeout: float = 120.0, until=lambda e: False) -> list[ev.Event]:
-    """Poll until a terminal event of this run (or `until(event)`); every event seen."""
-    seen: list[ev.Event] = []
-    deadline = time.monotonic() + timeout
-    while time.monotonic() < deadline:
-        for e in handle.poll():
-            seen.append(e)
-            if (isinstance(e, ev.TERMINAL) and e.run_id == handle.run_id) or until(e):
-                return seen
-        time.sleep(0.02)
-    raise AssertionError(f"no terminal event within {timeout}s; last: {seen[-3:]}")
 
 
 def test_worker_trains_and_its_events_match_the_log(tiny_data, runs_root):

@@ -1,11 +1,13 @@
 """Tiny synthetic faces and fast configs shared by the training and reliability tests."""
 from __future__ import annotations
 
+import time
 from pathlib import Path
 
 import numpy as np
 
 from fer_engine.config import RunConfig
+from fer_engine.training import events as ev
 
 CLASSES = ("angry", "happy", "sad")
 SIZE = 16
@@ -36,3 +38,16 @@ def tiny_config(data: Path, **changes) -> RunConfig:
         "optim.lr": 0.01,
     }
     return RunConfig().replace(**{**base, **changes})
+
+
+def drain(handle, timeout: float = 120.0, until=lambda e: False) -> list[ev.Event]:
+    """Poll a RunHandle until a terminal event of its run (or `until(event)`); every event seen."""
+    seen: list[ev.Event] = []
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        for e in handle.poll():
+            seen.append(e)
+            if (isinstance(e, ev.TERMINAL) and e.run_id == handle.run_id) or until(e):
+                return seen
+        time.sleep(0.01)
+    raise AssertionError(f"nothing conclusive within {timeout}s; last events: {seen[-3:]}")
