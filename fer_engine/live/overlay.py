@@ -35,17 +35,19 @@ def _text(img: np.ndarray, text: str, org: tuple[int, int], scale: float, color,
 
 
 def _cam_overlay(img: np.ndarray, box: np.ndarray, cam: np.ndarray, margin: float, alpha: float) -> None:
-    """Blend a JET heat map of `cam` over the face's crop square (clipped to the frame)."""
+    """Blend a JET heat map of `cam` over the face's crop square (clipped to the frame),
+    each pixel weighted by its CAM value."""
     x0, y0, s = square_box(box, margin)
     h, w = img.shape[:2]
     cx0, cy0, cx1, cy1 = max(0, x0), max(0, y0), min(w, x0 + s), min(h, y0 + s)
     if cx1 <= cx0 or cy1 <= cy0:
         return
-    heat = cv2.resize(np.clip(cam, 0, 1).astype(np.float32), (s, s), interpolation=cv2.INTER_LINEAR)
-    heat = cv2.applyColorMap(np.uint8(heat * 255), cv2.COLORMAP_JET)
-    region = img[cy0:cy1, cx0:cx1]
-    part = heat[cy0 - y0:cy1 - y0, cx0 - x0:cx1 - x0]
-    img[cy0:cy1, cx0:cx1] = cv2.addWeighted(region, 1 - alpha, part, alpha, 0)
+    weight = cv2.resize(np.clip(cam, 0, 1).astype(np.float32), (s, s), interpolation=cv2.INTER_LINEAR)
+    heat = cv2.applyColorMap(np.uint8(weight * 255), cv2.COLORMAP_JET).astype(np.float32)
+    rows, cols = slice(cy0 - y0, cy1 - y0), slice(cx0 - x0, cx1 - x0)
+    a = (alpha * weight[rows, cols])[..., None]  # cold areas leave the face visible
+    region = img[cy0:cy1, cx0:cx1].astype(np.float32)
+    img[cy0:cy1, cx0:cx1] = np.clip(region * (1 - a) + heat[rows, cols] * a, 0, 255).astype(np.uint8)
 
 
 def _bars(img: np.ndarray, box: np.ndarray, probs: np.ndarray, names: list[str], scale: float) -> None:
@@ -71,7 +73,7 @@ def _bars(img: np.ndarray, box: np.ndarray, probs: np.ndarray, names: list[str],
 
 
 def annotate(frame: np.ndarray, result: FrameResult, *, bars: bool = True, hud: bool = True,
-             cam_alpha: float = 0.45, margin: float = 0.1) -> np.ndarray:
+             cam_alpha: float = 0.6, margin: float = 0.1) -> np.ndarray:
     """A copy of the BGR frame with the result drawn on it."""
     img = np.ascontiguousarray(frame).copy()
     h, w = img.shape[:2]
