@@ -83,6 +83,26 @@ class _Relay(QObject):
         self.deleteLater()
 
 
+class _Reaper(QObject):
+    """Holds every running Task until its outcome has been delivered on the GUI thread, so
+    a Task (a QObject) is never destroyed on a pool thread or before its queued signals."""
+
+    def __init__(self):
+        super().__init__()
+        self.live: set[Task] = set()
+
+    def hold(self, task: Task) -> None:
+        self.live.add(task)
+        for signal in (task.succeeded, task.failed, task.cancelled):
+            signal.connect(self._release)
+
+    def _release(self, *_: Any) -> None:
+        self.live.discard(self.sender())
+
+
+_reaper: _Reaper | None = None
+
+
 class _Runnable(QRunnable):
     def __init__(self, task: Task):
         super().__init__()
@@ -102,6 +122,7 @@ def run_task(fn: Callable[[Callable, Callable[[], bool]], Any], *,
     The callbacks run on the GUI thread. Pass `context` (usually the calling widget) so they
     are dropped once it is destroyed: a page closed meanwhile is never called back.
     """
+    global _reaper
     task = Task(fn)
     if context is not None:
         relay = _Relay(context, on_done, on_error, on_progress)
@@ -114,5 +135,8 @@ def run_task(fn: Callable[[Callable, Callable[[], bool]], Any], *,
                                  (task.progressed, on_progress)):
             if callback:
                 signal.connect(callback)
+    if _reaper is None:
+        _reaper = _Reaper()  # made on the GUI thread, where run_task is called
+    _reaper.hold(task)  # connected last: released after the callbacks ran
     (pool or QThreadPool.globalInstance()).start(_Runnable(task))
     return task

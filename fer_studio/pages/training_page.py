@@ -51,6 +51,7 @@ class TrainingPage(QWidget):
         self.shown: str | None = None
         self.compared: list[str] = []
         self._start_task: Task | None = None
+        self._list_task: Task | None = None
 
         self.train_button = QPushButton("▶  Train")
         self.train_button.setToolTip("Start a run with the set-up page's config in a worker process")
@@ -218,7 +219,10 @@ class TrainingPage(QWidget):
                 del self.curves[d]
 
     def refresh_run_list(self) -> None:
-        self.checklist.set_runs(list_runs(self.state.runs_root))
+        """Re-read the runs folder for the compare list, on a pool thread."""
+        root = self.state.runs_root
+        self._list_task = run_task(lambda progress, should_stop: list_runs(root), context=self,
+                                   on_done=self.checklist.set_runs)
 
     # -- stopping -------------------------------------------------------------------------------
     def _is_active(self, run_dir: str | None) -> bool:

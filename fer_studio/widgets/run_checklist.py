@@ -12,11 +12,16 @@ class RunChecklist(QListWidget):
 
     def __init__(self, parent: QWidget | None = None):
         super().__init__(parent)
-        self.itemChanged.connect(lambda _: self.checkedChanged.emit(self.checked()))
+        self._wanted: set[str] = set()  # checked runs, also those not listed yet
+        self.itemChanged.connect(self._user_changed)
+
+    def _user_changed(self, _item) -> None:
+        self._wanted = set(self.checked())
+        self.checkedChanged.emit(self.checked())
 
     def set_runs(self, summaries) -> None:
         """Fill from `rundir.RunSummary` rows, keeping what was checked."""
-        keep = set(self.checked())
+        keep = set(self.checked()) | self._wanted
         self.blockSignals(True)
         self.clear()
         for s in summaries:
@@ -34,10 +39,11 @@ class RunChecklist(QListWidget):
                 if self.item(i).checkState() == Qt.Checked]
 
     def set_checked(self, run_dirs: list[str]) -> None:
-        wanted = set(run_dirs)
+        """Check exactly these runs (kept for runs the list does not show yet)."""
+        self._wanted = set(run_dirs)
         self.blockSignals(True)
         for i in range(self.count()):
             item = self.item(i)
-            item.setCheckState(Qt.Checked if item.data(Qt.UserRole) in wanted else Qt.Unchecked)
+            item.setCheckState(Qt.Checked if item.data(Qt.UserRole) in self._wanted else Qt.Unchecked)
         self.blockSignals(False)
-        self.checkedChanged.emit(self.checked())
+        self.checkedChanged.emit(list(run_dirs))
