@@ -98,6 +98,11 @@ class FrameSource(ABC):
         self.close()
 
 
+def _positive(value: float | None) -> float | None:
+    """A capture property, None when the backend does not know it (0 or negative)."""
+    return float(value) if value and value > 0 else None
+
+
 def _as_bgr(image: np.ndarray) -> np.ndarray:
     if image.ndim == 2:
         return cv2.cvtColor(image, cv2.COLOR_GRAY2BGR)
@@ -127,8 +132,7 @@ class CameraSource(FrameSource):
             found = list_cameras()
             hint = f"cameras found: {', '.join(map(str, found))}" if found else "no camera was found"
             raise SourceUnavailable(f"cannot open camera {self.index} ({hint})")
-        fps = float(self._cap.get(cv2.CAP_PROP_FPS) or 0.0)
-        self.fps = fps if fps > 0 else None
+        self.fps = _positive(self._cap.get(cv2.CAP_PROP_FPS))
 
     @property
     def description(self) -> str:
@@ -197,10 +201,9 @@ class VideoSource(FrameSource):
             self._cap.release()
             raise SourceUnavailable(f"cannot read video file {self.path}: not a video OpenCV can decode")
         self._pending: np.ndarray | None = first
-        fps = float(self._cap.get(cv2.CAP_PROP_FPS) or 0.0)
-        self.fps = fps if fps > 0 else None
-        count = int(self._cap.get(cv2.CAP_PROP_FRAME_COUNT) or 0)
-        self.frame_count = count if count > 0 else None
+        self.fps = _positive(self._cap.get(cv2.CAP_PROP_FPS))
+        count = _positive(self._cap.get(cv2.CAP_PROP_FRAME_COUNT))
+        self.frame_count = int(count) if count else None
 
     @property
     def description(self) -> str:
