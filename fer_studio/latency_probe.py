@@ -76,8 +76,10 @@ class LatencyProbe(QObject):
 
     def summary(self) -> dict[str, float]:
         """Gap statistics; `max_cpu_ms`: the most GUI-thread CPU spent between two ticks
-        (a wall-clock gap far above it means the OS ran other processes meanwhile)."""
+        (a wall-clock gap far above it means the OS ran other processes meanwhile);
+        `max_at_s`: when the longest gap began, in seconds after start()."""
         g = np.asarray(self.gaps_ms or [0.0])
         return {"ticks": float(len(self.gaps_ms)), "max_ms": float(g.max()),
                 "p99_ms": float(np.percentile(g, 99)), "p50_ms": float(np.percentile(g, 50)),
-                "max_cpu_ms": float(max(self.cpu_ms, default=0.0))}
+                "max_cpu_ms": float(max(self.cpu_ms, default=0.0)),
+                "max_at_s": float(g[: int(g.argmax())].sum() / 1000.0)}

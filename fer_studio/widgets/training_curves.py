@@ -64,6 +64,13 @@ class TrainingCurves(QWidget):
 
     def set_runs(self, runs: list[tuple[RunCurves, str]]) -> None:
         """Show these runs (curves, display name); the first is the main run."""
+        if self._runs and len(runs) == len(self._runs):  # same layout: keep the plot items
+            self._runs = list(runs)
+            for plot in self.plots.values():
+                for (_, label), (_, name) in zip(plot.getPlotItem().legend.items, self._runs):
+                    label.setText(name)
+            self.flush()
+            return
         for plot in self.plots.values():
             plot.clear()
             plot.getPlotItem().legend.clear()
