@@ -66,6 +66,7 @@ class TrainingPage(QWidget):
         self.compared: list[str] = []
         self._start_task: Task | None = None
         self._list_task: Task | None = None
+        self._retired: list[RunMonitor] = []  # ended monitors awaiting deletion
 
         self.train_button = QPushButton("▶  Train")
         self.train_button.setToolTip("Start a run with the set-up page's config in a worker process")
@@ -216,7 +217,11 @@ class TrainingPage(QWidget):
     def _ended(self, run_dir: str, status: str) -> None:
         monitor = self.monitors.pop(run_dir, None)
         if monitor is not None:
-            monitor.deleteLater()
+            # deleting a monitor inside its own `ended` emission crashes PySide now and then:
+            # retire it and delete it once later runs have ended (bounded over many runs)
+            self._retired.append(monitor)
+            while len(self._retired) > 2:
+                self._retired.pop(0).deleteLater()
         if run_dir == self.shown:
             c = self.curves[run_dir]
             self.progress.show_curves(c)
