@@ -1,7 +1,7 @@
 """Training img/s through `fit` versus the bare model step, side by side in one run.
 
 (a) bare: forward + backward + optimiser step of the same model on one batch of float
-    tensors already in memory (no data work at all);
+    tensors already in memory, in the same (channels_last) layout fit feeds (no data work);
 (b) fit: fer-studio's whole loop on uint8 faces (batch slicing, on-device augmentation
     with the default strengths, loss, optimiser, LR schedule, progress events), timed
     between its step events after a warm-up, so data loading and validation are excluded.
@@ -37,7 +37,9 @@ def bare_rate(cfg: RunConfig, steps: int, warmup: int) -> float:
     model = create_model(cfg.model, num_classes=7, in_chans=1).to(dev).train()
     opt = build_optimizer(model, cfg.optim)
     bs, size = cfg.train.batch_size, model.input_size
-    x = torch.randn(bs, 1, size, size, device=dev)
+    # the layout fit's batches have: prepare_batch permutes (B, H, W, C) faces, so its float
+    # input is channels_last in memory, which also picks the faster CPU convolution kernels
+    x = torch.randn(bs, 1, size, size, device=dev).contiguous(memory_format=torch.channels_last)
     y = torch.randint(0, 7, (bs,), device=dev)
     for i in range(warmup + steps):
         if i == warmup:
