@@ -187,8 +187,8 @@ def _drag(qtbot, widget, points):
 
     send(QEvent.MouseButtonPress, points[0], Qt.LeftButton)
     for p in points[1:]:
+        qtbot.wait(20)  # pyqtgraph drops moves closer than 1/mouseRateLimit (10 ms) to the last one
         send(QEvent.MouseMove, p, Qt.LeftButton)
-        qtbot.wait(5)
     send(QEvent.MouseButtonRelease, points[-1], Qt.NoButton)
 
 

@@ -73,7 +73,7 @@ def test_video_end_is_reported_and_the_page_starts_again(page, qtbot, tmp_path):
 
 def test_faults_show_a_clear_message_and_the_page_can_start_again(page, qtbot, tmp_path, video, tiny_run,
                                                                monkeypatch):
-    from conftest import make_run
+    from live_runs import make_run
     from live_fakes import FakeCapture
 
     from fer_engine.live import CameraSource

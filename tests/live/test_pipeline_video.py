@@ -124,7 +124,7 @@ def test_min_face_filters_small_faces(frames):
 
 
 def test_run_without_checkpoint_is_a_clear_error(tmp_path):
-    from conftest import make_run
+    from live_runs import make_run
 
     run = make_run(tmp_path, checkpoint=False)
     with pytest.raises(RunDirError, match="has no checkpoint yet"):
