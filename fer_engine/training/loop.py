@@ -30,6 +30,7 @@ from ..config import RunConfig
 from ..data.arrays import DatasetArrays
 from . import events as ev
 from .checkpoint import capture_rng, load_checkpoint, restore_rng, save_checkpoint
+from .precision import amp_dtype, describe
 from .rundir import RunDir
 
 Emit = Callable[[ev.Event], None]
@@ -267,8 +268,7 @@ class Training:
             "image_size": int(self.train_images.shape[1]), "input_size": self.input_size,
             "mean": list(self.mean), "std": list(self.std), "backbone": cfg.model.backbone,
         })
-        self.cuda = dev.type == "cuda"
-        self.channels_last = self.cuda and cfg.train.channels_last
+        self.channels_last = cfg.train.channels_last
         self.model.to(dev)
         if self.channels_last:
             self.model.to(memory_format=torch.channels_last)
@@ -292,8 +292,8 @@ class Training:
         self.schedule = LRSchedule(cfg.schedule, cfg.optim.lr, cfg.train.epochs,
                                    math.ceil(self.steps_per_epoch / self.accum), mode=mode)
         self.last_lr = self.schedule.lr_at(0)
-        self.amp = self.cuda and cfg.train.amp
-        self.scaler = torch.amp.GradScaler("cuda", enabled=self.amp)
+        self.amp_dtype = amp_dtype(dev, cfg.train.amp)
+        self.scaler = torch.amp.GradScaler("cuda", enabled=self.amp_dtype == torch.float16)
         self.stopper = EarlyStopping(cfg.train.early_stopping_patience,
                                      cfg.train.early_stopping_min_delta, mode)
 
@@ -319,7 +319,8 @@ class Training:
     def _start_event(self, resume: bool) -> None:
         n_val = len(self.data.splits["val"]) if self.has_val else 0
         self.rec(ev.RunStarted(
-            run_id=self.run_dir.run_id, run_dir=str(self.run_dir.path), device=str(self.device),
+            run_id=self.run_dir.run_id, run_dir=str(self.run_dir.path),
+            device=describe(self.device, self.amp_dtype, self.channels_last),
             epochs=self.cfg.train.epochs, steps_per_epoch=self.steps_per_epoch,
             num_train=len(self.train_labels), num_val=n_val, class_names=tuple(self.class_names),
             resumed_from_epoch=self.epoch if resume else 0,
@@ -371,7 +372,7 @@ class Training:
             if mixing:
                 targets = one_hot_targets(yb, k, cfg.loss.label_smoothing)
                 x, targets = mix_batch(x, targets, cfg.mix, generator=self.aug_gen)
-            with torch.autocast(device_type=dev.type, dtype=torch.float16, enabled=self.amp):
+            with torch.autocast(device_type=dev.type, dtype=self.amp_dtype, enabled=self.amp_dtype is not None):
                 logits = self.forward(x)
                 loss = self.criterion(logits.float(), targets)
             self.scaler.scale(loss / accum).backward()
@@ -420,7 +421,8 @@ class Training:
                 x = prepare_batch(xb, self.mean, self.std, self.input_size)
                 if self.channels_last:
                     x = x.contiguous(memory_format=torch.channels_last)
-                with torch.autocast(device_type=self.device.type, dtype=torch.float16, enabled=self.amp):
+                with torch.autocast(device_type=self.device.type, dtype=self.amp_dtype,
+                                    enabled=self.amp_dtype is not None):
                     logits = self.forward(x).float()
                 loss_sum += float(F.cross_entropy(logits, yb, reduction="sum"))
                 preds.append(logits.argmax(1).cpu().numpy())

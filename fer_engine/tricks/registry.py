@@ -202,8 +202,9 @@ _trick("grad_accumulation", "Gradient accumulation", "optimisation", ("train.acc
        "Sum gradients over several batches before a step: effective batch = batch x steps on small GPUs.")
 _trick("grad_clipping", "Gradient clipping", "optimisation", ("train.grad_clip",),
        lambda c: c.train.grad_clip > 0, "Clip the global gradient norm to avoid loss spikes.")
-_trick("amp", "Mixed precision (CUDA)", "optimisation", ("train.amp",), lambda c: c.train.amp,
-       "Half-precision autocast with loss scaling on CUDA for speed and memory; ignored on CPU.")
+_trick("amp", "Mixed precision", "optimisation", ("train.amp",), lambda c: c.train.amp,
+       "float16 autocast with loss scaling on CUDA; bfloat16 autocast on CPUs with native bf16 "
+       "(AVX512-BF16/AMX), about 2x faster there; float32 elsewhere.")
 _trick("early_stopping", "Early stopping", "optimisation",
        ("train.early_stopping_patience", "train.early_stopping_min_delta", "train.monitor"),
        lambda c: c.train.early_stopping_patience > 0,

@@ -1,0 +1,37 @@
+"""Mixed precision and memory format per device: one rule for the training loop.
+
+AMP is float16 autocast with loss scaling on CUDA, and bfloat16 autocast (no scaling
+needed) on CPUs that compute bfloat16 natively (AVX512-BF16 or AMX), where it roughly
+doubles the training speed of the convolutional backbones; elsewhere it is off, since
+emulated bfloat16 is slower than float32. channels_last helps convolutions on CUDA and on
+CPU (oneDNN) alike.
+"""
+from __future__ import annotations
+
+import torch
+
+
+def cpu_has_native_bf16() -> bool:
+    """True when this CPU runs bfloat16 matrix work in hardware."""
+    cpu = torch.cpu
+    return bool(getattr(cpu, "_is_avx512_bf16_supported", lambda: False)()
+                or getattr(cpu, "_is_amx_tile_supported", lambda: False)())
+
+
+def amp_dtype(device: torch.device, enabled: bool) -> torch.dtype | None:
+    """The autocast dtype for `device`, or None for plain float32."""
+    if not enabled:
+        return None
+    if device.type == "cuda":
+        return torch.float16
+    if device.type == "cpu" and cpu_has_native_bf16():
+        return torch.bfloat16
+    return None
+
+
+def describe(device: torch.device, dtype: torch.dtype | None, channels_last: bool) -> str:
+    """The device line of the run log, e.g. "cpu (bfloat16 autocast, channels_last)"."""
+    extras = [f"{str(dtype).removeprefix('torch.')} autocast"] if dtype is not None else []
+    if channels_last:
+        extras.append("channels_last")
+    return f"{device} ({', '.join(extras)})" if extras else str(device)
