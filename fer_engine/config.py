@@ -26,9 +26,10 @@ class DataConfig:
     image_size: int = 48  # faces are decoded to size x size and cached as uint8
     channels: int = 1  # 1 = grayscale, 3 = RGB
     val_fraction: float = 0.1  # used when a layout has no validation split
-    test_fraction: float = 0.1  # used when a layout has no test split
+    test_fraction: float = 0.1  # one folder of class folders or a CSV without Usage: share held out as test
     split_seed: int = 0
     max_per_class: int = 0  # cap training images per class (0 = all); quick experiments
+    train_fraction: float = 1.0  # stratified share of the training images kept (class ratios unchanged)
     cache_dir: str = ""  # "" = ~/.cache/fer-studio/datasets
 
 

@@ -8,9 +8,12 @@ never executed. A user preset may not shadow a built-in one.
 """
 from __future__ import annotations
 
+import json
 import os
 import re
+from dataclasses import dataclass
 from pathlib import Path
+from typing import Any
 
 from .config import ConfigError, RunConfig
 
@@ -91,3 +94,48 @@ def delete_preset(name: str) -> None:
     if path is None:
         raise PresetError(f"no user preset named {name!r}")
     path.unlink()
+
+
+# -- ensemble recipes ----------------------------------------------------------------------
+ENSEMBLE_DIR = BUILTIN_DIR / "ensembles"
+VOTES = ("soft", "hard")
+
+
+@dataclass(frozen=True)
+class EnsembleRecipe:
+    """A built-in ensemble: member presets (each with config overrides) and the vote."""
+
+    name: str
+    description: str
+    vote: str
+    members: tuple[tuple[str, dict[str, Any]], ...]  # (preset name, dotted-key overrides)
+
+    def member_configs(self) -> list[RunConfig]:
+        """One RunConfig per member: its preset with the overrides applied."""
+        return [load_preset(p).replace(**changes) for p, changes in self.members]
+
+
+def builtin_ensembles() -> list[str]:
+    return list(_files(ENSEMBLE_DIR))
+
+
+def load_ensemble_recipe(name: str) -> EnsembleRecipe:
+    """The ensemble recipe `name` (parsed as data); PresetError naming what is wrong."""
+    path = _files(ENSEMBLE_DIR).get(name)
+    if path is None:
+        raise PresetError(f"unknown ensemble recipe {name!r}; available: "
+                          f"{', '.join(builtin_ensembles()) or '(none)'}")
+    try:
+        d = json.loads(path.read_text(encoding="utf-8"))
+        members = tuple((str(m["preset"]), dict(m.get("set", {}))) for m in d["members"])
+        recipe = EnsembleRecipe(name=str(d.get("name", name)), description=str(d.get("description", "")),
+                                vote=str(d.get("vote", "soft")), members=members)
+    except (OSError, ValueError, KeyError, TypeError, AttributeError) as e:
+        raise PresetError(f"ensemble recipe {name!r} is invalid ({path}): {e!r}") from None
+    if recipe.vote not in VOTES or len(recipe.members) < 2:
+        raise PresetError(f"ensemble recipe {name!r} needs a vote in {VOTES} and two or more members")
+    try:
+        recipe.member_configs()
+    except ConfigError as e:
+        raise PresetError(f"ensemble recipe {name!r} has an invalid member: {e}") from None
+    return recipe

@@ -38,6 +38,7 @@ class RunCurves:
     error: str = ""
     traceback: str = ""
     hint: str = ""
+    notes: list[str] = field(default_factory=list)  # model notes from RunStarted
     best: str = ""
     started_at: float = 0.0
     _first_step: tuple[float, int] | None = None  # (time, global step) of the first step seen
@@ -87,6 +88,7 @@ def _started(c: RunCurves, e: ev.RunStarted) -> None:
     c.epoch, c.step = e.resumed_from_epoch, c.steps_per_epoch if e.resumed_from_epoch else 0
     c.status, c.started_at, c._first_step = "running", e.time, None
     c.error = c.traceback = c.hint = c.best = ""
+    c.notes = list(e.notes)
     if e.resumed_from_epoch:  # drop what the resumed run trains again
         k = e.resumed_from_epoch
         n = sum(1 for x in c.step_x if x <= k)

@@ -5,7 +5,11 @@ set -euo pipefail
 ROOT="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
 PY="${PYTHON:-python3}"
 SPEC="$("$PY" - "$ROOT/pyproject.toml" <<'PYEOF'
-import sys, tomllib
+import sys
+try:
+    import tomllib
+except ImportError:  # Python 3.10: the TOML reader pip vendors
+    from pip._vendor import tomli as tomllib
 p = tomllib.load(open(sys.argv[1], "rb"))["project"]
 print("\n".join(sorted(p["dependencies"] + p["optional-dependencies"]["test"])))
 PYEOF

@@ -14,7 +14,7 @@ from .cache import RawDataset
 from .errors import DatasetError, ProgressFn, StopFn, printable, report_progress
 from .layouts import SPLITS, Listing, scan_folder
 from .parallel import run_batches
-from .splits import cap_per_class, complete_splits
+from .splits import cap_per_class, complete_splits, stratified_subset
 
 _MAX_LISTED = 3
 
@@ -145,6 +145,9 @@ def assemble(raw: RawDataset, cfg: DataConfig) -> DatasetArrays:
     codes, notes = complete_splits(labels, raw.splits, raw.split_rule, cfg.val_fraction,
                                    cfg.test_fraction, cfg.split_seed)
     splits = {name: np.flatnonzero(codes == i) for i, name in enumerate(SPLITS)}
+    if 0 < cfg.train_fraction < 1:
+        splits["train"] = stratified_subset(splits["train"], labels, cfg.train_fraction, cfg.split_seed)
+        notes.append(f"training images: a stratified {cfg.train_fraction:.0%} of each class (seed {cfg.split_seed})")
     if cfg.max_per_class > 0:
         splits["train"] = cap_per_class(splits["train"], labels, cfg.max_per_class, cfg.split_seed)
         notes.append(f"training images capped at {cfg.max_per_class} per class (seed {cfg.split_seed})")

@@ -44,6 +44,19 @@ def _share(n: int, fraction: float) -> int:
     return min(max(k, 1 if n >= 3 else 0), n - 1)
 
 
+def stratified_subset(indices: np.ndarray, labels: np.ndarray, fraction: float, seed: int) -> np.ndarray:
+    """A random `fraction` of `indices` in every class (class proportions kept, at least one
+    face per class), chosen with `seed`, in ascending order."""
+    if fraction >= 1.0:
+        return indices
+    rng = np.random.default_rng(seed)
+    kept = []
+    for c in np.unique(labels[indices]):
+        members = indices[labels[indices] == c]
+        kept.append(rng.choice(members, max(1, round(fraction * len(members))), replace=False))
+    return np.sort(np.concatenate(kept)) if kept else indices
+
+
 def cap_per_class(indices: np.ndarray, labels: np.ndarray, cap: int, seed: int) -> np.ndarray:
     """At most `cap` of `indices` per class, chosen at random with `seed`, in ascending order."""
     if cap <= 0:

@@ -28,6 +28,7 @@ class RunStarted(Event):
     num_val: int
     class_names: tuple[str, ...]
     resumed_from_epoch: int = 0
+    notes: tuple[str, ...] = ()  # model notes, e.g. why pretrained weights were not loaded
 
 
 @dataclass(frozen=True)

@@ -324,6 +324,7 @@ class Training:
             epochs=self.cfg.train.epochs, steps_per_epoch=self.steps_per_epoch,
             num_train=len(self.train_labels), num_val=n_val, class_names=tuple(self.class_names),
             resumed_from_epoch=self.epoch if resume else 0,
+            notes=tuple(getattr(self.model, "notes", ())),
         ))
 
     # -- epochs -----------------------------------------------------------------------------

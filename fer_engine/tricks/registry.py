@@ -60,12 +60,6 @@ class _Conflict:
 
 
 _CONFLICTS = (
-    _Conflict("label_smoothing", "mixup", "loss.label_smoothing",
-              "label smoothing on top of mixup smooths the targets twice; "
-              "set loss.label_smoothing=0 or mix.mixup_alpha=0 unless you mean it"),
-    _Conflict("label_smoothing", "cutmix", "loss.label_smoothing",
-              "label smoothing on top of cutmix smooths the targets twice; "
-              "set loss.label_smoothing=0 or mix.cutmix_alpha=0 unless you mean it"),
     _Conflict("balanced_sampler", "class_weights", "loss.class_weights",
               "the balanced sampler already equalises classes, class weights correct a second time "
               "(rare classes end up over-weighted); set loss.class_weights='none' or sampler.balanced=false"),
@@ -263,6 +257,7 @@ _RANGES: dict[str, tuple[Callable[[Any], bool], str]] = {
     "data.val_fraction": _in(0, 1, hi_open=True),
     "data.test_fraction": _in(0, 1, hi_open=True),
     "data.max_per_class": _at_least(0),
+    "data.train_fraction": _in(0, 1, lo_open=True),
     "model.input_size": ((lambda v: v == 0 or v >= 8), "must be 0 (backbone default) or >= 8"),
     "model.dropout": _in(0, 1, hi_open=True),
     "model.multi_sample_dropout": _at_least(0),

@@ -23,6 +23,7 @@ class RunProgress(QWidget):
         self.bar.setTextVisible(True)
         self.phase = QLabel()
         self.info = QLabel()
+        self.info.setWordWrap(True)
         row = QHBoxLayout()
         row.addWidget(self.phase, 1)
         row.addWidget(self.info)
@@ -54,4 +55,4 @@ class RunProgress(QWidget):
             status = f"{c.fold} · {status}"
         self.phase.setText(f"<b>{c.name or c.run_id}</b>: {status}" + (f" · {c.best}" if c.best else ""))
         parts = [f"device {c.device}" if c.device else "", f"{c.img_per_s:,.0f} img/s" if c.img_per_s else ""]
-        self.info.setText("  ·  ".join(p for p in parts if p))
+        self.info.setText("  ·  ".join(p for p in parts + c.notes if p))

@@ -83,8 +83,6 @@ CASES = [
     ({"data.val_fraction": 0.5, "data.test_fraction": 0.5}, "data.val_fraction", "error", "leave training data"),
     ({"optim.name": "sgd", "optim.momentum": 0.0}, "optim.nesterov", "error", "momentum > 0"),
     ({"schedule.min_lr": 0.01, "optim.lr": 0.001}, "schedule.min_lr", "error", "cannot decay"),
-    ({"mix.mixup_alpha": 0.2, "loss.label_smoothing": 0.1}, "loss.label_smoothing", "warning", "twice"),
-    ({"mix.cutmix_alpha": 1.0, "loss.label_smoothing": 0.1}, "loss.label_smoothing", "warning", "twice"),
     ({"sampler.balanced": True, "loss.class_weights": "inverse"}, "loss.class_weights", "warning", "second time"),
     ({"sampler.balanced": True, "loss.name": "focal", "loss.focal_alpha": [1.0] * 7}, "loss.focal_alpha",
      "warning", "second time"),

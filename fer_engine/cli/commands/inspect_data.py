@@ -18,7 +18,7 @@ def add_arguments(p: argparse.ArgumentParser) -> None:
     p.add_argument("--image-size", type=int, default=48, help="decode size for mean/std (default 48)")
     p.add_argument("--channels", type=int, choices=(1, 3), default=1, help="1 = grayscale, 3 = RGB")
     p.add_argument("--val-fraction", type=float, default=0.1, help="when the layout has no val split")
-    p.add_argument("--test-fraction", type=float, default=0.1, help="when the layout has no test split")
+    p.add_argument("--test-fraction", type=float, default=0.1, help="test share of a single folder of class folders or a CSV without Usage")
     p.add_argument("--split-seed", type=int, default=0, help="seed of the stratified split")
     p.add_argument("--max-listed", type=int, default=10, metavar="N",
                    help="list at most N entries per finding in the text report (default 10)")

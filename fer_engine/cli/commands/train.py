@@ -27,7 +27,9 @@ HELP = "Train a model headless (progress on stderr); --resume RUN_DIR continues 
 def add_arguments(p: argparse.ArgumentParser) -> None:
     p.add_argument("--data", metavar="PATH", help='dataset folder, FER2013 CSV, or "demo"')
     p.add_argument("--config", metavar="FILE", help="run config JSON (e.g. saved from the GUI)")
-    p.add_argument("--preset", metavar="NAME", help="start from a preset (see the GUI's preset list)")
+    from ...presets import list_presets
+
+    p.add_argument("--preset", metavar="NAME", help=f"start from a preset: {', '.join(list_presets())}")
     p.add_argument("--backbone", metavar="NAME", help="backbone (fer-studio list-backbones)")
     p.add_argument("--epochs", type=int, metavar="N")
     p.add_argument("--out", metavar="DIR", help=f"runs folder (default {default_runs_dir()})")
@@ -55,7 +57,7 @@ def build_config(args: argparse.Namespace) -> RunConfig:
                  "name": args.name}
     cfg = cfg.replace(**{k: v for k, v in shortcuts.items() if v is not None})
     cfg = cfg.with_overrides(args.overrides)
-    if not (args.data or args.config or args.preset or any(o.startswith("data.path=") for o in args.overrides)):
+    if not (args.data or args.config or any(o.startswith("data.path=") for o in args.overrides)):
         raise CliError("no dataset: give --data PATH (a dataset folder, a FER2013 CSV, or \"demo\")")
     raise_on_errors(cfg)
     return cfg
@@ -175,6 +177,8 @@ class EventPrinter:
         again = f", resumed after epoch {e.resumed_from_epoch}" if e.resumed_from_epoch else ""
         self.bar.line(f"run {e.run_id} on {e.device}: {e.num_train} train / {e.num_val} val faces, "
                       f"{e.epochs} epochs x {e.steps_per_epoch} steps{again}\n  {e.run_dir}")
+        for note in e.notes:
+            self.bar.line(f"  note: {note}")
 
     def _on_Phase(self, e: ev.Phase) -> None:
         if e.phase != "training":
