@@ -45,7 +45,7 @@ _add(BackboneSpec(
     cam_layer="backbone.features.block4.act",
     build=partial(_fer_cnn, channels=(32, 64, 256, 256), conv_dropout=0.1),
     notes="The course-report CNN at half width (32-64-256-256) with lighter conv dropout: "
-          "about 4x the training speed of fer_cnn; reaches ~64% FER2013 PrivateTest in ~14 min "
+          "about 3x the training speed of fer_cnn; reaches ~64% FER2013 PrivateTest in ~11 min "
           "on 2 CPU cores (quick-cpu preset).",
 ))
 _add(BackboneSpec(

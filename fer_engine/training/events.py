@@ -124,6 +124,7 @@ def to_dict(event: Event) -> dict[str, Any]:
 def from_dict(d: dict[str, Any]) -> Event:
     d = dict(d)
     cls = _TYPES[d.pop("type")]
-    if "class_names" in d:
-        d["class_names"] = tuple(d["class_names"])
+    for f in dataclasses.fields(cls):  # JSON has lists where the event holds tuples
+        if str(f.type).startswith("tuple") and f.name in d:
+            d[f.name] = tuple(d[f.name])
     return cls(**d)
