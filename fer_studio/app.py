@@ -7,6 +7,7 @@ from PySide6.QtWidgets import QApplication
 
 from . import theme
 from .main_window import MainWindow
+from .preload import preload_heavy_modules
 from .settings import Settings
 from .state import AppState
 
@@ -27,6 +28,7 @@ def main(argv: list[str] | None = None) -> int:
     app.setOrganizationName("fer-studio")
     window = create_window()
     window.show()
+    preload_heavy_modules()
     return app.exec()
 
 

@@ -5,7 +5,9 @@ from dataclasses import dataclass
 from functools import lru_cache
 from typing import Callable, Optional
 
+import torch
 from torch import nn
+from torch.overrides import TorchFunctionMode
 
 # build(in_chans, input_size, pretrained_file) -> feature extractor: (B, C, H, W) -> (B, D),
 # with a `num_features` attribute (D). pretrained_file is a local hub weights file or None.
@@ -48,9 +50,21 @@ class BackboneSpec:
 
 @lru_cache(maxsize=256)
 def _param_count(spec: BackboneSpec, num_classes: int, in_chans: int, input_size: int) -> int:
-    import torch
-
-    with torch.device("meta"):  # shapes only: instant even for the 50M-parameter models
+    # Shapes only: weights on the meta device, initialisers skipped (on meta they run torch's
+    # Python reference kernels, whose first use imports torch._dynamo: seconds of GIL-holding
+    # imports in the GUI process).
+    with torch.no_grad(), torch.device("meta"), _SkipInitialisers():
         features = spec.build(in_chans, input_size, None)
     n = sum(p.numel() for p in features.parameters())
     return n + features.num_features * num_classes + num_classes
+
+
+class _SkipInitialisers(TorchFunctionMode):
+    """Turns in-place tensor ops (`normal_`, `kaiming_uniform_`, ...) into no-ops returning
+    their tensor: a parameter count needs shapes, not values."""
+
+    def __torch_function__(self, func, types, args=(), kwargs=None):
+        name = getattr(func, "__name__", "")
+        if name.endswith("_") and not name.endswith("__") and args and isinstance(args[0], torch.Tensor):
+            return args[0]
+        return func(*args, **(kwargs or {}))

@@ -20,6 +20,7 @@ from PySide6.QtWidgets import (QCheckBox, QComboBox, QFileDialog, QHBoxLayout, Q
                                QVBoxLayout, QWidget)
 
 from ..state import AppState
+from ..tasks import run_task
 from ..widgets.analysis_confused_pairs import ConfusedPairsList
 from ..widgets.analysis_confusion import ConfusionMatrixView
 from ..widgets.analysis_gallery import FaceGallery
@@ -225,14 +226,20 @@ class AnalysisPage(QWidget):
 
     # -- choosing what to open ------------------------------------------------------------------
     def _fill_runs(self) -> None:
+        """Re-read the finished runs for the run chooser, on a pool thread."""
         from fer_engine.training.rundir import list_runs
 
+        root = self.state.runs_root
+        run_task(lambda progress, should_stop: [(f"{s.name} ({s.backbone})", str(s.path))
+                                                for s in list_runs(root) if s.status == "finished"],
+                 context=self, on_done=self._show_runs)
+
+    def _show_runs(self, runs: list[tuple[str, str]]) -> None:
         current = self.run_combo.currentData() or self.run_dir
         self.run_combo.blockSignals(True)
         self.run_combo.clear()
-        for s in list_runs(self.state.runs_root):
-            if s.status == "finished":
-                self.run_combo.addItem(f"{s.name} ({s.backbone})", str(s.path))
+        for title, path in runs:
+            self.run_combo.addItem(title, path)
         if current:
             self._select_in_combo(current)
         self.run_combo.blockSignals(False)

@@ -135,9 +135,15 @@ class LivePage(QWidget):
 
     # -- runs ------------------------------------------------------------------------------
     def refresh_runs(self) -> None:
+        """Re-read the runs that can classify, on a pool thread."""
+        root = Path(self.state.runs_root)
+        run_task(lambda progress, should_stop: _runs_for_live(root), context=self,
+                 on_done=self._show_runs)
+
+    def _show_runs(self, runs: list[tuple[str, str]]) -> None:
         keep = self.run_dir() or self.state.selected_run
         self.run_combo.clear()
-        for title, path in _runs_for_live(Path(self.state.runs_root)):
+        for title, path in runs:
             self.run_combo.addItem(title, path)
         if keep:
             self._select_run(keep)

@@ -1,6 +1,9 @@
 """Every registered backbone builds for grayscale and RGB, with uniform features and head."""
 from __future__ import annotations
 
+import subprocess
+import sys
+
 import pytest
 import torch
 
@@ -130,3 +133,13 @@ def test_vit_weight_decay_exemptions_are_full_names():
     model = create_model(ModelConfig(backbone="vit_tiny_patch16_224", input_size=32), 7, 1)
     names = dict(model.named_parameters())
     assert model.no_weight_decay() and all(n in names for n in model.no_weight_decay())
+
+
+def test_param_count_of_a_fer_cnn_imports_no_compiler_stack():
+    """The set-up page counts parameters in the GUI process: on the meta device torch's
+    initialisers would import torch._dynamo (seconds of GIL-holding imports, GUI stalls)."""
+    code = ("import sys; from fer_engine.models.backbones import BACKBONES; "
+            "assert BACKBONES.get('fer_cnn').param_count() == 4472775; "
+            "print('torch._dynamo' in sys.modules)")
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
+    assert out.stdout.strip() == "False"
