@@ -132,6 +132,7 @@ def collect_predictions(
     tta: str = "none",
     tta_vote: str = "soft",
     device: str = "cpu",
+    amp: bool = False,
     batch_size: int = 256,
     split: str = "test",
     meta: dict[str, Any] | None = None,
@@ -145,10 +146,13 @@ def collect_predictions(
     with `tta` ("flip", "tencrop") the probabilities come from
     `fer_engine.tricks.tta.tta_predict` voted `tta_vote` ("soft" or "hard"), while the
     features always come from the un-augmented view. Raises `Cancelled` when
-    `should_stop()` turns true between batches. On CUDA the forward runs under autocast.
+    `should_stop()` turns true between batches. With `amp` (the run's `train.amp`) the forward
+    runs under the training loop's autocast: float16 on CUDA, bfloat16 on CPUs with native
+    bfloat16, float32 elsewhere.
     """
     import torch
 
+    from ..training.precision import amp_dtype
     from ..tricks.preprocess import prepare_batch
 
     images = np.asarray(images)
@@ -162,6 +166,7 @@ def collect_predictions(
                          f"got [{labels.min()}, {labels.max()}]")
     dev = torch.device(device)
     cuda = dev.type == "cuda"
+    dtype = amp_dtype(dev, amp)
     was_training = model.training
     model.eval()
     n = len(images)
@@ -175,7 +180,7 @@ def collect_predictions(
                 if cuda:
                     raw = raw.pin_memory()
                 x = prepare_batch(raw.to(dev, non_blocking=True), mean, std, input_size)
-                with torch.autocast(dev.type, enabled=cuda):
+                with torch.autocast(dev.type, dtype=dtype, enabled=dtype is not None):
                     feats, logits = _features_and_logits(model, x)
                     if tta != "none":
                         from ..tricks.tta import tta_predict

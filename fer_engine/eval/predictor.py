@@ -5,7 +5,10 @@ preprocessing) or an `EnsemblePredictor` (members each with their own preprocess
 voted soft or hard like `ensemble.vote`). The live page and the image inspector use it.
 Faces may be any size, grayscale or RGB uint8; each model gets them converted to its
 stored format (channels, image size) by the dataset decoder and then through
-`prepare_batch`, the same path as training.
+`prepare_batch`, the same path as training. The forward runs in the run's training
+precision (`train.amp`: bfloat16 autocast on CPUs that compute it natively, float16 on CUDA)
+and memory format, like the stored predictions; on such a CPU that roughly doubles the live
+frame rate of a ResNet.
 """
 from __future__ import annotations
 
@@ -13,7 +16,9 @@ from pathlib import Path
 from typing import Protocol
 
 import numpy as np
+import torch
 
+from ..training.precision import amp_dtype
 from ..training.rundir import RunDir
 
 
@@ -46,14 +51,13 @@ class RunPredictor:
         from .store import resolve_device
 
         self.run = run_dir if isinstance(run_dir, RunDir) else RunDir.open(run_dir)
-        self.device = resolve_device(device)
+        self.device = torch.device(resolve_device(device))
         self.model, self.preprocess = load_run_model(self.run, which, self.device)
         self.class_names: list[str] = list(self.preprocess["class_names"])
+        self.amp_dtype = amp_dtype(self.device, self.run.config().train.amp)
 
     def inputs(self, faces: np.ndarray):
         """Model input (B, C, S, S) on the device for faces of any size (Grad-CAM uses it too)."""
-        import torch
-
         from ..tricks.preprocess import prepare_batch
 
         pre = self.preprocess
@@ -61,19 +65,19 @@ class RunPredictor:
         raw = torch.from_numpy(stored).to(self.device)
         return prepare_batch(raw, pre["mean"], pre["std"], int(pre["input_size"]))
 
-    def predict_faces(self, faces: np.ndarray) -> np.ndarray:
-        import torch
+    def precision(self):
+        """The autocast context the model runs in (the run's training precision)."""
+        return torch.autocast(self.device.type, dtype=self.amp_dtype, enabled=self.amp_dtype is not None)
 
+    def predict_faces(self, faces: np.ndarray) -> np.ndarray:
         if len(faces) == 0:
             return np.zeros((0, len(self.class_names)), np.float32)
-        with torch.inference_mode():
+        with torch.inference_mode(), self.precision():
             return self.model(self.inputs(faces)).float().softmax(-1).cpu().numpy()
 
     def features(self, faces: np.ndarray) -> np.ndarray:
         """(B, D) penultimate features (what the analysis scatter shows)."""
-        import torch
-
-        with torch.inference_mode():
+        with torch.inference_mode(), self.precision():
             return self.model.forward_features(self.inputs(faces)).float().flatten(1).cpu().numpy()
 
 

@@ -175,7 +175,7 @@ def predictions_for(run_dir: str | Path | RunDir, split: str = "test", data_path
     preds = collect_predictions(
         model, dataset.images[idx], labels, pre["class_names"], mean=pre["mean"], std=pre["std"],
         input_size=int(pre["input_size"]), tta=tta_mode(cfg) if tta else "none",
-        tta_vote=cfg.eval.tta_vote, device=dev, batch_size=batch_size, split=split,
+        tta_vote=cfg.eval.tta_vote, device=dev, amp=cfg.train.amp, batch_size=batch_size, split=split,
         meta={**stamp, "run_dir": str(run.path), "data_path": data.path,
               "data_classes": list(dataset.class_names)},
         progress=progress, should_stop=should_stop,

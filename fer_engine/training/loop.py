@@ -499,7 +499,8 @@ class Training:
                 preds = collect_predictions(
                     self.model, images, labels, self.class_names, mean=self.mean, std=self.std,
                     input_size=self.input_size, tta=tta, tta_vote=cfg.eval.tta_vote,
-                    device=str(self.device), batch_size=max(cfg.train.batch_size, 256), split=split,
+                    device=str(self.device), amp=cfg.train.amp, batch_size=max(cfg.train.batch_size, 256),
+                    split=split,
                     meta={"run_dir": str(self.run_dir.path), "data": cfg.data.path,
                           "checkpoint": "best"},
                     progress=lambda f, d: self.rec.phase("predicting", d, f, force=False),

@@ -390,7 +390,10 @@ def list_runs(root: str | Path) -> list[RunSummary]:
 
 
 def load_run_model(run_dir: str | Path | RunDir, which: str = "best", device: str = "cpu"):
-    """(FerModel in eval mode, preprocess dict) from a run's checkpoint (best, else last)."""
+    """(FerModel in eval mode, preprocess dict) from a run's checkpoint (best, else last), in
+    the run's memory format (channels_last when it trained so)."""
+    import torch
+
     from ..models import create_model
     from .checkpoint import load_checkpoint
 
@@ -406,4 +409,5 @@ def load_run_model(run_dir: str | Path | RunDir, which: str = "best", device: st
                                "model.input_size": int(pre["input_size"])}).model
     model = create_model(model_cfg, num_classes=len(pre["class_names"]), in_chans=int(pre["channels"]))
     model.load_state_dict(load_checkpoint(path)["model"])
-    return model.to(device).eval(), pre
+    memory_format = torch.channels_last if cfg.train.channels_last else torch.contiguous_format
+    return model.to(device, memory_format=memory_format).eval(), pre

@@ -68,24 +68,13 @@ class InspectorModel:
         self.methods = [(name, m.title) for name, m in CAM_METHODS.items()]
         self.layers = list(self.predictor.model.named_cam_layers())
 
-    def _inputs(self, faces: np.ndarray):
-        import torch
-
-        from fer_engine.eval.predictor import to_stored_format
-        from fer_engine.tricks.preprocess import prepare_batch
-
-        pre = self.predictor.preprocess
-        stored = to_stored_format(faces, int(pre["image_size"]), int(pre["channels"]))
-        raw = torch.from_numpy(stored).to(self.predictor.device)
-        return prepare_batch(raw, pre["mean"], pre["std"], int(pre["input_size"]))
-
     def cams(self, faces: np.ndarray, method: str, targets: list[int], layer: str | None,
              progress=None, should_stop=None) -> np.ndarray:
         """(B, h, w) maps in [0, 1]: why the model would say `targets[i]` for `faces[i]`."""
         from fer_engine.eval.cam import compute_cams
 
         with self._lock:
-            return compute_cams(self.predictor.model, self._inputs(faces), method, list(targets), layer,
+            return compute_cams(self.predictor.model, self.predictor.inputs(faces), method, list(targets), layer,
                                 progress=progress, should_stop=should_stop)
 
     def predict(self, face: np.ndarray) -> np.ndarray:

@@ -130,6 +130,8 @@ class LivePage(QWidget):
         state.liveRequested.connect(self.use_run)
         state.runSelected.connect(self._run_selected)
         state.runsChanged.connect(self.refresh_runs)
+        if state.selected_run:  # usable at once; the list of the others follows
+            self._select_run(state.selected_run)
         self.refresh_runs()
         self._set_running(False)
 
