@@ -29,6 +29,7 @@ from ..widgets.analysis_inspector import CamRequest, ImageInspector
 from ..widgets.analysis_metrics_table import MetricsTable
 from ..widgets.analysis_scatter import FeatureScatter
 from ..widgets.analysis_tasks import AnalysisTasks
+from ..widgets.run_combo import RunCombo
 
 SPLITS = ("test", "val")
 _KEEP: Any = object()  # open_run argument default: keep the page's current choice
@@ -126,9 +127,7 @@ class AnalysisPage(QWidget):
 
     # -- layout -----------------------------------------------------------------------------
     def _build(self) -> None:
-        self.run_combo = QComboBox()
-        self.run_combo.setMinimumWidth(260)
-        self.run_combo.setToolTip("A finished run (or ensemble) from the runs folder")
+        self.run_combo = RunCombo("A finished run (or ensemble) from the runs folder")
         browse = QPushButton("Browse\u2026")
         browse.clicked.connect(self._browse_run)
         self.split_combo = QComboBox()
@@ -224,24 +223,10 @@ class AnalysisPage(QWidget):
                  context=self, on_done=self._show_runs)
 
     def _show_runs(self, runs: list[tuple[str, str]]) -> None:
-        current = self.run_combo.currentData() or self.run_dir
-        self.run_combo.blockSignals(True)
-        self.run_combo.clear()
-        for title, path in runs:
-            self.run_combo.addItem(title, path)
-        if current:
-            self._select_in_combo(current)
-        self.run_combo.blockSignals(False)
-
-    def _select_in_combo(self, run_dir: str) -> None:
-        i = self.run_combo.findData(str(run_dir))
-        if i < 0:
-            self.run_combo.addItem(Path(run_dir).name, str(run_dir))
-            i = self.run_combo.count() - 1
-        self.run_combo.setCurrentIndex(i)
+        self.run_combo.set_runs(runs, keep=self.run_combo.currentData() or self.run_dir)
 
     def _run_selected(self, run_dir: str) -> None:
-        self._select_in_combo(run_dir)
+        self.run_combo.select(run_dir)
         if self.isVisible():
             self.open_run(run_dir)
 
@@ -280,7 +265,7 @@ class AnalysisPage(QWidget):
             self.state.notify("Analysis: choose a run first")
             return
         run_dir = str(run_dir)
-        self._select_in_combo(run_dir)
+        self.run_combo.select(run_dir)
         if split is not None:
             self.split_combo.setCurrentText(split)
         if tta is not None:

@@ -11,7 +11,7 @@ import time
 from pathlib import Path
 
 from PySide6.QtCore import Qt
-from PySide6.QtWidgets import (QComboBox, QFileDialog, QFormLayout, QGroupBox, QHBoxLayout, QLabel,
+from PySide6.QtWidgets import (QFileDialog, QFormLayout, QGroupBox, QHBoxLayout, QLabel,
                                QLineEdit, QPushButton, QSplitter, QVBoxLayout, QWidget)
 
 from ..state import AppState
@@ -21,6 +21,7 @@ from ..widgets.live_settings import LiveSettingsPanel
 from ..widgets.live_source_picker import LiveSourcePicker
 from ..widgets.live_view import LiveView
 from ..widgets.live_worker import ENDED, FAILED, LiveSettings, LiveWorker
+from ..widgets.run_combo import RunCombo
 
 _BANNER = {"info": "background:#2d4f73;color:white;", "error": "background:#8a2c2c;color:white;",
            "ok": "background:#2f6b3a;color:white;"}
@@ -47,9 +48,7 @@ class LivePage(QWidget):
         self.latest = None  # the LiveFrame shown
         self._cameras_task = None
 
-        self.run_combo = QComboBox()
-        self.run_combo.setMinimumWidth(260)
-        self.run_combo.setToolTip("The run (or ensemble) whose model classifies the faces")
+        self.run_combo = RunCombo("The run (or ensemble) whose model classifies the faces")
         pick_run = QPushButton("Folder…")
         pick_run.setToolTip("Use a run or ensemble folder from elsewhere")
         pick_run.clicked.connect(self._pick_run_folder)
@@ -131,7 +130,7 @@ class LivePage(QWidget):
         state.runSelected.connect(self._run_selected)
         state.runsChanged.connect(self.refresh_runs)
         if state.selected_run:  # usable at once; the list of the others follows
-            self._select_run(state.selected_run)
+            self.run_combo.select(state.selected_run)
         self.refresh_runs()
         self._set_running(False)
 
@@ -143,36 +142,24 @@ class LivePage(QWidget):
                  on_done=self._show_runs)
 
     def _show_runs(self, runs: list[tuple[str, str]]) -> None:
-        keep = self.run_dir() or self.state.selected_run
-        self.run_combo.clear()
-        for title, path in runs:
-            self.run_combo.addItem(title, path)
-        if keep:
-            self._select_run(keep)
+        self.run_combo.set_runs(runs, keep=self.run_dir() or self.state.selected_run)
 
     def run_dir(self) -> str:
         return self.run_combo.currentData() or ""
 
-    def _select_run(self, run_dir: str) -> None:
-        i = self.run_combo.findData(str(run_dir))
-        if i < 0:
-            self.run_combo.addItem(Path(run_dir).name, str(run_dir))
-            i = self.run_combo.count() - 1
-        self.run_combo.setCurrentIndex(i)
-
     def use_run(self, run_dir: str) -> None:
         """Choose this run (the runs list's "Live" action) and show the page."""
-        self._select_run(run_dir)
+        self.run_combo.select(run_dir)
         self.state.pageRequested.emit("live")
 
     def _run_selected(self, run_dir: str) -> None:
         if self.worker is None:
-            self._select_run(run_dir)
+            self.run_combo.select(run_dir)
 
     def _pick_run_folder(self) -> None:
         path = QFileDialog.getExistingDirectory(self, "Run or ensemble folder", str(self.state.runs_root))
         if path:
-            self._select_run(path)
+            self.run_combo.select(path)
 
     # -- cameras -----------------------------------------------------------------------------
     def find_cameras(self) -> None:

@@ -101,13 +101,13 @@ def test_faults_show_a_clear_message_and_the_page_can_start_again(page, qtbot, t
 
     # a run whose checkpoint is missing
     broken = make_run(tmp_path / "runs", checkpoint=False)
-    page._select_run(str(broken))
+    page.run_combo.select(str(broken))
     _play(page, qtbot, "video", str(video))
     qtbot.waitUntil(lambda: page.worker is None, timeout=WAIT_MS)
     assert "has no checkpoint yet" in page.banner.text()
 
     # and the page still plays the real video afterwards
-    page._select_run(str(tiny_run))
+    page.run_combo.select(str(tiny_run))
     _play(page, qtbot, "video", str(video))
     qtbot.waitUntil(lambda: page.view.frames_shown >= 3, timeout=WAIT_MS)
     page.stop()
