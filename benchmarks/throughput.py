@@ -13,7 +13,7 @@ and the ratios b/a (how close fit gets to the bare model) and b/c (gain over the
     python benchmarks/throughput.py --variants plain amp+cl amp+cl+compile
 
 Each model is measured under each variant of the options: "plain" (float32, default
-memory format), "amp+cl" (fit's defaults: AMP, i.e. float16 on CUDA or bfloat16 on CPUs
+memory format), "amp+cl" (fit's defaults: AMP, i.e. bfloat16 (float16 on pre-Ampere GPUs)
 with native bf16, and channels_last) and optionally "amp+cl+compile" (torch.compile).
 The three loops of one row share the variant, the optimiser (SGD) and the batch size.
 

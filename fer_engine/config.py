@@ -119,7 +119,7 @@ class TrainConfig:
     batch_size: int = 64
     accumulate_steps: int = 1  # gradient accumulation (effective batch = batch_size x steps)
     grad_clip: float = 0.0  # max gradient norm (0 = off)
-    amp: bool = True  # float16 autocast on CUDA, bfloat16 on CPUs with native bf16 (else float32)
+    amp: bool = True  # bfloat16 autocast where GPU/CPU compute it natively, float16 on older GPUs, else float32
     channels_last: bool = True  # memory format of batches and conv weights
     compile: bool = False  # torch.compile the model
     monitor: str = "val_acc"  # "val_acc", "val_f1", "val_loss": picks the best checkpoint

@@ -147,8 +147,8 @@ def collect_predictions(
     `fer_engine.tricks.tta.tta_predict` voted `tta_vote` ("soft" or "hard"), while the
     features always come from the un-augmented view. Raises `Cancelled` when
     `should_stop()` turns true between batches. With `amp` (the run's `train.amp`) the forward
-    runs under the training loop's autocast: float16 on CUDA, bfloat16 on CPUs with native
-    bfloat16, float32 elsewhere.
+    runs under the training loop's autocast (`training.precision.amp_dtype`): bfloat16 where
+    the GPU or CPU computes it natively, float16 on older GPUs, float32 elsewhere.
     """
     import torch
 

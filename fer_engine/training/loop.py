@@ -305,7 +305,8 @@ class Training:
         self.model.load_state_dict(state["model"])
         self.optimizer.load_state_dict(state["optimizer"])
         self.schedule.load_state_dict(state["schedule"])
-        self.scaler.load_state_dict(state["scaler"])
+        if state["scaler"]:  # empty when saved without loss scaling (bfloat16 or float32)
+            self.scaler.load_state_dict(state["scaler"])
         self.stopper.load_state_dict(state["early_stop"])
         self.epoch, self.global_step = int(state["epoch"]), int(state["global_step"])
         self.opt_step, self.best_epoch = int(state["opt_step"]), int(state["best_epoch"])
@@ -372,7 +373,7 @@ class Training:
             targets = yb  # hard labels; the loss applies label smoothing to them
             if mixing:
                 targets = one_hot_targets(yb, k, cfg.loss.label_smoothing)
-                x, targets = mix_batch(x, targets, cfg.mix, generator=self.aug_gen)
+                x, targets = mix_batch(x, targets, cfg.mix, self.np_rng, generator=self.aug_gen)
             with torch.autocast(device_type=dev.type, dtype=self.amp_dtype, enabled=self.amp_dtype is not None):
                 logits = self.forward(x)
                 loss = self.criterion(logits.float(), targets)

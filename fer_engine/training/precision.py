@@ -1,8 +1,11 @@
 """Mixed precision and memory format per device: one rule for the training loop.
 
-AMP is float16 autocast with loss scaling on CUDA, and bfloat16 autocast (no scaling
-needed) on CPUs that compute bfloat16 natively (AVX512-BF16 or AMX), where it roughly
-doubles the training speed of the convolutional backbones; elsewhere it is off, since
+AMP is bfloat16 autocast wherever the hardware computes bfloat16 natively: GPUs with
+bfloat16 tensor cores (NVIDIA Ampere and newer, ROCm) and CPUs with AVX512-BF16 or AMX,
+where it roughly doubles the training speed of the convolutional backbones. bfloat16 has
+float32's range, so it needs no loss scaling, and so no GradScaler, whose overflow check
+reads a value back to the host every step and keeps the CPU from queueing work ahead of
+the GPU. Older GPUs get float16 autocast with loss scaling; elsewhere AMP is off, since
 emulated bfloat16 is slower than float32. channels_last helps convolutions on CUDA and on
 CPU (oneDNN) alike.
 """
@@ -18,12 +21,17 @@ def cpu_has_native_bf16() -> bool:
                 or getattr(cpu, "_is_amx_tile_supported", lambda: False)())
 
 
+def cuda_has_native_bf16(device: torch.device) -> bool:
+    """True when this GPU has bfloat16 tensor cores (compute capability 8.0+, or ROCm)."""
+    return bool(torch.version.hip) or torch.cuda.get_device_capability(device)[0] >= 8
+
+
 def amp_dtype(device: torch.device, enabled: bool) -> torch.dtype | None:
     """The autocast dtype for `device`, or None for plain float32."""
     if not enabled:
         return None
     if device.type == "cuda":
-        return torch.float16
+        return torch.bfloat16 if cuda_has_native_bf16(device) else torch.float16
     if device.type == "cpu" and cpu_has_native_bf16():
         return torch.bfloat16
     return None

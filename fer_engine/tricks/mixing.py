@@ -32,25 +32,25 @@ def mix_batch(
     x: torch.Tensor,
     targets: torch.Tensor,
     cfg: MixConfig,
+    rng: np.random.Generator,
     generator: torch.Generator | None = None,
 ) -> tuple[torch.Tensor, torch.Tensor]:
     """Mixup or CutMix of (x (B, C, H, W), targets (B, K)); returns new tensors (inputs untouched).
 
     With probability `cfg.prob` the batch is mixed; when both alphas are > 0, CutMix is
     chosen with probability `cfg.switch_prob`, else Mixup. Otherwise the batch is returned as is.
+    The per-batch draws (coin, lambda, box) come from the host `rng`, so a batch on the GPU
+    is mixed without reading anything back from it; the pairing permutation is drawn on
+    the batch's device from `generator` (which must live there).
     """
     if not mix_is_on(cfg) or x.shape[0] < 2:
         return x, targets
-    # host-side draws (coin, lambda, box) come from one seed: a single read of a GPU generator
-    gen_device = generator.device if generator is not None else torch.device("cpu")
-    seed = int(torch.randint(0, 2**62, (1,), generator=generator, device=gen_device))
-    rng = np.random.default_rng(seed)
     if rng.random() >= cfg.prob:
         return x, targets
     use_cutmix = cfg.cutmix_alpha > 0 and (cfg.mixup_alpha <= 0 or rng.random() < cfg.switch_prob)
     alpha = cfg.cutmix_alpha if use_cutmix else cfg.mixup_alpha
     lam = float(rng.beta(alpha, alpha))
-    perm = torch.randperm(x.shape[0], generator=generator, device=gen_device).to(x.device)
+    perm = torch.randperm(x.shape[0], generator=generator, device=x.device)
     if use_cutmix:
         x, lam = _cutmix(x, perm, lam, rng)
     else:

@@ -197,8 +197,9 @@ _trick("grad_accumulation", "Gradient accumulation", "optimisation", ("train.acc
 _trick("grad_clipping", "Gradient clipping", "optimisation", ("train.grad_clip",),
        lambda c: c.train.grad_clip > 0, "Clip the global gradient norm to avoid loss spikes.")
 _trick("amp", "Mixed precision", "optimisation", ("train.amp",), lambda c: c.train.amp,
-       "float16 autocast with loss scaling on CUDA; bfloat16 autocast on CPUs with native bf16 "
-       "(AVX512-BF16/AMX), about 2x faster there; float32 elsewhere.")
+       "bfloat16 autocast on GPUs with bf16 tensor cores (Ampere and newer) and on CPUs with native "
+       "bf16 (AVX512-BF16/AMX, about 2x faster there); float16 with loss scaling on older GPUs; "
+       "float32 elsewhere.")
 _trick("early_stopping", "Early stopping", "optimisation",
        ("train.early_stopping_patience", "train.early_stopping_min_delta", "train.monitor"),
        lambda c: c.train.early_stopping_patience > 0,

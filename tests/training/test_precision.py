@@ -1,4 +1,4 @@
-"""AMP per device: float16 on CUDA, bfloat16 on CPUs with native bf16, float32 otherwise."""
+"""AMP per device: bfloat16 where the GPU or CPU computes it natively, float16 on older GPUs, else float32."""
 import pytest
 import torch
 
@@ -12,7 +12,14 @@ def test_cpu_amp_is_bfloat16_only_where_the_cpu_computes_it(monkeypatch, native)
     cpu = torch.device("cpu")
     assert amp_dtype(cpu, True) == (torch.bfloat16 if native else None)
     assert amp_dtype(cpu, False) is None
-    assert amp_dtype(torch.device("cuda"), True) == torch.float16
+
+
+@pytest.mark.parametrize("native", [True, False])
+def test_cuda_amp_is_bfloat16_on_gpus_with_bf16_tensor_cores_else_float16(monkeypatch, native):
+    monkeypatch.setattr(precision, "cuda_has_native_bf16", lambda device: native)
+    cuda = torch.device("cuda")
+    assert amp_dtype(cuda, True) == (torch.bfloat16 if native else torch.float16)
+    assert amp_dtype(cuda, False) is None
 
 
 def test_the_log_line_names_precision_and_memory_format():
