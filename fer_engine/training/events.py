@@ -110,6 +110,7 @@ class FoldFinished(Event):
 
 
 TERMINAL = (RunFinished, RunStopped, RunFailed, RunCrashed)
+PROGRESS = (Phase, StepProgress)  # up to ten a second, each superseded by the next
 _TYPES = {c.__name__: c for c in (RunStarted, Phase, StepProgress, EpochMetrics, CheckpointSaved,
                                   FoldStarted, FoldFinished, RunFinished, RunStopped, RunFailed,
                                   RunCrashed)}

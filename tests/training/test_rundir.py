@@ -107,3 +107,17 @@ def test_open_refuses_a_folder_that_is_not_a_run(tmp_path):
         RunDir.open(tmp_path / "nope")
     with pytest.raises(RunDirError, match="no config.json"):
         RunDir.open(tmp_path)
+
+
+def test_progress_events_are_not_fsynced_and_all_others_are(run, monkeypatch):
+    import os
+
+    synced = []
+    real_fsync = os.fsync
+    monkeypatch.setattr(os, "fsync", lambda fd: (synced.append(fd), real_fsync(fd)))
+    for e in ALL_EVENTS:
+        before = len(synced)
+        run.append_event(e)
+        assert len(synced) - before == (0 if isinstance(e, ev.PROGRESS) else 1), type(e).__name__
+    assert any(isinstance(e, ev.PROGRESS) for e in ALL_EVENTS)
+    assert run.read_events() == ALL_EVENTS
