@@ -9,22 +9,38 @@ For each model it prints img/s of
 and the ratios b/a (how close fit gets to the bare model) and b/c (gain over the usual loop).
 
     python benchmarks/throughput.py                       # CPU or GPU, whichever is there
-    python benchmarks/throughput.py --models fer_cnn --steps 30
+    python benchmarks/throughput.py --models fer_cnn --rounds 5
     python benchmarks/throughput.py --variants plain amp+cl amp+cl+compile
 
 Each model is measured under each variant of the options: "plain" (float32, default
-memory format), "amp+cl" (fit's defaults: AMP, i.e. bfloat16 (float16 on pre-Ampere GPUs)
-with native bf16, and channels_last) and optionally "amp+cl+compile" (torch.compile).
-The three loops of one row share the variant, the optimiser (SGD) and the batch size.
+memory format), "amp+cl" (fit's defaults: AMP, i.e. bfloat16 autocast where the GPU or CPU
+computes it natively, float16 with loss scaling on older GPUs, and channels_last) and
+optionally "amp+cl+compile" (torch.compile). The three loops of one row share the variant,
+the optimiser (SGD) and the batch size.
+
+Shared machines change speed by a factor of two within seconds (measured on the 2-core
+CI machine: the same bare step took 62 to 147 ms), so one timing of each loop cannot
+resolve a few percent. The loops are timed in `--rounds` rounds, each timing lasting about
+`--seconds`, and a row prints the median img/s of each loop and the medians of the
+per-round ratios b/a and b/c, with their range. `--pairing steps` (the default on CPU)
+interleaves (a) and (b) step by step: fit checks its stop callback once at the top of every
+batch, and the benchmark's callback runs one bare step there, so every fit step has a bare
+step beside it under the same load. `--pairing blocks` (the default on GPU, where a per-step
+synchronisation would hide the CPU running ahead of the GPU) times (a) and (b) one after
+the other in each round. (c) is always a block of its own, since its DataLoader workers
+would otherwise prepare batches during the other loops' steps.
 
 Targets (issue 7): b/a >= 0.95 on CPU, >= 0.90 on GPU; b/c >= 1.2 on CPU, >= 5 on GPU.
-Peak host RSS and peak GPU memory are printed at the end.
+Each row prints its fit runs' peak host and GPU memory (what a run directory records),
+and the last line the benchmark process's peak host memory.
 """
 from __future__ import annotations
 
 import argparse
+import dataclasses
 import os
 import resource
+import statistics
 import sys
 import tempfile
 import time
@@ -34,6 +50,7 @@ import torch
 import torch.nn.functional as F
 
 from fer_engine.config import RunConfig
+from fer_engine.data import load_dataset
 from fer_engine.models import create_model
 from fer_engine.paths import shared_data_dir
 from fer_engine.training.precision import amp_dtype
@@ -64,98 +81,208 @@ def _prepare_model(backbone: str, size: int, device, channels_last: bool, compil
     return torch.compile(model) if compile_ else model
 
 
-def timed_steps(model, next_batch, device, amp, steps, warmup, batch) -> float:
-    """img/s of forward + backward + SGD steps on `next_batch()`, after `warmup` untimed steps."""
-    opt = torch.optim.SGD(model.parameters(), lr=0.01, momentum=0.9)
-    dtype = amp_dtype(device, amp)
-    scaler = torch.amp.GradScaler(enabled=dtype == torch.float16)
-    for i in range(warmup + steps):
-        if i == warmup:
-            _sync(device)
-            t0 = time.perf_counter()
-        x, y = next_batch()
-        with torch.autocast(device.type, dtype=dtype, enabled=dtype is not None):
-            loss = F.cross_entropy(model(x), y)
-        opt.zero_grad(set_to_none=True)
-        scaler.scale(loss).backward()
-        scaler.step(opt)
-        scaler.update()
-    _sync(device)
-    return batch * steps / (time.perf_counter() - t0)
+class SteppedModel:
+    """A model with its SGD optimiser: `rate` times forward + backward + step on `next_batch()`."""
+
+    def __init__(self, backbone, size, batch, device, amp, channels_last, compile_):
+        self.model = _prepare_model(backbone, size, device, channels_last, compile_)
+        self.opt = torch.optim.SGD(self.model.parameters(), lr=0.01, momentum=0.9)
+        self.dtype = amp_dtype(device, amp)
+        self.scaler = torch.amp.GradScaler(enabled=self.dtype == torch.float16)
+        self.device, self.batch = device, batch
+
+    def next_batch(self) -> tuple[torch.Tensor, torch.Tensor]:
+        raise NotImplementedError
+
+    def step(self) -> None:
+        x, y = self.next_batch()
+        with torch.autocast(self.device.type, dtype=self.dtype, enabled=self.dtype is not None):
+            loss = F.cross_entropy(self.model(x), y)
+        self.opt.zero_grad(set_to_none=True)
+        self.scaler.scale(loss).backward()
+        self.scaler.step(self.opt)
+        self.scaler.update()
+
+    def rate(self, steps: int, warmup: int) -> float:
+        """img/s of `steps` steps after `warmup` untimed ones."""
+        for _ in range(warmup):
+            self.step()
+        _sync(self.device)
+        t0 = time.perf_counter()
+        for _ in range(steps):
+            self.step()
+        _sync(self.device)
+        return self.batch * steps / (time.perf_counter() - t0)
 
 
-def bare_step_rate(backbone, size, batch, steps, warmup, device, amp, channels_last, compile_):
+class BareLoop(SteppedModel):
     """(a) forward + backward + SGD step on a fixed batch already on the device."""
-    model = _prepare_model(backbone, size, device, channels_last, compile_)
-    x = torch.randn(batch, 1, size, size, device=device)
-    if channels_last:
-        x = x.to(memory_format=torch.channels_last)
-    y = torch.randint(0, 7, (batch,), device=device)
-    return timed_steps(model, lambda: (x, y), device, amp, steps, warmup, batch)
+
+    def __init__(self, backbone, size, batch, device, amp, channels_last, compile_):
+        super().__init__(backbone, size, batch, device, amp, channels_last, compile_)
+        x = torch.randn(batch, 1, size, size, device=device)
+        self.x = x.to(memory_format=torch.channels_last) if channels_last else x
+        self.y = torch.randint(0, 7, (batch,), device=device)
+
+    def next_batch(self):
+        return self.x, self.y
 
 
-def fit_rate(backbone, size, batch, steps, warmup, device, amp, channels_last, compile_, data):
-    """(b) fer-studio's fit with default augmentations, timed between step events."""
-    from fer_engine.training.loop import fit
-    from fer_engine.training.rundir import RunDir
-    from fer_engine.training.events import StepProgress
+class FitLoop:
+    """(b) fer-studio's fit with default augmentations, timed between step events.
 
-    cfg = RunConfig().replace(**{
-        "data.path": str(data), "model.backbone": backbone, "model.input_size": size,
-        "train.epochs": 1, "train.batch_size": batch, "train.max_steps_per_epoch": warmup + steps,
-        "train.amp": amp, "train.channels_last": channels_last, "train.compile": compile_,
-        "train.device": str(device), "eval.splits": [], "optim.name": "sgd", "optim.lr": 0.01,
-        "optim.momentum": 0.9, "optim.nesterov": False, "optim.weight_decay": 0.0,
-    })
-    stamps: list[tuple[int, float]] = []
+    The FER2013 training split is decoded once (fit reads it from the uint8 cache) and handed
+    to every fit without its validation split, so each timing is training steps only.
+    """
 
-    def emit(event):
-        if isinstance(event, StepProgress):
-            stamps.append((event.global_step, time.perf_counter()))
+    def __init__(self, backbone, size, batch, device, amp, channels_last, compile_, data, dataset):
+        self.cfg = RunConfig().replace(**{
+            "data.path": str(data), "model.backbone": backbone, "model.input_size": size,
+            "train.epochs": 1, "train.batch_size": batch, "train.amp": amp,
+            "train.channels_last": channels_last, "train.compile": compile_,
+            "train.device": str(device), "eval.splits": [], "optim.name": "sgd", "optim.lr": 0.01,
+            "optim.momentum": 0.9, "optim.nesterov": False, "optim.weight_decay": 0.0,
+        })
+        self.dataset, self.batch, self.device = dataset, batch, device
+        self.peaks: dict[str, float] = {}
 
-    with tempfile.TemporaryDirectory() as tmp:
-        run_dir = RunDir.create(Path(tmp), cfg)
-        fit(cfg, run_dir, emit, lambda: False)
-    after = [(s, t) for s, t in stamps if s >= warmup]
-    (s0, t0), (s1, t1) = after[0], after[-1]
-    return batch * (s1 - s0) / (t1 - t0)
+    def _fit(self, steps: int, emit, should_stop) -> None:
+        from fer_engine.training.loop import fit
+        from fer_engine.training.rundir import RunDir
+
+        cfg = self.cfg.replace(**{"train.max_steps_per_epoch": steps})
+        if self.device.type == "cuda":
+            torch.cuda.reset_peak_memory_stats(self.device)
+        with tempfile.TemporaryDirectory() as tmp:
+            summary = fit(cfg, RunDir.create(Path(tmp), cfg), emit, should_stop, dataset=self.dataset)
+        if summary["status"] != "finished":
+            raise SystemExit(f"fit {summary['status']}: {summary.get('error')}")
+        for key in ("peak_host_mb", "peak_gpu_mb"):
+            if key in summary:
+                self.peaks[key] = max(self.peaks.get(key, 0.0), summary[key])
+
+    def rate(self, steps: int, warmup: int) -> float:
+        """img/s between the step events after `warmup` steps (the events read the loss back,
+        so on a GPU each stamp follows the work it covers)."""
+        from fer_engine.training.events import StepProgress
+
+        stamps: list[tuple[int, float]] = []
+
+        def emit(event):
+            if isinstance(event, StepProgress):
+                stamps.append((event.global_step, time.perf_counter()))
+
+        self._fit(warmup + steps, emit, lambda: False)
+        after = [(s, t) for s, t in stamps if s >= warmup]
+        (s0, t0), (s1, t1) = after[0], after[-1]
+        return self.batch * (s1 - s0) / (t1 - t0)
+
+    def paired_rates(self, bare: BareLoop, steps: int, warmup: int) -> tuple[float, float]:
+        """(a, b) img/s with one bare step run at each of fit's per-batch stop checks.
+
+        Call k of the stop check opens batch k, so the time from the end of call k to the
+        start of call k + 1 is fit's step k; the bare step inside call k + 1 follows it.
+        The last batch is not timed: the call after it comes after the epoch's checkpoint.
+        """
+        n = warmup + steps + 1
+        calls: list[tuple[float, float]] = []  # (entered, left) of each stop check
+        bare_s: list[float] = []
+
+        def should_stop() -> bool:
+            _sync(self.device)  # on a GPU: fit's queued work is its own, the bare step's is not
+            entered = time.perf_counter()
+            if len(calls) < n:
+                bare.step()
+                _sync(self.device)
+                bare_s.append(time.perf_counter() - entered)
+            calls.append((entered, time.perf_counter()))
+            return False
+
+        self._fit(n, lambda event: None, should_stop)
+        fit_s = [calls[k + 1][0] - calls[k][1] for k in range(warmup, n - 1)]
+        return self.batch * steps / sum(bare_s[warmup + 1:n]), self.batch * steps / sum(fit_s)
 
 
-def imagefolder_rate(size, batch, steps, warmup, device, amp, channels_last, compile_,
-                     backbone, data, workers):
+class ImageFolderLoop(SteppedModel):
     """(c) the conventional loop: ImageFolder + PIL transforms + DataLoader."""
-    from torchvision import datasets, transforms
 
-    tf = transforms.Compose([
-        transforms.Grayscale(1),
-        transforms.Resize(size),
-        transforms.RandomHorizontalFlip(),
-        transforms.RandomAffine(degrees=10, translate=(0.1, 0.1), scale=(0.9, 1.1)),
-        transforms.ColorJitter(brightness=0.2, contrast=0.2),
-        transforms.ToTensor(),
-        transforms.Normalize([0.5], [0.25]),
-    ])
-    ds = datasets.ImageFolder(str(Path(data) / "train"), transform=tf)
-    loader = torch.utils.data.DataLoader(
-        ds, batch_size=batch, shuffle=True, num_workers=workers, drop_last=True,
-        pin_memory=device.type == "cuda", persistent_workers=workers > 0)
-    model = _prepare_model(backbone, size, device, channels_last, compile_)
-    it = iter(loader)
+    def __init__(self, backbone, size, batch, device, amp, channels_last, compile_, data, workers):
+        from torchvision import datasets, transforms
 
-    def next_batch():
-        x, y = next(it)
-        x, y = x.to(device, non_blocking=True), y.to(device, non_blocking=True)
-        return (x.to(memory_format=torch.channels_last) if channels_last else x), y
+        super().__init__(backbone, size, batch, device, amp, channels_last, compile_)
+        tf = transforms.Compose([
+            transforms.Grayscale(1),
+            transforms.Resize(size),
+            transforms.RandomHorizontalFlip(),
+            transforms.RandomAffine(degrees=10, translate=(0.1, 0.1), scale=(0.9, 1.1)),
+            transforms.ColorJitter(brightness=0.2, contrast=0.2),
+            transforms.ToTensor(),
+            transforms.Normalize([0.5], [0.25]),
+        ])
+        ds = datasets.ImageFolder(str(Path(data) / "train"), transform=tf)
+        self.loader = torch.utils.data.DataLoader(
+            ds, batch_size=batch, shuffle=True, num_workers=workers, drop_last=True,
+            pin_memory=device.type == "cuda", persistent_workers=workers > 0)
+        self.it = iter(self.loader)
+        self.channels_last = channels_last
 
-    return timed_steps(model, next_batch, device, amp, steps, warmup, batch)
+    def next_batch(self):
+        try:
+            x, y = next(self.it)
+        except StopIteration:  # an epoch boundary, as in any conventional loop
+            self.it = iter(self.loader)
+            x, y = next(self.it)
+        x, y = x.to(self.device, non_blocking=True), y.to(self.device, non_blocking=True)
+        return (x.to(memory_format=torch.channels_last) if self.channels_last else x), y
+
+
+def steps_for(seconds: float, rate: float, batch: int, min_steps: int, max_steps: int) -> int:
+    """Steps that take about `seconds` at `rate` img/s, clamped."""
+    return int(min(max(round(seconds * rate / batch), min_steps), max_steps))
+
+
+def median_and_range(values: list[float]) -> str:
+    return f"{statistics.median(values):.2f} ({min(values):.2f}-{max(values):.2f})"
+
+
+def measure_row(label, variant, opts, args, data, dataset) -> dict:
+    """Rounds of (a), (b), (c) for one model and variant; medians and per-round ratios."""
+    backbone, size = MODELS[label]
+    amp, cl, comp = VARIANTS[variant]
+    common = dict(backbone=backbone, size=size, batch=opts["batch"], device=opts["device"],
+                  amp=amp, channels_last=cl, compile_=comp)
+    bare = BareLoop(**common)
+    fit_loop = FitLoop(**common, data=data, dataset=dataset)
+    conventional = ImageFolderLoop(**common, data=data, workers=args.workers)
+    warmup = opts["warmup"]
+    probe = bare.rate(opts["min_steps"], warmup)  # also warms (a) up
+    steps = steps_for(opts["seconds"], probe, opts["batch"], opts["min_steps"], opts["max_steps"])
+    rates: dict[str, list[float]] = {"a": [], "b": [], "c": []}
+    for _ in range(args.rounds):
+        if opts["pairing"] == "steps":
+            a, b = fit_loop.paired_rates(bare, steps, warmup)
+        else:
+            a, b = bare.rate(steps, warmup), fit_loop.rate(steps, warmup)
+        rates["a"].append(a)
+        rates["b"].append(b)
+        rates["c"].append(conventional.rate(steps, warmup))
+    b_a = [b / a for a, b in zip(rates["a"], rates["b"])]
+    b_c = [b / c for b, c in zip(rates["b"], rates["c"])]
+    return {"a": statistics.median(rates["a"]), "b": statistics.median(rates["b"]),
+            "c": statistics.median(rates["c"]), "b/a": b_a, "b/c": b_c, "steps": steps,
+            "b_rounds": rates["b"], "c_rounds": rates["c"], "peaks": fit_loop.peaks}
 
 
 def main() -> int:
     ap = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     ap.add_argument("--models", nargs="+", default=list(MODELS), choices=list(MODELS))
     ap.add_argument("--batch", type=int, default=0, help="0 = 64 on CPU, 256 on GPU")
-    ap.add_argument("--steps", type=int, default=0, help="timed steps (0 = 20 CPU / 200 GPU)")
-    ap.add_argument("--warmup", type=int, default=0, help="untimed steps (0 = 3 CPU / 20 GPU)")
+    ap.add_argument("--rounds", type=int, default=3, help="interleaved timings of each loop per row")
+    ap.add_argument("--seconds", type=float, default=0, help="length of one timing (0 = 8 CPU / 3 GPU)")
+    ap.add_argument("--warmup", type=int, default=0, help="untimed steps per timing (0 = 1 CPU / 20 GPU)")
+    ap.add_argument("--pairing", choices=["steps", "blocks"], default=None,
+                    help="(a)/(b) interleaved step by step or timed in blocks (default: steps on CPU, "
+                         "blocks on GPU)")
     ap.add_argument("--workers", type=int, default=min(4, os.cpu_count() or 1),
                     help="DataLoader workers of the conventional loop")
     ap.add_argument("--data", default=None, help="FER2013 image folders (default ../shared/data/fer2013)")
@@ -169,27 +296,34 @@ def main() -> int:
         return 2
     device = torch.device(args.device)
     gpu = device.type == "cuda"
-    batch = args.batch or (256 if gpu else 64)
-    steps = args.steps or (200 if gpu else 20)
-    warmup = args.warmup or (20 if gpu else 3)
+    opts = dict(device=device, batch=args.batch or (256 if gpu else 64),
+                seconds=args.seconds or (3.0 if gpu else 8.0), warmup=args.warmup or (20 if gpu else 1),
+                pairing=args.pairing or ("blocks" if gpu else "steps"),
+                min_steps=20 if gpu else 3, max_steps=2000 if gpu else 200)
+    full = load_dataset(RunConfig().replace(**{"data.path": str(data)}).data)
+    dataset = dataclasses.replace(full, splits={"train": full.splits["train"]})
     name = torch.cuda.get_device_name(device) if gpu else f"CPU x{torch.get_num_threads()} threads"
-    print(f"device: {name}; batch {batch}; {steps} timed steps after {warmup} warm-up; "
-          f"AMP dtype {amp_dtype(device, True)}; DataLoader workers {args.workers}; torch {torch.__version__}")
-    print(f"{'model':<15}{'variant':<16}{'(a) bare':>12}{'(b) fit':>12}{'(c) ImageFolder':>17}{'b/a':>8}{'b/c':>8}")
+    print(f"device: {name}; batch {opts['batch']}; {args.rounds} rounds of ~{opts['seconds']:.0f} s timings "
+          f"after {opts['warmup']} warm-up steps, (a)/(b) paired in {opts['pairing']}; "
+          f"AMP dtype {amp_dtype(device, True)}; "
+          f"DataLoader workers {args.workers}; torch {torch.__version__}")
+    print(f"{'model':<15}{'variant':<16}{'(a) bare':>10}{'(b) fit':>10}{'(c) ImageFolder':>17}"
+          f"{'b/a median (range)':>22}{'b/c median (range)':>22}{'fit peak MiB':>16}")
+    results: dict[tuple[str, str], dict] = {}
     for label in args.models:
-        backbone, size = MODELS[label]
         for variant in args.variants:
-            amp, cl, comp = VARIANTS[variant]
-            opts = dict(device=device, amp=amp, channels_last=cl, compile_=comp)
-            a = bare_step_rate(backbone, size, batch, steps, warmup, **opts)
-            b = fit_rate(backbone, size, batch, steps, warmup, data=data, **opts)
-            c = imagefolder_rate(size, batch, steps, warmup, backbone=backbone, data=data,
-                                 workers=args.workers, **opts)
-            print(f"{label:<15}{variant:<16}{a:>10.0f}/s{b:>10.0f}/s{c:>15.0f}/s{b / a:>8.2f}{b / c:>8.2f}",
-                  flush=True)
-    peak_rss = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
-    gpu_peak = f"; peak GPU memory {torch.cuda.max_memory_allocated(device) / 2**20:.0f} MiB" if gpu else ""
-    print(f"peak host RSS {peak_rss:.0f} MiB{gpu_peak}")
+            r = results[label, variant] = measure_row(label, variant, opts, args, data, dataset)
+            peaks = "/".join(f"{r['peaks'][k]:.0f}" for k in ("peak_host_mb", "peak_gpu_mb") if k in r["peaks"])
+            print(f"{label:<15}{variant:<16}{r['a']:>8.0f}/s{r['b']:>8.0f}/s{r['c']:>15.0f}/s"
+                  f"{median_and_range(r['b/a']):>22}{median_and_range(r['b/c']):>22}{peaks:>16}", flush=True)
+    print("(fit peak MiB: host RSS / GPU allocated, as the run directory's status.json records them)")
+    defaults = [(label, results[label, "amp+cl"], results[label, "plain"]) for label in args.models
+                if (label, "amp+cl") in results and (label, "plain") in results]
+    for label, fit_default, conventional_plain in defaults:
+        gain = [b / c for b, c in zip(fit_default["b_rounds"], conventional_plain["c_rounds"])]
+        print(f"{label}: fit with its defaults (amp+cl) vs the conventional loop in float32: "
+              f"{median_and_range(gain)}x")
+    print(f"benchmark process: peak host RSS {resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024:.0f} MiB")
     return 0
 
 
