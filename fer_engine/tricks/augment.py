@@ -87,6 +87,16 @@ def homography_from_corners(src: torch.Tensor) -> torch.Tensor:
     return torch.cat([h, torch.ones_like(h[:, :1])], 1).view(b, 3, 3)
 
 
+@lru_cache(maxsize=8)
+def _pixel_centres(h: int, w: int, device: torch.device, dtype: torch.dtype) -> torch.Tensor:
+    """(3, H*W) homogeneous normalised coordinates of the pixel centres, cached per size:
+    the same for every batch, and a dozen kernel launches to build on a GPU."""
+    ys = (2 * torch.arange(h, device=device, dtype=dtype) + 1) / h - 1
+    xs = (2 * torch.arange(w, device=device, dtype=dtype) + 1) / w - 1
+    gy, gx = torch.meshgrid(ys, xs, indexing="ij")
+    return torch.stack([gx.reshape(-1), gy.reshape(-1), torch.ones_like(gx).reshape(-1)])
+
+
 def warp(x: torch.Tensor, matrix: torch.Tensor) -> torch.Tensor:
     """Resample (B, C, H, W) through per-image projective sampling matrices.
 
@@ -94,11 +104,7 @@ def warp(x: torch.Tensor, matrix: torch.Tensor) -> torch.Tensor:
     black corners or borders that test images never have.
     """
     b, _, h, w = x.shape
-    ys = (2 * torch.arange(h, device=x.device, dtype=x.dtype) + 1) / h - 1
-    xs = (2 * torch.arange(w, device=x.device, dtype=x.dtype) + 1) / w - 1
-    gy, gx = torch.meshgrid(ys, xs, indexing="ij")
-    base = torch.stack([gx.reshape(-1), gy.reshape(-1), torch.ones_like(gx).reshape(-1)])  # (3, HW)
-    p = matrix.to(x.dtype) @ base  # (B, 3, HW)
+    p = matrix.to(x.dtype) @ _pixel_centres(h, w, x.device, x.dtype)  # (B, 3, HW)
     grid = (p[:, :2] / p[:, 2:3]).transpose(1, 2).reshape(b, h, w, 2)
     return F.grid_sample(x, grid, mode="bilinear", padding_mode="reflection", align_corners=False)
 
