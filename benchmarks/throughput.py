@@ -255,8 +255,12 @@ def measure_row(label, variant, opts, args, data, dataset) -> dict:
     fit_loop = FitLoop(**common, data=data, dataset=dataset)
     conventional = ImageFolderLoop(**common, data=data, workers=args.workers)
     warmup = opts["warmup"]
-    probe = bare.rate(opts["min_steps"], warmup)  # also warms (a) up
-    steps = steps_for(opts["seconds"], probe, opts["batch"], opts["min_steps"], opts["max_steps"])
+
+    def steps_lasting_seconds(loop) -> int:  # probe timing, which also warms the loop up
+        probe = loop.rate(opts["min_steps"], warmup)
+        return steps_for(opts["seconds"], probe, opts["batch"], opts["min_steps"], opts["max_steps"])
+
+    steps, c_steps = steps_lasting_seconds(bare), steps_lasting_seconds(conventional)
     rates: dict[str, list[float]] = {"a": [], "b": [], "c": []}
     for _ in range(args.rounds):
         if opts["pairing"] == "steps":
@@ -265,11 +269,11 @@ def measure_row(label, variant, opts, args, data, dataset) -> dict:
             a, b = bare.rate(steps, warmup), fit_loop.rate(steps, warmup)
         rates["a"].append(a)
         rates["b"].append(b)
-        rates["c"].append(conventional.rate(steps, warmup))
+        rates["c"].append(conventional.rate(c_steps, warmup))
     b_a = [b / a for a, b in zip(rates["a"], rates["b"])]
     b_c = [b / c for b, c in zip(rates["b"], rates["c"])]
     return {"a": statistics.median(rates["a"]), "b": statistics.median(rates["b"]),
-            "c": statistics.median(rates["c"]), "b/a": b_a, "b/c": b_c, "steps": steps,
+            "c": statistics.median(rates["c"]), "b/a": b_a, "b/c": b_c,
             "b_rounds": rates["b"], "c_rounds": rates["c"], "peaks": fit_loop.peaks}
 
 
@@ -283,7 +287,7 @@ def main() -> int:
     ap.add_argument("--pairing", choices=["steps", "blocks"], default=None,
                     help="(a)/(b) interleaved step by step or timed in blocks (default: steps on CPU, "
                          "blocks on GPU)")
-    ap.add_argument("--workers", type=int, default=min(4, os.cpu_count() or 1),
+    ap.add_argument("--workers", type=int, default=min(8, os.cpu_count() or 1),
                     help="DataLoader workers of the conventional loop")
     ap.add_argument("--data", default=None, help="FER2013 image folders (default ../shared/data/fer2013)")
     ap.add_argument("--variants", nargs="+", default=["plain", "amp+cl"], choices=list(VARIANTS))
