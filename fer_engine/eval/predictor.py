@@ -6,9 +6,9 @@ voted soft or hard like `ensemble.vote`). The live page and the image inspector 
 Faces may be any size, grayscale or RGB uint8; each model gets them converted to its
 stored format (channels, image size) by the dataset decoder and then through
 `prepare_batch`, the same path as training. The forward runs in the run's training
-precision (`train.amp`: bfloat16 autocast where the GPU or CPU computes it natively, float16 on older GPUs)
-and memory format, like the stored predictions; on such a CPU that roughly doubles the live
-frame rate of a ResNet.
+precision (`train.amp`: bfloat16 autocast where the GPU or CPU computes it natively, float16
+on older GPUs) and memory format, like the stored predictions; on a CPU with native bfloat16
+that roughly doubles the live frame rate of a ResNet.
 """
 from __future__ import annotations
 
