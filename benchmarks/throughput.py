@@ -300,6 +300,7 @@ def main() -> int:
         return 2
     device = torch.device(args.device)
     gpu = device.type == "cuda"
+    torch.backends.cudnn.benchmark = gpu  # as fit sets it: all three loops choose cuDNN algorithms alike
     opts = dict(device=device, batch=args.batch or (256 if gpu else 64),
                 seconds=args.seconds or (3.0 if gpu else 8.0), warmup=args.warmup or (20 if gpu else 1),
                 pairing=args.pairing or ("blocks" if gpu else "steps"),

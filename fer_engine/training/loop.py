@@ -269,6 +269,8 @@ class Training:
             "mean": list(self.mean), "std": list(self.std), "backbone": cfg.model.backbone,
         })
         self.channels_last = cfg.train.channels_last
+        if dev.type == "cuda":  # every training batch has one shape: let cuDNN time its algorithms once
+            torch.backends.cudnn.benchmark = True
         self.model.to(dev)
         if self.channels_last:
             self.model.to(memory_format=torch.channels_last)
