@@ -1,12 +1,13 @@
 #!/usr/bin/env bash
 # Issue 7's GPU figures in one prepared command, sized for a short lease of a GPU machine
-# (one H200: machine start ~1-2 min, then roughly 4 min throughput + 4 min resnet18-48).
+# (one H200, estimated: machine start 1-2 min, throughput ~5 min, resnet18-48 ~2-4 min).
 #
 # Here, once, beside ../shared/data:   bash benchmarks/gpu_check.sh pack
 #     packs FER2013's train/test JPEGs into .gpu_data/fer2013.tar.gz (46 MB, git-ignored)
 # There, from the repository root:     bash benchmarks/gpu_check.sh [STAGE...]
 #     env         GPU, torch, AMP dtype, and the CUDA training test
-#     throughput  benchmarks/throughput.py: every model, plain and amp+cl, plus resnet18_48 compiled
+#     throughput  benchmarks/throughput.py: every model, plain and amp+cl (2 rounds of ~2 s timings),
+#                 then resnet18_48 with torch.compile (one round: each fit compiles anew)
 #     accuracy    benchmarks/accuracy.py resnet18-48 (FER2013 PrivateTest, target >= 73%)
 #     ensemble    benchmarks/accuracy.py ensemble (trains its three members: the longest stage)
 #   default: env throughput accuracy
@@ -60,9 +61,9 @@ for s in "${@:-env throughput accuracy}"; do
                 step env "$PY" -c "import torch, timm; from fer_engine.training.precision import amp_dtype; d = torch.device('cuda'); print('torch', torch.__version__, 'timm', timm.__version__, torch.cuda.get_device_name(d), 'capability', torch.cuda.get_device_capability(d), 'AMP dtype', amp_dtype(d, True))"
                 step env "$PY" -m pytest -q -p no:cacheprovider tests/training/test_fit.py -k cuda ;;
             throughput)
-                step throughput "$PY" benchmarks/throughput.py "${T_ARGS[@]}"
+                step throughput "$PY" benchmarks/throughput.py --rounds 2 --seconds 2 "${T_ARGS[@]}"
                 step throughput "$PY" benchmarks/throughput.py --models resnet18_48 \
-                    --variants amp+cl amp+cl+compile --rounds 1 "${T_ARGS[@]}" ;;
+                    --variants amp+cl+compile --rounds 1 --seconds 2 "${T_ARGS[@]}" ;;
             accuracy)
                 step accuracy "$PY" benchmarks/accuracy.py resnet18-48 --json "$OUT/resnet18-48.json" "${A_ARGS[@]}" ;;
             ensemble)
