@@ -15,6 +15,7 @@ is the one an uninterrupted run with the same seed draws.
 from __future__ import annotations
 
 import errno
+import functools
 import math
 import random
 import resource
@@ -277,8 +278,9 @@ class Training:
         self.forward = torch.compile(self.model) if cfg.train.compile else self.model
         self.train_x = _to_device(self.train_images, dev)
         self.train_y = _to_device(self.train_labels.astype(np.int64), dev)
-        self.augment = BatchAugment(cfg.augment)
         self.aug_gen = torch.Generator(device=dev).manual_seed(cfg.train.seed + 1)
+        aug = BatchAugment(cfg.augment)
+        self.augment = None if aug.is_identity else functools.partial(aug, rng=self.np_rng, generator=self.aug_gen)
         counts = np.bincount(self.train_labels, minlength=len(self.class_names))
         self.criterion = build_loss(cfg.loss, counts)
         if isinstance(self.criterion, torch.nn.Module):
@@ -369,7 +371,7 @@ class Training:
             idx = order[b * bs:(b + 1) * bs]
             xb, yb = self.train_x[idx], self.train_y[idx]
             lr = self.schedule.apply(self.optimizer, self.opt_step)
-            x = prepare_batch(xb, self.mean, self.std, self.input_size, self.augment, self.aug_gen)
+            x = prepare_batch(xb, self.mean, self.std, self.input_size, self.augment)
             if self.channels_last:
                 x = x.contiguous(memory_format=torch.channels_last)
             targets = yb  # hard labels; the loss applies label smoothing to them
@@ -379,10 +381,10 @@ class Training:
             with torch.autocast(device_type=dev.type, dtype=self.amp_dtype, enabled=self.amp_dtype is not None):
                 logits = self.forward(x)
                 loss = self.criterion(logits.float(), targets)
-            self.scaler.scale(loss / accum).backward()
+            self.scaler.scale(loss / accum if accum > 1 else loss).backward()
             if (b + 1) % accum == 0 or b + 1 == n_steps:
                 self._optimizer_step()
-            loss_sum += loss.detach() * len(idx)
+            loss_sum += loss.detach()  # batches have one size: the epoch mean is loss_sum / steps
             hits += (logits.detach().argmax(1) == yb).sum()
             seen += len(idx)
             self.global_step += 1
@@ -395,7 +397,7 @@ class Training:
                     global_step=self.global_step, loss=float(loss.item()), lr=float(lr),
                     img_per_s=rate))
         self.last_lr = float(lr)
-        return {"train_loss": float(loss_sum.item()) / max(seen, 1),
+        return {"train_loss": float(loss_sum.item()) / max(n_steps, 1),
                 "train_acc": float(hits.item()) / max(seen, 1)}, seen
 
     def _optimizer_step(self) -> None:

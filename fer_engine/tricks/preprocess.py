@@ -6,12 +6,10 @@ seen by the model exactly the same way everywhere (only training passes an augme
 from __future__ import annotations
 
 from functools import lru_cache
-from typing import Sequence
+from typing import Callable, Sequence
 
 import torch
 import torch.nn.functional as F
-
-from .augment import BatchAugment
 
 
 def prepare_batch(
@@ -19,12 +17,12 @@ def prepare_batch(
     mean: Sequence[float],
     std: Sequence[float],
     input_size: int,
-    augment: BatchAugment | None = None,
-    generator: torch.Generator | None = None,
+    augment: Callable[[torch.Tensor], torch.Tensor] | None = None,
 ) -> torch.Tensor:
     """uint8 (B, H, W, C) on any device -> normalised float (B, C, S, S) on the same device.
 
-    Steps: scale to [0, 1] channels-first, optional batch augmentation (at the stored
+    Steps: scale to [0, 1] channels-first, optional batch augmentation (a function of the
+    [0, 1] batch, e.g. a BatchAugment with its random generators bound; it runs at the stored
     resolution, which is cheaper), bilinear resize to `input_size` when it differs (the
     "upscale 48x48 for ImageNet backbones" trick; antialiased when shrinking), then
     per-channel normalisation. The permuted float tensor is channels_last in memory.
@@ -32,8 +30,8 @@ def prepare_batch(
     if x.dtype != torch.uint8 or x.ndim != 4:
         raise ValueError(f"prepare_batch expects uint8 (B, H, W, C), got {x.dtype} {tuple(x.shape)}")
     out = x.permute(0, 3, 1, 2).float().div_(255.0)
-    if augment is not None and not augment.is_identity:
-        out = augment(out, generator=generator)
+    if augment is not None:
+        out = augment(out)
     h, w = out.shape[-2:]
     if input_size and (h, w) != (input_size, input_size):
         out = F.interpolate(out, size=(input_size, input_size), mode="bilinear",
