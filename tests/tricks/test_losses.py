@@ -47,6 +47,17 @@ def test_label_smoothing_gives_the_expected_loss():
                                F.cross_entropy(logits_b, y, label_smoothing=0.1))
 
 
+def test_plain_cross_entropy_shortcut_equals_the_general_formula():
+    g = torch.Generator().manual_seed(1)
+    logits, y = torch.randn(32, 7, generator=g), torch.randint(0, 7, (32,), generator=g)
+    soft = torch.softmax(torch.randn(32, 7, generator=g), -1)
+    loss = build_loss(LossConfig(label_smoothing=0.2), np.ones(7))
+    torch.testing.assert_close(loss(logits, y), focal_loss(logits, y, gamma=0.0, label_smoothing=0.2))
+    torch.testing.assert_close(loss(logits, soft), focal_loss(logits, soft, gamma=0.0))
+    with pytest.raises(ValueError, match="do not match"):
+        loss(logits, soft[:, :5])
+
+
 def test_soft_targets_are_used_as_given():
     logits = torch.tensor([[0.5, -0.5, 1.0]])
     q = torch.tensor([[0.6, 0.0, 0.4]])
