@@ -28,14 +28,24 @@ def param_groups(model: nn.Module, weight_decay: float) -> list[dict]:
     return [g for g in groups if g["params"]]
 
 
+_FUSED_DEVICES = ("cuda", "cpu")
+
+
 def build_optimizer(model: nn.Module, cfg: OptimConfig) -> torch.optim.Optimizer:
-    """SGD (momentum, optional Nesterov), Adam or AdamW from the config."""
+    """SGD (momentum, optional Nesterov), Adam or AdamW from the config.
+
+    The fused implementation (one kernel updates every parameter) is used where torch has one
+    for the parameters' device: on a GPU the per-tensor update loop is otherwise dozens of
+    small kernel launches per step. Same update rule; results differ only in rounding.
+    """
     groups = param_groups(model, cfg.weight_decay)
+    devices = {p.device.type for g in groups for p in g["params"]}
+    fused = {"fused": True} if devices and devices <= set(_FUSED_DEVICES) else {}
     if cfg.name == "sgd":
-        return torch.optim.SGD(groups, lr=cfg.lr, momentum=cfg.momentum, nesterov=cfg.nesterov)
+        return torch.optim.SGD(groups, lr=cfg.lr, momentum=cfg.momentum, nesterov=cfg.nesterov, **fused)
     if cfg.name in ("adam", "adamw"):
         if len(cfg.betas) != 2:
             raise ConfigError(f"optim.betas needs two values, got {cfg.betas}")
         cls = torch.optim.Adam if cfg.name == "adam" else torch.optim.AdamW
-        return cls(groups, lr=cfg.lr, betas=tuple(cfg.betas))
+        return cls(groups, lr=cfg.lr, betas=tuple(cfg.betas), **fused)
     raise ConfigError(f"optim.name must be 'sgd', 'adam' or 'adamw', got {cfg.name!r}")

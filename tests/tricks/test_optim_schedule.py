@@ -7,6 +7,7 @@ import torch
 from torch import nn
 
 from fer_engine.config import ConfigError, OptimConfig, RunConfig, ScheduleConfig
+from fer_engine.tricks import optim
 from fer_engine.tricks.optim import build_optimizer, param_groups
 from fer_engine.tricks.schedule import LRSchedule, preview_lr, preview_note
 
@@ -48,6 +49,30 @@ def test_optimisers_are_built_from_the_config(name, cls):
         assert opt.defaults["betas"] == (0.8, 0.99)
     with pytest.raises(ConfigError, match="optim.name"):
         build_optimizer(Net(), OptimConfig(name="lion"))
+
+
+@pytest.mark.parametrize("name", ["sgd", "adam", "adamw"])
+def test_fused_update_matches_the_per_tensor_one(name, monkeypatch):
+    def small():
+        torch.manual_seed(0)
+        # no conv bias before the norm: its gradient is rounding noise, which Adam would amplify
+        return nn.Sequential(nn.Conv2d(1, 4, 3, bias=False), nn.BatchNorm2d(4), nn.Flatten(), nn.Linear(144, 7))
+
+    net, ref = small(), small()
+    cfg = OptimConfig(name=name, lr=0.05, weight_decay=0.01)
+    fused = build_optimizer(net, cfg)
+    assert fused.defaults["fused"]
+    monkeypatch.setattr(optim, "_FUSED_DEVICES", ())
+    plain = build_optimizer(ref, cfg)
+    assert not plain.defaults["fused"]
+    for _ in range(3):
+        x = torch.randn(4, 1, 8, 8)
+        for model, opt in ((net, fused), (ref, plain)):
+            opt.zero_grad()
+            model(x).square().mean().backward()
+            opt.step()
+    for a, b in zip(net.parameters(), ref.parameters()):
+        torch.testing.assert_close(a, b, rtol=1e-5, atol=1e-6)
 
 
 def sched(name="cosine", epochs=10, spe=4, lr=1.0, **kw):
