@@ -16,7 +16,8 @@ Each model is measured under each variant of the options: "plain" (float32, defa
 memory format), "amp+cl" (fit's defaults: AMP, i.e. bfloat16 autocast where the GPU or CPU
 computes it natively, float16 with loss scaling on older GPUs, and channels_last) and
 optionally "amp+cl+compile" (torch.compile). The three loops of one row share the variant,
-the optimiser (SGD) and the batch size.
+the optimiser settings (SGD, momentum 0.9) and the batch size; (a) and (b) use the optimiser
+as fit builds it (torch's fused implementation), (c) torch's default one, as usual code does.
 
 Shared machines change speed by a factor of two within seconds (measured on the 2-core
 CI machine: the same bare step took 62 to 147 ms), so one timing of each loop cannot
@@ -54,10 +55,11 @@ import torch.nn.functional as F
 
 from torch.utils._python_dispatch import TorchDispatchMode
 
-from fer_engine.config import RunConfig
+from fer_engine.config import OptimConfig, RunConfig
 from fer_engine.data import load_dataset
 from fer_engine.models import create_model
 from fer_engine.paths import shared_data_dir
+from fer_engine.tricks.optim import build_optimizer
 from fer_engine.training.precision import amp_dtype
 
 VARIANTS = {  # label -> (amp, channels_last, compile)
@@ -71,6 +73,10 @@ MODELS = {  # label -> (backbone, input size)
     "resnet18_48": ("resnet18_48", 48),
     "resnet18_96": ("resnet18_48", 96),
 }
+
+
+# fit's optimiser in (a) and (b); (c) builds torch.optim.SGD with the same settings, as usual code does
+FIT_SGD = OptimConfig(name="sgd", lr=0.01, momentum=0.9, nesterov=False, weight_decay=0.0)
 
 
 def _sync(device: torch.device) -> None:
@@ -139,10 +145,12 @@ class OpCounter(TorchDispatchMode):
 
 
 class BareLoop(SteppedModel):
-    """(a) forward + backward + SGD step on a fixed batch already on the device."""
+    """(a) forward + backward + SGD step on a fixed batch already on the device, with the
+    optimiser fit builds (fused where torch has it), so b/a is the cost of fit's loop alone."""
 
     def __init__(self, backbone, size, batch, device, amp, channels_last, compile_):
         super().__init__(backbone, size, batch, device, amp, channels_last, compile_)
+        self.opt = build_optimizer(self.model, FIT_SGD)
         x = torch.randn(batch, 1, size, size, device=device)
         self.x = x.to(memory_format=torch.channels_last) if channels_last else x
         self.y = torch.randint(0, 7, (batch,), device=device)
@@ -169,8 +177,7 @@ class FitLoop:
             "data.path": str(data), "model.backbone": backbone, "model.input_size": size,
             "train.epochs": 1, "train.batch_size": batch, "train.amp": amp,
             "train.channels_last": channels_last, "train.compile": compile_,
-            "train.device": str(device), "eval.splits": [], "optim.name": "sgd", "optim.lr": 0.01,
-            "optim.momentum": 0.9, "optim.nesterov": False, "optim.weight_decay": 0.0,
+            "train.device": str(device), "eval.splits": [], "optim": dataclasses.asdict(FIT_SGD),
         })
         self.dataset, self.batch, self.device = dataset, batch, device
         self.peaks: dict[str, float] = {}

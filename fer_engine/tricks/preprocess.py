@@ -36,19 +36,21 @@ def prepare_batch(
     if input_size and (h, w) != (input_size, input_size):
         out = F.interpolate(out, size=(input_size, input_size), mode="bilinear",
                             align_corners=False, antialias=input_size < min(h, w))
-    c = out.shape[1]
-    m = _per_channel(tuple(mean), c, "mean", out.device, out.dtype)
-    s = _per_channel(tuple(std), c, "std", out.device, out.dtype)
-    return out.sub_(m).div_(s)
+    scale, bias = _normaliser(tuple(mean), tuple(std), out.shape[1], out.device, out.dtype)
+    return torch.addcmul(bias, out, scale)  # (x - mean) / std in one kernel
 
 
 @lru_cache(maxsize=32)
-def _per_channel(values: tuple[float, ...], channels: int, what: str, device: torch.device,
-                 dtype: torch.dtype) -> torch.Tensor:
-    """(1, C, 1, 1) constant, cached: a fresh host-to-GPU copy per batch would stall the stream."""
-    vals = list(values)
-    if len(vals) == 1:
-        vals = vals * channels
-    if len(vals) != channels:
-        raise ValueError(f"normalisation {what} has {len(vals)} values for {channels}-channel images")
-    return torch.tensor(vals, dtype=dtype, device=device).view(1, channels, 1, 1)
+def _normaliser(mean: tuple[float, ...], std: tuple[float, ...], channels: int, device: torch.device,
+                dtype: torch.dtype) -> tuple[torch.Tensor, torch.Tensor]:
+    """(1, C, 1, 1) constants 1 / std and -mean / std, cached: a fresh host-to-GPU copy per
+    batch would stall the stream."""
+    per_channel = []
+    for what, values in (("mean", mean), ("std", std)):
+        vals = list(values) * channels if len(values) == 1 else list(values)
+        if len(vals) != channels:
+            raise ValueError(f"normalisation {what} has {len(vals)} values for {channels}-channel images")
+        per_channel.append(torch.tensor(vals, dtype=torch.float64))
+    m, s = per_channel
+    as_constant = dict(dtype=dtype, device=device)
+    return (1 / s).to(**as_constant).view(1, channels, 1, 1), (-m / s).to(**as_constant).view(1, channels, 1, 1)
