@@ -3,9 +3,10 @@
 AMP is bfloat16 autocast wherever the hardware computes bfloat16 natively: GPUs with
 bfloat16 tensor cores (NVIDIA Ampere and newer, ROCm) and CPUs with AVX512-BF16 or AMX,
 where it roughly doubles the training speed of the convolutional backbones. bfloat16 has
-float32's range, so it needs no loss scaling, and so no GradScaler, whose overflow check
-reads a value back to the host every step and keeps the CPU from queueing work ahead of
-the GPU. Older GPUs get float16 autocast with loss scaling; elsewhere AMP is off, since
+float32's range, so it needs no loss scaling, and so no GradScaler (whose overflow check
+reads a value back to the host every step with per-tensor optimisers; the fused optimisers
+fit builds take that check on the device). Older GPUs get float16 autocast with loss
+scaling; elsewhere AMP is off, since
 emulated bfloat16 is slower than float32. channels_last helps convolutions on CUDA and on
 CPU (oneDNN) alike.
 """
