@@ -84,32 +84,48 @@ class _Relay(QObject):
 
 
 class _Reaper(QObject):
-    """Holds every running Task until its outcome has been delivered on the GUI thread, so
-    a Task (a QObject) is never destroyed on a pool thread or before its queued signals."""
+    """Holds every running Task until its pool thread is done with it and its outcome has
+    been delivered, so a Task (a QObject) is only ever destroyed on the GUI thread.
+
+    A pool thread that dropped the last reference to a Task would destroy it there, possibly
+    while the GUI thread still delivers its queued outcome: a crash. So the pool thread lets
+    go of the Task first and then emits `ended` with its key; that queued signal arrives
+    after the outcome, and only then is the Task released.
+    """
+
+    ended = Signal(object)  # a task key (its id, which does not fit a C int)
 
     def __init__(self):
         super().__init__()
-        self.live: set[Task] = set()
+        self.live: dict[int, Task] = {}
+        self.ended.connect(self._release)
 
-    def hold(self, task: Task) -> None:
-        self.live.add(task)
-        for signal in (task.succeeded, task.failed, task.cancelled):
-            signal.connect(self._release)
+    def hold(self, task: Task) -> int:
+        self.live[id(task)] = task
+        return id(task)
 
-    def _release(self, *_: Any) -> None:
-        self.live.discard(self.sender())
+    def _release(self, key: int) -> None:
+        self.live.pop(key, None)
 
 
 _reaper: _Reaper | None = None
 
 
 class _Runnable(QRunnable):
-    def __init__(self, task: Task):
+    def __init__(self, task: Task, reaper: _Reaper):
         super().__init__()
-        self.task = task
+        self._task: Task | None = task
+        self._reaper = reaper
 
     def run(self) -> None:
-        self.task._run()
+        task, self._task = self._task, None
+        key = id(task)
+        task._run()
+        del task  # this thread's last reference: the Task now lives only on the GUI thread
+        try:
+            self._reaper.ended.emit(key)
+        except RuntimeError:  # the application is being torn down
+            pass
 
 
 def run_task(fn: Callable[[Callable, Callable[[], bool]], Any], *,
@@ -137,6 +153,6 @@ def run_task(fn: Callable[[Callable, Callable[[], bool]], Any], *,
                 signal.connect(callback)
     if _reaper is None:
         _reaper = _Reaper()  # made on the GUI thread, where run_task is called
-    _reaper.hold(task)  # connected last: released after the callbacks ran
-    (pool or QThreadPool.globalInstance()).start(_Runnable(task))
+    _reaper.hold(task)
+    (pool or QThreadPool.globalInstance()).start(_Runnable(task, _reaper))
     return task
