@@ -188,3 +188,14 @@ def test_work_does_not_grow_with_the_batch_no_per_image_python_loop():
         counts.append(Count.calls)
         assert out.shape == (b, 1, 16, 16) and 0 <= out.min() and out.max() <= 1
     assert counts[0] == counts[1]
+
+
+@pytest.mark.skipif(not torch.cuda.is_available(), reason="needs a CUDA GPU")
+def test_cuda_batch_matches_the_cpu_batch_for_the_same_draw():
+    aug = BatchAugment(AugmentConfig(hflip=0.5, rotation=15, translate=0.1, scale=0.1, perspective=0.2,
+                                     blur=0.5, brightness=0.3, contrast=0.3, erasing=0.5))
+    x = torch.rand(32, 1, 48, 48)
+    p = aug.sample(x.shape, gen())
+    on_gpu = aug.apply(x.cuda(), p)
+    assert on_gpu.is_cuda
+    torch.testing.assert_close(on_gpu.cpu(), aug.apply(x, p), atol=1e-4, rtol=0)
