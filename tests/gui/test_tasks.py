@@ -10,7 +10,7 @@ from fer_studio import tasks
 
 
 def test_tasks_are_destroyed_on_the_gui_thread_after_their_outcome(qtbot, monkeypatch):
-    deleted_on: list[str] = []
+    deleted_on: dict[int, str] = {}  # task id -> thread that destroyed it
     run = tasks.Task._run
 
     def slow_to_finish(self):
@@ -18,17 +18,17 @@ def test_tasks_are_destroyed_on_the_gui_thread_after_their_outcome(qtbot, monkey
         time.sleep(0.02)  # the GUI thread receives the outcome while this thread still holds the task
 
     monkeypatch.setattr(tasks.Task, "_run", slow_to_finish)
-    monkeypatch.setattr(tasks.Task, "__del__", lambda self: deleted_on.append(threading.current_thread().name),
-                        raising=False)
+    monkeypatch.setattr(tasks.Task, "__del__",
+                        lambda self: deleted_on.setdefault(id(self), threading.current_thread().name), raising=False)
     context = QWidget()
     qtbot.addWidget(context)
     results = []
-    for i in range(20):
-        tasks.run_task(lambda progress, should_stop, i=i: i * i, context=context, on_done=results.append)
+    ours = {id(tasks.run_task(lambda progress, should_stop, i=i: i * i, context=context, on_done=results.append))
+            for i in range(20)}  # ids only: no reference is kept here
     qtbot.waitUntil(lambda: len(results) == 20 and not tasks._reaper.live, timeout=10_000)
     gc.collect()
     assert sorted(results) == [i * i for i in range(20)]
-    assert len(deleted_on) == 20 and set(deleted_on) == {threading.main_thread().name}
+    assert len(ours) == 20 and {deleted_on.get(key) for key in ours} == {threading.main_thread().name}
 
 
 def test_a_failing_task_reports_its_error(qtbot):
