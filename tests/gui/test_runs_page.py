@@ -31,7 +31,9 @@ def test_engine_made_run_appears_with_its_facts(qtbot, state, runs):
     page = RunsPage(state)
     qtbot.addWidget(page)
     run = runs.write(state.runs_root, name="from-cli", epochs=3)
-    qtbot.waitUntil(lambda: page.table.proxy.rowCount() == 1, timeout=5000)  # watcher/refresh
+    # the page's first read runs while the run is being written and may show it half-written;
+    # the watcher's re-read then shows the finished run
+    qtbot.waitUntil(lambda: [r[6] for r in _rows(page)] == ["finished"], timeout=5000)
     (row,) = _rows(page)
     assert row[0] == "from-cli" and row[2] == "fer_cnn" and row[4] == "80.00%" and row[6] == "finished"
     assert "label_smoothing" in row[3] or "Label smoothing" in row[3]
