@@ -100,9 +100,8 @@ class _Reaper(QObject):
         self.live: dict[int, Task] = {}
         self.ended.connect(self._release)
 
-    def hold(self, task: Task) -> int:
+    def hold(self, task: Task) -> None:
         self.live[id(task)] = task
-        return id(task)
 
     def _release(self, key: int) -> None:
         self.live.pop(key, None)

@@ -235,7 +235,7 @@ class BatchAugment:
     # -- application (device) -----------------------------------------------------------
     def apply(self, x: torch.Tensor, p: AugmentParams, generator: torch.Generator | None = None) -> torch.Tensor:
         """Apply a drawn set of parameters to the batch (deterministic given `p` and `generator`)."""
-        b, ch, h, w = x.shape
+        b, _, h, w = x.shape
         host = {"warp": p.warp, "blur": p.blur, "erase_rows": p.erase_rows, "erase_cols": p.erase_cols}
         if p.warp is None:
             host["flip"] = p.flip

@@ -45,12 +45,14 @@ def _normaliser(mean: tuple[float, ...], std: tuple[float, ...], channels: int, 
                 dtype: torch.dtype) -> tuple[torch.Tensor, torch.Tensor]:
     """(1, C, 1, 1) constants 1 / std and -mean / std, cached: a fresh host-to-GPU copy per
     batch would stall the stream."""
-    per_channel = []
-    for what, values in (("mean", mean), ("std", std)):
-        vals = list(values) * channels if len(values) == 1 else list(values)
-        if len(vals) != channels:
-            raise ValueError(f"normalisation {what} has {len(vals)} values for {channels}-channel images")
-        per_channel.append(torch.tensor(vals, dtype=torch.float64))
-    m, s = per_channel
-    as_constant = dict(dtype=dtype, device=device)
-    return (1 / s).to(**as_constant).view(1, channels, 1, 1), (-m / s).to(**as_constant).view(1, channels, 1, 1)
+    m, s = _per_channel(mean, channels, "mean"), _per_channel(std, channels, "std")
+    return ((1 / s).to(dtype=dtype, device=device).view(1, channels, 1, 1),
+            (-m / s).to(dtype=dtype, device=device).view(1, channels, 1, 1))
+
+
+def _per_channel(values: tuple[float, ...], channels: int, what: str) -> torch.Tensor:
+    """One value per channel (a single value serves them all), in float64."""
+    vals = list(values) * channels if len(values) == 1 else list(values)
+    if len(vals) != channels:
+        raise ValueError(f"normalisation {what} has {len(vals)} values for {channels}-channel images")
+    return torch.tensor(vals, dtype=torch.float64)
