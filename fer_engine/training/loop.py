@@ -15,7 +15,6 @@ is the one an uninterrupted run with the same seed draws.
 from __future__ import annotations
 
 import errno
-import functools
 import math
 import random
 import resource
@@ -250,7 +249,7 @@ class Training:
 
     def _build(self) -> None:
         from ..models import create_model
-        from ..tricks.augment import BatchAugment
+        from ..tricks.augment import AugmentStream, BatchAugment
         from ..tricks.early_stopping import EarlyStopping, monitor_mode
         from ..tricks.losses import build_loss
         from ..tricks.normalize import resolve_mean_std
@@ -279,8 +278,6 @@ class Training:
         self.train_x = _to_device(self.train_images, dev)
         self.train_y = _to_device(self.train_labels.astype(np.int64), dev)
         self.aug_gen = torch.Generator(device=dev).manual_seed(cfg.train.seed + 1)
-        aug = BatchAugment(cfg.augment)
-        self.augment = None if aug.is_identity else functools.partial(aug, rng=self.np_rng, generator=self.aug_gen)
         counts = np.bincount(self.train_labels, minlength=len(self.class_names))
         self.criterion = build_loss(cfg.loss, counts)
         if isinstance(self.criterion, torch.nn.Module):
@@ -290,6 +287,9 @@ class Training:
         self.steps_per_epoch = max(1, n // bs)  # full batches only (BatchNorm needs > 1 sample)
         if cfg.train.max_steps_per_epoch > 0:
             self.steps_per_epoch = min(self.steps_per_epoch, cfg.train.max_steps_per_epoch)
+        aug = BatchAugment(cfg.augment)
+        self.augment = None if aug.is_identity else AugmentStream(
+            aug, self.np_rng, self.aug_gen, chunk=min(64, self.steps_per_epoch))
         self.accum = max(1, cfg.train.accumulate_steps)
         self.monitor = cfg.train.monitor
         mode = monitor_mode(self.monitor)
@@ -357,19 +357,22 @@ class Training:
         mixing = mix_is_on(cfg.mix)
         self.rec.phase("training", f"epoch {epoch}")
         order = np.asarray(epoch_indices(self.train_labels, cfg.sampler.balanced, self.np_rng))
-        order = torch.from_numpy(order.astype(np.int64)).to(dev)
+        n_steps = self.steps_per_epoch
+        order = torch.from_numpy(order[:n_steps * bs].astype(np.int64)).to(dev)
+        labels = self.train_y[order]  # the epoch's labels in batch order: a batch's are a view
+        preds = torch.empty_like(labels)  # filled batch by batch; compared with labels once at the end
+        if self.augment is not None:
+            self.augment.reset()
         self.model.train()
         self.optimizer.zero_grad(set_to_none=True)
         loss_sum = torch.zeros((), device=dev)
-        hits = torch.zeros((), device=dev, dtype=torch.long)
         seen = 0
         t_last, seen_last = time.perf_counter(), 0
-        n_steps = self.steps_per_epoch
         for b in range(n_steps):
             self.check_stop()
             self.step = b + 1
-            idx = order[b * bs:(b + 1) * bs]
-            xb, yb = self.train_x[idx], self.train_y[idx]
+            batch = slice(b * bs, (b + 1) * bs)
+            xb, yb = self.train_x[order[batch]], labels[batch]
             lr = self.schedule.apply(self.optimizer, self.opt_step)
             x = prepare_batch(xb, self.mean, self.std, self.input_size, self.augment)
             if self.channels_last:
@@ -385,8 +388,8 @@ class Training:
             if (b + 1) % accum == 0 or b + 1 == n_steps:
                 self._optimizer_step()
             loss_sum += loss.detach()  # batches have one size: the epoch mean is loss_sum / steps
-            hits += (logits.detach().argmax(1) == yb).sum()
-            seen += len(idx)
+            torch.argmax(logits.detach(), 1, out=preds[batch])
+            seen += len(yb)
             self.global_step += 1
             if self.rec.due(force=b + 1 == n_steps or b == 0):
                 now = time.perf_counter()
@@ -398,7 +401,7 @@ class Training:
                     img_per_s=rate))
         self.last_lr = float(lr)
         return {"train_loss": float(loss_sum.item()) / max(n_steps, 1),
-                "train_acc": float(hits.item()) / max(seen, 1)}, seen
+                "train_acc": float((preds == labels).sum().item()) / max(seen, 1)}, seen
 
     def _optimizer_step(self) -> None:
         if self.cfg.train.grad_clip > 0:

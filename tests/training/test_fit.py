@@ -171,6 +171,27 @@ def test_gradient_accumulation_matches_the_large_batch(tiny_data, tmp_path, line
         torch.testing.assert_close(acc[k], big[k], rtol=1e-5, atol=1e-6)
 
 
+def test_train_loss_and_accuracy_are_those_of_the_batches_seen(tiny_data, tmp_path, linear_model):
+    """One batch of the whole training split: its loss and accuracy come from the weights it started with."""
+    from fer_engine.data import load_dataset
+    from fer_engine.tricks.preprocess import prepare_batch
+
+    cfg = tiny_config(tiny_data, **{**_PLAIN, "train.batch_size": 72, "eval.splits": []})
+    run, _, summary = _fit(cfg, tmp_path)
+    assert summary["status"] == "finished", summary
+    images, labels = load_dataset(cfg.data).split("train")
+    assert len(labels) == 72
+    pre = run.preprocess()
+    model = _Linear(len(CLASSES), 1)
+    model.load_state_dict(linear_model["initial"])
+    with torch.no_grad():
+        logits = model(prepare_batch(torch.from_numpy(images), pre["mean"], pre["std"], SIZE))
+    target = torch.from_numpy(labels.astype(np.int64))
+    row = run.read_metrics()[0]
+    assert row["train_acc"] == pytest.approx((logits.argmax(1) == target).double().mean().item())
+    assert row["train_loss"] == pytest.approx(nn.functional.cross_entropy(logits, target).item(), rel=1e-5)
+
+
 def test_gradient_clipping_bounds_the_update(tiny_data, tmp_path, linear_model):
     def update_norm(root, clip):
         w = _weights_after(tiny_data, root, **{"optim.lr": 1.0, "train.grad_clip": clip,

@@ -6,7 +6,7 @@ import pytest
 import torch
 
 from fer_engine.config import AugmentConfig
-from fer_engine.tricks.augment import (BatchAugment, affine_sampling_matrix, gaussian_blur,
+from fer_engine.tricks.augment import (AugmentStream, BatchAugment, affine_sampling_matrix, gaussian_blur,
                                        homography_from_corners, warp)
 
 OFF = dict(hflip=0.0, rotation=0.0, translate=0.0, scale=0.0, random_resized_crop=0.0, perspective=0.0,
@@ -188,6 +188,28 @@ def test_work_does_not_grow_with_the_batch_no_per_image_python_loop():
         counts.append(Count.calls)
         assert out.shape == (b, 1, 16, 16) and 0 <= out.min() and out.max() <= 1
     assert counts[0] == counts[1]
+
+
+def test_stream_serves_one_draw_in_slices_and_draws_afresh_after_reset():
+    aug = only(hflip=0.5, rotation=20, brightness=0.3, contrast=0.3, erasing=0.5)
+    x = torch.rand(4, 1, 16, 16)
+    rng = gen(5)
+    stream = AugmentStream(aug, rng, chunk=3)
+    first = stream(x)
+    state = rng.bit_generator.state
+    rest = [stream(x), stream(x)]
+    assert rng.bit_generator.state == state  # no host draw within a chunk
+    draw = aug.sample((12, 1, 16, 16), gen(5))  # the stream's one draw, for 3 batches of 4
+    for k, out in enumerate([first, *rest]):
+        part = {name: (None if a is None else a[4 * k:4 * k + 4]) for name, a in vars(draw).items()}
+        torch.testing.assert_close(out, aug.apply(x, type(draw)(**part)))
+    assert not torch.equal(first, rest[0])
+    stream(x)  # the chunk is spent: a fresh draw
+    assert rng.bit_generator.state != state
+    state = rng.bit_generator.state
+    stream.reset()
+    stream(x)  # leftovers dropped: draws again though 2 batches of the chunk were left
+    assert rng.bit_generator.state != state
 
 
 @pytest.mark.skipif(not torch.cuda.is_available(), reason="needs a CUDA GPU")
