@@ -37,6 +37,13 @@ def test_pages_are_listed_and_a_missing_module_is_skipped(window, monkeypatch):
     assert w.current_page_key() == "training"
 
 
+def test_the_window_shows_the_app_icon_from_assets(window):
+    icon = window().windowIcon()
+    assert not icon.isNull()
+    image = icon.pixmap(64, 64).toImage()  # drawn from the SVG: its blue background fills the corner
+    assert image.width() == 64 and image.pixelColor(20, 4).blue() > 150
+
+
 def test_settings_persist_across_two_windows(window, tmp_path):
     w = window()
     w.resize(712, 533)  # within the offscreen screen
