@@ -5,7 +5,8 @@
 # Here, once, beside ../shared/data:   bash benchmarks/gpu_check.sh pack
 #     packs FER2013's train/test JPEGs into .gpu_data/fer2013.tar.gz (46 MB, git-ignored)
 # There, from the repository root:     bash benchmarks/gpu_check.sh [STAGE...]
-#     env         GPU, torch, AMP dtype, and the CUDA tests (training; augmentation on CPU vs GPU)
+#     env         GPU, torch, AMP dtype, and the CUDA tests (training; batches kept on the host;
+#                 augmentation on CPU vs GPU)
 #     throughput  benchmarks/throughput.py: every model, plain and amp+cl (2 rounds of ~2 s timings),
 #                 then resnet18_48 with torch.compile (one round: each fit compiles anew)
 #     accuracy    benchmarks/accuracy.py resnet18-48 (FER2013 PrivateTest, target >= 73%)
@@ -59,7 +60,7 @@ for s in "${@:-env throughput accuracy}"; do
             env)
                 step env nvidia-smi --query-gpu=name,memory.total,driver_version --format=csv,noheader
                 step env "$PY" -c "import torch, timm; from fer_engine.training.precision import amp_dtype; d = torch.device('cuda'); print('torch', torch.__version__, 'timm', timm.__version__, torch.cuda.get_device_name(d), 'capability', torch.cuda.get_device_capability(d), 'AMP dtype', amp_dtype(d, True))"
-                step env "$PY" -m pytest -q -p no:cacheprovider tests/training/test_fit.py tests/tricks -k cuda ;;
+                step env "$PY" -m pytest -q -p no:cacheprovider tests/training/test_fit.py tests/training/test_batches.py tests/tricks -k cuda ;;
             throughput)
                 step throughput "$PY" benchmarks/throughput.py --rounds 2 --seconds 2 "${T_ARGS[@]}"
                 step throughput "$PY" benchmarks/throughput.py --models resnet18_48 \

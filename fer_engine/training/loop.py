@@ -29,6 +29,7 @@ import torch.nn.functional as F
 from ..config import RunConfig
 from ..data.arrays import DatasetArrays
 from . import events as ev
+from .batches import TrainBatches
 from .checkpoint import capture_rng, load_checkpoint, restore_rng, save_checkpoint
 from .precision import amp_dtype, describe
 from .rundir import RunDir
@@ -275,8 +276,7 @@ class Training:
         if self.channels_last:
             self.model.to(memory_format=torch.channels_last)
         self.forward = torch.compile(self.model) if cfg.train.compile else self.model
-        self.train_x = _to_device(self.train_images, dev)
-        self.train_y = _to_device(self.train_labels.astype(np.int64), dev)
+        self.batches = TrainBatches(self.train_images, self.train_labels, dev)
         self.aug_gen = torch.Generator(device=dev).manual_seed(cfg.train.seed + 1)
         counts = np.bincount(self.train_labels, minlength=len(self.class_names))
         self.criterion = build_loss(cfg.loss, counts)
@@ -329,7 +329,7 @@ class Training:
             epochs=self.cfg.train.epochs, steps_per_epoch=self.steps_per_epoch,
             num_train=len(self.train_labels), num_val=n_val, class_names=tuple(self.class_names),
             resumed_from_epoch=self.epoch if resume else 0,
-            notes=tuple(getattr(self.model, "notes", ())),
+            notes=tuple(n for n in (*getattr(self.model, "notes", ()), self.batches.note) if n),
         ))
 
     # -- epochs -----------------------------------------------------------------------------
@@ -358,8 +358,7 @@ class Training:
         self.rec.phase("training", f"epoch {epoch}")
         order = np.asarray(epoch_indices(self.train_labels, cfg.sampler.balanced, self.np_rng))
         n_steps = self.steps_per_epoch
-        order = torch.from_numpy(order[:n_steps * bs].astype(np.int64)).to(dev)
-        labels = self.train_y[order]  # the epoch's labels in batch order: a batch's are a view
+        labels = self.batches.epoch(order[:n_steps * bs])  # in batch order: a batch's labels are a view
         preds = torch.empty_like(labels)  # filled batch by batch; compared with labels once at the end
         if self.augment is not None:
             self.augment.reset()
@@ -372,7 +371,7 @@ class Training:
             self.check_stop()
             self.step = b + 1
             batch = slice(b * bs, (b + 1) * bs)
-            xb, yb = self.train_x[order[batch]], labels[batch]
+            xb, yb = self.batches.images(batch), labels[batch]
             lr = self.schedule.apply(self.optimizer, self.opt_step)
             x = prepare_batch(xb, self.mean, self.std, self.input_size, self.augment)
             if self.channels_last:
@@ -519,10 +518,3 @@ class Training:
                 out[f"{split}_f1{suffix}"] = macro_f1(cm)
         return out
 
-
-def _to_device(array: np.ndarray, device: torch.device) -> torch.Tensor:
-    """A host array as a device tensor: pinned and copied asynchronously on CUDA."""
-    t = torch.from_numpy(np.ascontiguousarray(array))
-    if device.type == "cuda":
-        return t.pin_memory().to(device, non_blocking=True)
-    return t
