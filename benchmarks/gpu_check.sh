@@ -8,7 +8,8 @@
 #     env         GPU, torch, AMP dtype, and the CUDA tests (training; batches kept on the host;
 #                 augmentation on CPU vs GPU)
 #     throughput  benchmarks/throughput.py: every model, plain and amp+cl (2 rounds of ~2 s timings),
-#                 then resnet18_48 with torch.compile (one round: each fit compiles anew)
+#                 then resnet18_48 with torch.compile (one round: each fit compiles anew), then
+#                 benchmarks/step_overhead.py (fit's own host time per step, ~20 s)
 #     accuracy    benchmarks/accuracy.py resnet18-48 (FER2013 PrivateTest, target >= 73%)
 #     ensemble    benchmarks/accuracy.py ensemble (trains its three members: the longest stage)
 #   default: env throughput accuracy
@@ -64,7 +65,8 @@ for s in "${@:-env throughput accuracy}"; do
             throughput)
                 step throughput "$PY" benchmarks/throughput.py --rounds 2 --seconds 2 "${T_ARGS[@]}"
                 step throughput "$PY" benchmarks/throughput.py --models resnet18_48 \
-                    --variants amp+cl+compile --rounds 1 --seconds 2 "${T_ARGS[@]}" ;;
+                    --variants amp+cl+compile --rounds 1 --seconds 2 "${T_ARGS[@]}"
+                step throughput "$PY" benchmarks/step_overhead.py --rounds 5 ;;
             accuracy)
                 step accuracy "$PY" benchmarks/accuracy.py resnet18-48 --json "$OUT/resnet18-48.json" "${A_ARGS[@]}" ;;
             ensemble)
