@@ -9,7 +9,7 @@
 #                 augmentation on CPU vs GPU)
 #     throughput  benchmarks/throughput.py: every model, plain and amp+cl (2 rounds of ~2 s timings),
 #                 then resnet18_48 with torch.compile (one round: each fit compiles anew), then
-#                 benchmarks/step_overhead.py (fit's own host time per step, ~20 s)
+#                 benchmarks/step_overhead.py (fit's own host time per step, about a minute)
 #     accuracy    benchmarks/accuracy.py resnet18-48 (FER2013 PrivateTest, target >= 73%)
 #     ensemble    benchmarks/accuracy.py ensemble (trains its three members: the longest stage)
 #   default: env throughput accuracy
