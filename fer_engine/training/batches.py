@@ -51,11 +51,12 @@ class TrainBatches:
     def epoch(self, order: np.ndarray) -> torch.Tensor:
         """Start an epoch visiting the images in `order`; their labels in that order, on the device."""
         host = torch.from_numpy(np.asarray(order, dtype=np.int64))
-        on_device = host.to(self.device)
-        self._order = on_device if self.on_device else host
-        return self._labels[on_device]
+        moved = host.to(self.device)
+        self._order = moved if self.on_device else host
+        return self._labels[moved]
 
     def images(self, rows: slice) -> torch.Tensor:
+        """uint8 (B, H, W, C) images at positions `rows` of the epoch's order, on the device."""
         idx = self._order[rows]
         if self.on_device:
             return self._images[idx]

@@ -291,13 +291,13 @@ class AugmentStream:
 
     def reset(self) -> None:
         self._params: dict[str, torch.Tensor] = {}
-        self._left = self._next = 0
+        self._next = self._end = 0  # the next unused image of the draw, and the draw's size
 
     def __call__(self, x: torch.Tensor) -> torch.Tensor:
         b = len(x)
-        if b > self._left:
+        if self._next + b > self._end:
             draw = self.aug.sample((b * self.chunk, *x.shape[1:]), self.rng)
-            self._params, self._left, self._next = self.aug.to_device(draw, x.device), b * self.chunk, 0
-        d = {name: t[self._next:self._next + b] for name, t in self._params.items()}
-        self._next, self._left = self._next + b, self._left - b
+            self._params, self._next, self._end = self.aug.to_device(draw, x.device), 0, b * self.chunk
+        start, self._next = self._next, self._next + b
+        d = {name: t[start:self._next] for name, t in self._params.items()}
         return self.aug.apply_on_device(x, d, self.generator)
