@@ -25,7 +25,6 @@ import numpy as np
 
 def untrained_run(root: Path, backbone: str) -> Path:
     """A finished run directory holding an untrained model (speed does not depend on weights)."""
-    import torch
 
     from fer_engine.classes import CANONICAL_CLASSES
     from fer_engine.config import RunConfig

@@ -16,7 +16,6 @@ import typing
 from dataclasses import dataclass
 from typing import Any, Callable
 
-from fer_engine import config as config_module
 from fer_engine.config import RunConfig, field_paths
 
 SECTION_TITLES = {

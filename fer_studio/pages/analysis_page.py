@@ -9,6 +9,7 @@ overlay export) runs off the GUI thread through `AnalysisTasks`; the engine
 """
 from __future__ import annotations
 
+import html
 import threading
 from pathlib import Path
 from typing import Any, Callable
@@ -303,7 +304,10 @@ class AnalysisPage(QWidget):
             self.inspector.set_unavailable("Grad-CAM cancelled: change the method or a class to compute again")
 
     def _failed(self, message: str, details: str = "") -> None:
-        self.summary.setText(f"<span style='color:#c0392b'>{message}</span>")
+        """A background step failed: the message in red, its traceback in the tooltip."""
+        hint = " <span style='color:gray'>(hover for the traceback)</span>" if details else ""
+        self.summary.setText(f"<span style='color:#c0392b'>{html.escape(message)}</span>{hint}")
+        self.summary.setToolTip(details)
         self.state.notify(f"Analysis: {message}")
 
     def _opened(self, run_dir: str, analysis, embedding, model, model_error: str) -> None:
@@ -313,6 +317,7 @@ class AnalysisPage(QWidget):
                              p.class_names)
         names = p.class_names
         self.summary.setText(self._summary_text(analysis))
+        self.summary.setToolTip("")
         self.matrix.set_matrix(analysis.confusion, names, analysis.present_rows)
         self.metrics.set_metrics([m for m in analysis.per_class() if m.support > 0])
         self.pairs.set_pairs([(names.index(t), names.index(q), n) for t, q, n in analysis.most_confused()[:15]],

@@ -16,13 +16,13 @@ from PySide6.QtWidgets import QGridLayout, QWidget
 from .. import theme
 from ..run_curves import RunCurves
 
-#: plot key -> (title, y label, [(series, label, style)]); style: "solid", "dash", "faint".
+#: plot key -> (title, y label, [(series, style)]); style: "solid", "dash", "faint".
 PLOTS = {
-    "loss": ("Loss (solid val, dashed train, thin per step)", "loss", [("step_loss", "train (step)", "faint"),
-                              ("train_loss", "train", "dash"), ("val_loss", "val", "solid")]),
-    "acc": ("Accuracy (solid val, dashed train)", "accuracy", [("train_acc", "train", "dash"), ("val_acc", "val", "solid")]),
-    "f1": ("Validation macro-F1", "macro-F1", [("val_f1", "val", "solid")]),
-    "lr": ("Learning rate (per step)", "lr", [("step_lr", "lr", "solid")]),
+    "loss": ("Loss (solid val, dashed train, thin per step)", "loss",
+             [("step_loss", "faint"), ("train_loss", "dash"), ("val_loss", "solid")]),
+    "acc": ("Accuracy (solid val, dashed train)", "accuracy", [("train_acc", "dash"), ("val_acc", "solid")]),
+    "f1": ("Validation macro-F1", "macro-F1", [("val_f1", "solid")]),
+    "lr": ("Learning rate (per step)", "lr", [("step_lr", "solid")]),
 }
 
 
@@ -80,7 +80,7 @@ class TrainingCurves(QWidget):
         for r, (_, name) in enumerate(self._runs):
             colour = theme.series_colour(r)
             for key, (_, _, series) in PLOTS.items():
-                for s, label, style in series:
+                for s, style in series:
                     pen = pg.mkPen(colour, width=2 if style == "solid" else 1.5,
                                    style=Qt.DashLine if style == "dash" else Qt.SolidLine)
                     if style == "faint":

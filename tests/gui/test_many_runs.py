@@ -32,7 +32,7 @@ def test_twenty_runs_in_a_row_do_not_leak(qtbot, tiny_config, started, wait_end)
     page = w.pages["training"]
     w.state.set_config(tiny_config(epochs=1, steps=1))
     samples = []
-    for i in range(20):
+    for _ in range(20):
         run_dir = started(page)
         assert wait_end(qtbot, page, run_dir) == "finished"
         qtbot.wait(50)  # let deleteLater and queued callbacks run

@@ -1,10 +1,7 @@
 """Runs page: runs made outside the app (engine/CLI) are listed; rename, delete, duplicate,
 open and compare act on the selected run; a run another process is training is followed live."""
-import math
-from pathlib import Path
 
 import pytest
-from PySide6.QtCore import Qt
 from PySide6.QtWidgets import QInputDialog, QMessageBox
 
 from fer_engine.training import events as ev

@@ -149,6 +149,19 @@ def test_cancel_stops_a_background_open(qtbot, page, tmp_path):
     assert "accuracy" in page.summary.text()  # the open analysis's headline is back
 
 
+def test_a_failed_open_says_why_and_keeps_its_traceback(qtbot, page, tmp_path):
+    def broken_open(run_dir, split, data, tta, progress, should_stop):
+        raise ValueError("checkpoint <best.pt> is truncated")
+
+    old = page.analysis
+    page.opener = broken_open
+    page.open_run(str(tmp_path / "run-2"), split="val")
+    qtbot.waitUntil(lambda: "truncated" in page.summary.text(), timeout=WAIT_MS)
+    assert "&lt;best.pt&gt;" in page.summary.text()  # shown as text, not parsed as markup
+    assert "broken_open" in page.summary.toolTip()  # the traceback, for a bug report
+    assert page.analysis is old
+
+
 def test_metrics_table_sorts_and_exports(qtbot, page, tmp_path):
     table = page.metrics
     f1_col = 3

@@ -50,7 +50,7 @@ def test_registry_metadata_is_complete():
                      "vit_tiny_patch16_224"):
         assert required in names
     assert any("efficientnetv2" in n for n in names)
-    for name, spec in BACKBONES.items():
+    for _, spec in BACKBONES.items():
         assert spec.default_input_size > 0 and spec.channels in (1, 3) and spec.cam_layer
         if spec.family == "timm":
             assert spec.mean is not None and len(spec.mean) == 3 and spec.supports_pretrained
