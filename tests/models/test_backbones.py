@@ -91,7 +91,6 @@ def test_resnet18_48_keeps_resolution_in_the_stem():
     assert maps[0][-2:] == (6, 6)
 
 
-
 def test_resnet18_48_from_scratch_starts_with_its_residual_branches_on():
     """timm zeroes each block's last BatchNorm gamma; resnet18_48 keeps gamma = 1 (see its
     builder: zeroed, it sat at the class priors on FER2013), other timm models keep timm's."""
@@ -101,6 +100,7 @@ def test_resnet18_48_from_scratch_starts_with_its_residual_branches_on():
 
     assert torch.all(last_gammas(create_model(ModelConfig(backbone="resnet18_48"), 7, 1)) == 1)
     assert torch.all(last_gammas(create_model(ModelConfig(backbone="resnet18"), 7, 1)) == 0)
+
 
 def test_multi_sample_dropout_averages_in_training_and_is_identity_in_eval():
     torch.manual_seed(0)
