@@ -4,6 +4,7 @@
     python benchmarks/accuracy.py resnet18-48                # one GPU (target >= 73%)
     python benchmarks/accuracy.py ensemble                   # trains the members, then votes (target >= 75%)
     python benchmarks/accuracy.py ensemble --runs R1 R2 R3   # vote over runs trained before
+    python benchmarks/accuracy.py quick-cpu-ensemble         # three quick-cpu seeds voting, on 2 CPU cores
     python benchmarks/accuracy.py resnet18-48 --epochs 1 --set train.max_steps_per_epoch=20   # short CPU proof
 
 PRESET is a run preset (`fer_engine/presets/*.json`) or an ensemble recipe
@@ -89,18 +90,21 @@ def evaluate(run, device: str, info: dict) -> dict:
 def print_result(label: str, r: dict) -> None:
     p, t = r["plain"], r["with_tta"]
     print(f"\n== {label} ==  {r['run']}")
-    print(f"device {r.get('device', '?')}; best epoch {r.get('best_epoch')} "
-          f"({r.get('monitor')} {r.get('best_val', float('nan')):.4f} on PublicTest)")
+    if "members" in r:
+        print(f"{r['vote']} vote of {r['members']} runs, each with its best PublicTest epoch")
+    else:
+        print(f"device {r.get('device', '?')}; best epoch {r.get('best_epoch')} "
+              f"({r.get('monitor')} {r.get('best_val', float('nan')):.4f} on PublicTest)")
     print(f"PrivateTest accuracy {p['accuracy']:.4f}  macro-F1 {p['macro_f1']:.4f}   (no TTA)")
     print(f"PrivateTest accuracy {t['accuracy']:.4f}  macro-F1 {t['macro_f1']:.4f}   (TTA {t['tta']})")
+    metrics = f"PrivateTest metrics {r['eval_s']:.1f} s (+ {r['tta_eval_s']:.1f} s with TTA)"
     if "train_s" in r:  # the run itself predicts val and test (plain and TTA) after its last epoch
         epochs_s = r.get("epochs_s", r["train_s"])
         print(f"wall: epochs {epochs_s / 60:.1f} min, the run's saved predictions "
-              f"{(r['train_s'] - epochs_s) / 60:.1f} min", end="; ")
-    else:
-        print("wall:", end=" ")
-    print(f"PrivateTest metrics {r['eval_s']:.1f} s (+ {r['tta_eval_s']:.1f} s with TTA); "
-          f"to the PrivateTest accuracy {(r.get('train_s', 0) + r['eval_s']) / 60:.1f} min")
+              f"{(r['train_s'] - epochs_s) / 60:.1f} min; {metrics}; to the PrivateTest accuracy "
+              f"{(r['train_s'] + r['eval_s']) / 60:.1f} min")
+    else:  # a vote over runs: their saved predictions, combined
+        print(f"wall: {metrics}")
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -140,7 +144,8 @@ def main(argv: list[str] | None = None) -> int:
             members.append(run.path)
         ens_dir = out / f"{time.strftime('%Y%m%d-%H%M%S')}-{recipe.name}"
         ens = create_ensemble(members, recipe.vote, ens_dir, name=f"{recipe.name} ({recipe.vote} vote)")
-        results[f"{recipe.name} ({recipe.vote} vote of {len(members)})"] = evaluate(ens, a.device, {"run": str(ens.path)})
+        results[f"{recipe.name} ({recipe.vote} vote of {len(members)})"] = evaluate(
+            ens, a.device, {"run": str(ens.path), "vote": recipe.vote, "members": len(members)})
     else:
         run, info = train_one(prepared(load_preset(a.preset)), out)
         results[a.preset] = evaluate(run, a.device, info)
@@ -148,6 +153,13 @@ def main(argv: list[str] | None = None) -> int:
     for label, r in results.items():
         print_result(label, r)
     last = list(results.values())[-1]
+    if len(results) > 1:  # an ensemble with members trained here: what the vote adds
+        gains = []
+        for key, name in (("plain", "no TTA"), ("with_tta", "TTA")):
+            best = max(r[key]["accuracy"] for r in list(results.values())[:-1])
+            gains.append(f"{name} {last[key]['accuracy']:.4f} vs {best:.4f} "
+                         f"({100 * (last[key]['accuracy'] - best):+.1f} points)")
+        print(f"\nvote vs its best member: {'; '.join(gains)}")
     target = TARGETS.get(a.preset)
     if target is not None:
         best = max(last["plain"]["accuracy"], last["with_tta"]["accuracy"])
