@@ -342,7 +342,7 @@ def print_targets(results: dict, gains: dict, gpu: bool) -> None:
 
     def verdict(values: list[float], want: float) -> str:
         median = statistics.median(values)
-        return f"{median:.2f} {'met' if median >= want else 'NOT met'}"
+        return f"{median:.3f} {'met' if median >= want else 'NOT met'}"
 
     print(f"targets on {'GPU' if gpu else 'CPU'}: b/a >= {want_ba}, b/c >= {want_bc} (medians)")
     for (label, variant), r in results.items():
