@@ -29,9 +29,28 @@ def _worker_main(config_json: str, run_path: str, resume: bool, events_q, stop_f
     signal.signal(signal.SIGINT, signal.SIG_IGN)
     # Never block exit on undelivered queue items: the parent recovers them from the log.
     events_q.cancel_join_thread()
+    config = RunConfig.from_json(config_json)
+    plan = _device_plan(config)
+    if plan is not None and plan.distributed:  # several processes: torchrun runs them
+        from .torchrun import run_torchrun
+
+        run_torchrun(plan, RunDir(run_path), resume, events_q.put, stop_flag.is_set)
+        return
     from .loop import fit
 
-    fit(RunConfig.from_json(config_json), RunDir(run_path), events_q.put, stop_flag.is_set, resume=resume)
+    fit(config, RunDir(run_path), events_q.put, stop_flag.is_set, resume=resume)
+
+
+def _device_plan(config: RunConfig):
+    """The run's DevicePlan; None for one process or a plan `fit` will refuse with its message."""
+    from . import distributed
+
+    if not distributed.wants_several(config):
+        return None
+    try:
+        return distributed.plan_for(config)
+    except ValueError:
+        return None
 
 
 class RunHandle:
