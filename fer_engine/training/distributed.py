@@ -116,6 +116,39 @@ def _listed_gpus(text: str, device: str, nodes: int, cuda_count: int) -> DeviceP
     return DevicePlan(tuple(f"cuda:{i}" for i in ids), "nccl", nodes)
 
 
+def gpu_list() -> list[tuple[str, str]]:
+    """(device, "name · memory") of every CUDA GPU this process can see; empty without one."""
+    import torch
+
+    out = []
+    for i in range(torch.cuda.device_count()):
+        props = torch.cuda.get_device_properties(i)
+        out.append((f"cuda:{i}", f"{props.name} · {props.total_memory / 2**30:.0f} GiB"))
+    return out
+
+
+def devices_setting(gpus: list[str], cpu_processes: int = 1) -> dict[str, str]:
+    """The `train.devices`/`train.device` values for GPUs chosen by name (["cuda:0", "cuda:2"]),
+    or, with none, `cpu_processes` CPU processes (several use gloo: for testing)."""
+    if not gpus:
+        return {"train.devices": str(cpu_processes), "train.device": "cpu" if cpu_processes > 1 else "auto"}
+    if len(gpus) == 1:
+        return {"train.devices": "1", "train.device": gpus[0]}
+    ids = ",".join(g.split(":")[1] for g in gpus)
+    return {"train.devices": f"cuda:{ids}", "train.device": "auto"}
+
+
+def chosen_gpus(devices: str, device: str, gpus: list[str]) -> list[str]:
+    """Which of `gpus` a config's devices/device settings use (the inverse of `devices_setting`)."""
+    try:
+        plan = plan_devices(devices, device, cuda_count=len(gpus))
+    except ValueError:
+        return []
+    if plan.local == ("auto",) or plan.local == ("cuda",):
+        return gpus[:1]
+    return [d for d in plan.local if d in gpus]
+
+
 def plan_for(config) -> DevicePlan:
     """The device plan of a RunConfig."""
     t = config.train

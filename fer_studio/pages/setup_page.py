@@ -24,6 +24,7 @@ from ..widgets.config_form import ConfigForm
 from ..widgets.data_source_picker import DataSourcePicker
 from ..widgets.dataset_summary import DatasetSummary
 from ..widgets.dataset_warnings import DatasetWarnings
+from ..widgets.device_picker import DevicePicker
 from ..widgets.lr_preview import LrPreview
 from ..widgets.preset_bar import PresetBar
 from ..widgets.sample_faces import SampleFaces
@@ -89,6 +90,7 @@ class SetupPage(QWidget):
         # recipe side
         self.preset_bar = PresetBar()
         self.backbone = BackboneChooser()
+        self.devices = DevicePicker(state)
         self.form = ConfigForm(state)
         self.lr_preview = LrPreview()
         self.lr_preview.setMinimumHeight(170)
@@ -98,6 +100,8 @@ class SetupPage(QWidget):
         recipe_lay.addWidget(self.preset_bar)
         recipe_lay.addWidget(QLabel("<b>Backbone</b>"))
         recipe_lay.addWidget(self.backbone)
+        recipe_lay.addWidget(QLabel("<b>Devices</b>"))
+        recipe_lay.addWidget(self.devices)
         recipe_lay.addWidget(QLabel("<b>Tricks and settings</b> (bold = switched on; hover for help)"))
         recipe_split = QSplitter(Qt.Vertical)
         recipe_split.addWidget(self.form)
