@@ -208,15 +208,15 @@ def main(argv: list[str] | None = None) -> int:
     D.die_with_parent()
     info = D.RankInfo.from_env()
     path = Path(args.run_dir)
-    config = RunConfig.load(args.config) if args.config else RunDir.open(path).config()
+    config = RunConfig.load(args.config) if args.config and not args.resume else RunDir.open(path).config()
     plan = D.plan_for(config)
     if info.local_rank >= plan.nproc:
         raise SystemExit(f"torchrun started more processes per node than train.devices={config.train.devices}")
     rank_error_path(path, info.rank).unlink(missing_ok=True)  # from an earlier session
     group = D.init_group(plan.backend, info, plan.local[info.local_rank])
     try:
-        if args.config:
-            if info.is_writer and not path.exists():
+        if args.config and not args.resume:
+            if info.is_writer:  # refuses an existing folder: a second start must not train over a run
                 RunDir.create(path.parent, config, run_id=path.name)
             D.wait_for_others(group)
         return _train(RankRunDir(path, info.is_writer), config, info, plan, group, args.resume)

@@ -13,6 +13,7 @@ from PySide6.QtWidgets import (QGroupBox, QInputDialog, QLabel, QMessageBox, QSp
                                QTabWidget, QVBoxLayout, QWidget)
 
 from fer_engine import presets
+from fer_engine.training import distributed
 
 from .. import config_io
 from ..report_view import ReportView, build_report_view
@@ -209,6 +210,10 @@ class SetupPage(QWidget):
     def steps_per_epoch(self) -> int:
         cfg = self.state.config
         n = self.report.train_count if self.report else 0
+        try:  # each of several processes visits its shard of the epoch
+            n = distributed.shard_size(n, distributed.plan_for(cfg).world)
+        except ValueError:
+            pass
         steps = math.ceil(n / max(1, cfg.train.batch_size)) if n else DEFAULT_STEPS_PER_EPOCH
         cap = cfg.train.max_steps_per_epoch
         return max(1, min(steps, cap) if cap else steps)

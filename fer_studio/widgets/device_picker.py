@@ -38,10 +38,9 @@ class DevicePicker(QWidget):
             lay.addLayout(row)
         else:
             row = QHBoxLayout()
-            row.addWidget(QLabel("No GPU on this machine: runs train on the CPU. CPU processes "
-                                 "(more than 1 runs the multi-device path with gloo, for testing):"))
+            row.addWidget(QLabel("No GPU on this machine: training runs on the CPU. Processes (more "
+                                 "than 1 tests the multi-device path with gloo):", wordWrap=True), 1)
             row.addWidget(self.cpu_processes)
-            row.addStretch(1)
             lay.addLayout(row)
             self.cpu_processes.valueChanged.connect(self._edited)
         lay.addWidget(self.summary)
