@@ -40,10 +40,17 @@ class RankRunDir(RunDir):
     """The run directory as one rank sees it: rank 0 writes it, other ranks only read it.
     No rank writes a failure (status or event): `failure` keeps it for `ranks/rank-R.json`."""
 
-    def __init__(self, path: str | Path, writer: bool):
+    def __init__(self, path: str | Path, writer: bool, group=None):
         super().__init__(path)
-        self.writer = writer
+        self.writer, self.group = writer, group
         self.failure: ev.RunFailed | None = None
+
+    def child_dir(self, path: Path, create) -> "RankRunDir":
+        """Rank 0 opens or creates a fold's directory, then every rank opens it."""
+        if self.writer:
+            super().child_dir(path, create)
+        D.wait_for_others(self.group)
+        return RankRunDir(path, self.writer, self.group)
 
     def append_event(self, event) -> None:
         if isinstance(event, ev.RunFailed):
@@ -67,7 +74,7 @@ def _writer_only(name: str):
 
 
 for _name in ("repair", "write_metrics_row", "truncate_metrics", "write_preprocess", "write_dataset",
-              "write_meta", "write_kfold"):
+              "write_meta", "write_kfold", "write_kfold_table"):
     setattr(RankRunDir, _name, _writer_only(_name))
 
 
@@ -219,7 +226,7 @@ def main(argv: list[str] | None = None) -> int:
             if info.is_writer:  # refuses an existing folder: a second start must not train over a run
                 RunDir.create(path.parent, config, run_id=path.name)
             D.wait_for_others(group)
-        return _train(RankRunDir(path, info.is_writer), config, info, plan, group, args.resume)
+        return _train(RankRunDir(path, info.is_writer, group), config, info, plan, group, args.resume)
     finally:
         D.close_group()
 

@@ -173,8 +173,6 @@ def device_problems(config) -> list[tuple[str, str]]:
     out = []
     if t.sync_bn and plan.backend != "nccl":
         out.append(("train.sync_bn", "SyncBatchNorm runs on CUDA devices only; turn it off for CPU processes"))
-    if config.kfold.k >= 2:
-        out.append(("train.devices", "k-fold cross-validation trains on one process; set train.devices=1"))
     return out
 
 

@@ -111,7 +111,7 @@ def fit(config: RunConfig, run_dir: RunDir, emit: Emit, should_stop: StopFn,
     if config.kfold.k >= 2:
         from .kfold import KFoldRun
 
-        job: Any = KFoldRun(config, run_dir, rec, should_stop)
+        job: Any = KFoldRun(config, run_dir, rec, should_stop, training=training)
     else:
         job = (training or Training)(config, run_dir, rec, should_stop, dataset)
     try:

@@ -197,6 +197,23 @@ def test_resume_on_devices_this_machine_lacks_is_refused_before_starting(tmp_pat
     assert run.config().train.devices == "2"  # unchanged
 
 
+def test_k_fold_on_two_processes_keeps_its_folds(tiny_data, runs_root):
+    cfg = tiny_config(tiny_data, **CPU2, **{"train.epochs": 1, "train.batch_size": 4, "kfold.k": 2,
+                                            "eval.splits": ["val"]})
+    handle, events = _run(cfg, runs_root)
+    _finish(handle)
+    assert isinstance(events[-1], ev.RunFinished), events[-1]
+    run = handle.run_dir
+    folds = run.kfold()["folds"]
+    assert [f["fold"] for f in folds] == [1, 2] and run.kfold()["done"] == 2
+    for f in folds:
+        child = RunDir.open(f["run_dir"])
+        assert child.status()["status"] == "finished" and child.status()["summary"]["rank_weights_spread"] == 0.0
+        assert child.checkpoint_path("best").is_file() and child.predictions_path("val").is_file()
+    assert sum(isinstance(e, ev.FoldStarted) for e in events) == 2  # each fold once: rank 0's log
+    assert (run.path / "kfold.csv").is_file()
+
+
 def _rank_pid(run_path: Path, rank: int) -> int | None:
     for entry in Path("/proc").iterdir():
         try:
