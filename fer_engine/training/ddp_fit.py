@@ -154,8 +154,12 @@ class DistributedTraining(Training):
 
     # -- stop -----------------------------------------------------------------------------
     def check_stop_at_step(self) -> None:
+        """Before batch `self.step` (0-based here): the agreed stop, and DDP's gradient sync only
+        on the batch that ends an accumulation group (what `no_sync()` does for the others)."""
         if self.stop_sync.step(self.info.is_writer and self.should_stop()):
             raise StopRequested
+        b = self.step
+        self.ddp.require_backward_grad_sync = (b + 1) % self.accum == 0 or b + 1 == self.steps_per_epoch
 
     def check_stop(self) -> None:
         """Elsewhere only a rank on its own (rank 0 predicting) stops: collectives stay paired."""
@@ -188,7 +192,7 @@ class DistributedTraining(Training):
         info = super().run_info()
         info.update(devices=[d for _ in range(self.plan.nodes) for d in self.plan.local],
                     global_batch=info["global_batch"] * self.info.world, world_size=self.info.world,
-                    lr=self.cfg.optim.lr)
+                    base_lr=self.cfg.optim.lr)
         if self.cfg.train.scale_lr:
             info["lr_scaling"] = f"linear: {self.base_lr:g} x {self.info.world}"
         if math.isfinite(self.weights_spread):
