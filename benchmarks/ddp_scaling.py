@@ -14,11 +14,15 @@ and the first collectives. The configurations alternate within each of `--rounds
 ratio against one process and the efficiency (ratio / processes).
 
 On CPU the processes share the cores (each gets cores / processes threads), so the ratio
-says what the gloo all-reduce costs rather than what more hardware gains.
+says what the gloo all-reduce costs rather than what more hardware gains. On a loaded
+machine a process with several threads collapses (its threads wait for each other at every
+parallel region while other jobs hold the cores): `--threads 1` runs one process on one
+thread too, which compares the processes at equal threads each.
 """
 from __future__ import annotations
 
 import argparse
+import os
 import statistics
 import sys
 import tempfile
@@ -48,6 +52,8 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
     p.add_argument("--epochs", type=int, default=2, help="the last one is timed")
     p.add_argument("--rounds", type=int, default=1)
     p.add_argument("--cpu", action="store_true", help="CPU processes (gloo) even when GPUs exist")
+    p.add_argument("--threads", type=int, default=0,
+                   help="CPU threads of a single-process run (OMP_NUM_THREADS; default all cores)")
     return p.parse_args(argv)
 
 
@@ -72,6 +78,9 @@ def measure(cfg: RunConfig, runs: Path) -> tuple[float, int]:
 
 def main(argv: list[str] | None = None) -> None:
     args = parse_args(argv)
+    if args.threads:  # the training worker inherits it; ranks take cores / processes each
+        os.environ["OMP_NUM_THREADS"] = str(args.threads)
+        torch.set_num_threads(args.threads)
     cpu = args.cpu or torch.cuda.device_count() == 0
     where = (f"CPU ({torch.get_num_threads()} threads, bfloat16 {'native' if cpu_has_native_bf16() else 'emulated: AMP off'})"
              if cpu else f"{torch.cuda.device_count()} x {torch.cuda.get_device_name(0)}")
