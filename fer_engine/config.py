@@ -128,6 +128,10 @@ class TrainConfig:
     seed: int = 0
     device: str = "auto"  # "auto", "cpu", "cuda", "cuda:1", ...
     max_steps_per_epoch: int = 0  # cap on batches per epoch (0 = all); smoke tests and previews
+    devices: str = "1"  # processes on this node: "1", "4" (GPUs, or CPU gloo processes with device "cpu"), "cuda:0,2"
+    nodes: int = 1  # machines taking part (multi-node: launch on each node with fer_engine.training.torchrun)
+    sync_bn: bool = False  # SyncBatchNorm across processes (CUDA only)
+    scale_lr: bool = False  # linear scaling rule: optim.lr is for one process's batch, x processes
 
 
 @dataclass

@@ -26,7 +26,7 @@ SECTION_TITLES = {
 }
 
 #: Keys edited by dedicated widgets (data chooser, backbone chooser, run name), not the form.
-EDITED_ELSEWHERE = {"name", "data.path", "model.backbone"}
+EDITED_ELSEWHERE = {"name", "data.path", "model.backbone", "train.devices"}  # devices: DevicePicker
 
 
 def _backbone_names() -> list[str]:

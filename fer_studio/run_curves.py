@@ -25,6 +25,8 @@ class RunCurves:
     epoch_y: dict[str, list[float]] = field(default_factory=lambda: {k: [] for k in EPOCH_SERIES})
     # progress and status
     device: str = ""
+    devices: tuple[str, ...] = ()  # one per training process (RunStarted)
+    global_batch: int = 0
     epochs: int = 0
     steps_per_epoch: int = 0
     epoch: int = 0
@@ -85,6 +87,7 @@ class RunCurves:
 def _started(c: RunCurves, e: ev.RunStarted) -> None:
     c.run_id = c.run_id or e.run_id
     c.device, c.epochs, c.steps_per_epoch = e.device, e.epochs, e.steps_per_epoch
+    c.devices, c.global_batch = tuple(e.devices), e.global_batch
     c.epoch, c.step = e.resumed_from_epoch, c.steps_per_epoch if e.resumed_from_epoch else 0
     c.status, c.started_at, c._first_step = "running", e.time, None
     c.error = c.traceback = c.hint = c.best = ""

@@ -29,6 +29,8 @@ class RunStarted(Event):
     class_names: tuple[str, ...]
     resumed_from_epoch: int = 0
     notes: tuple[str, ...] = ()  # model notes, e.g. why pretrained weights were not loaded
+    devices: tuple[str, ...] = ()  # one per process, e.g. ("cuda:0", "cuda:1"); rank 0 first
+    global_batch: int = 0  # images per optimiser step over all processes
 
 
 @dataclass(frozen=True)

@@ -24,7 +24,6 @@ import numpy as np
 
 from ..config import RunConfig
 from ..data.arrays import DatasetArrays
-from ..utils.atomic import atomic_write_text
 from . import events as ev
 from .loop import Recorder, StopFn, StopRequested, fit, load_data, peak_memory
 from .rundir import RunDir
@@ -37,8 +36,10 @@ FOLD_METRICS = ("best_epoch", "best_metric", "val_acc", "val_f1", "val_acc_tta",
 class KFoldRun:
     """Runs the folds of `config` into the parent `run_dir`."""
 
-    def __init__(self, config: RunConfig, run_dir: RunDir, rec: Recorder, should_stop: StopFn):
+    def __init__(self, config: RunConfig, run_dir: RunDir, rec: Recorder, should_stop: StopFn,
+                 training=None):
         self.cfg, self.run_dir, self.rec, self.should_stop = config, run_dir, rec, should_stop
+        self.training = training  # what trains a fold (None = loop.Training; a DDP rank's)
         self.epoch = self.step = 0
         self.k = config.kfold.k
         self.child_cfg = config.replace(**{"kfold.k": 0, "kfold.final_on_train_val": False})
@@ -67,17 +68,13 @@ class KFoldRun:
     def _fold(self, fold: int, name: str, cfg: RunConfig, data: DatasetArrays,
               splits: dict[str, np.ndarray], resume: bool) -> dict[str, Any]:
         """Train one child run (or take its result when a resumed parent already finished it)."""
-        path = self.run_dir.folds_dir / name
-        if path.is_dir() and (path / "config.json").is_file():
-            child = RunDir.open(path)
-            status = child.status()
-            if status.get("status") == "finished":
-                return {**status.get("summary", {}), "run_dir": str(child.path)}
-        else:
-            label = "final model on train+val" if name == "final" else f"fold {fold}/{self.k}"
-            child = RunDir.create(self.run_dir.folds_dir, cfg, run_id=name,
-                                  name=f"{self.run_dir.display_name} {label}")
-            resume = False
+        label = "final model on train+val" if name == "final" else f"fold {fold}/{self.k}"
+        child = self.run_dir.child_dir(self.run_dir.folds_dir / name, lambda: RunDir.create(
+            self.run_dir.folds_dir, cfg, run_id=name, name=f"{self.run_dir.display_name} {label}"))
+        status = child.status()
+        if status.get("status") == "finished":
+            return {**status.get("summary", {}), "run_dir": str(child.path)}
+        # (a fold created just now has no checkpoint: resuming it starts it afresh)
         self.rec(ev.FoldStarted(run_id=self.run_dir.run_id, fold=fold, k=self.k, run_dir=str(child.path)))
         what = "final model on train+val" if name == "final" else f"fold {fold} of {self.k}"
         fold_data = replace(data, splits=splits, notes=[*data.notes, f"k-fold: {what}"])
@@ -90,7 +87,8 @@ class KFoldRun:
                                         run_dir=str(child.path), status=status, summary=summary)
             self.rec(event)
 
-        summary = fit(cfg, child, forward, self.should_stop, resume=resume, dataset=fold_data)
+        summary = fit(cfg, child, forward, self.should_stop, resume=resume, dataset=fold_data,
+                      training=self.training)
         if summary["status"] == "stopped":
             raise StopRequested
         if summary["status"] != "finished":
@@ -122,7 +120,7 @@ class KFoldRun:
         w.writerows(folds)
         w.writerow({"fold": "mean", **mean})
         w.writerow({"fold": "std", **std})
-        atomic_write_text(self.run_dir.path / "kfold.csv", buf.getvalue())
+        self.run_dir.write_kfold_table(buf.getvalue())
         return doc
 
     def _finish(self, results: list[dict[str, Any]], final: dict[str, Any] | None) -> dict[str, Any]:

@@ -28,6 +28,7 @@ import torch.nn.functional as F
 
 from ..config import RunConfig
 from ..data.arrays import DatasetArrays
+from ..tricks.sampling import epoch_indices
 from . import events as ev
 from .batches import TrainBatches
 from .checkpoint import capture_rng, load_checkpoint, restore_rng, save_checkpoint
@@ -95,12 +96,14 @@ class Recorder:
 
 
 def fit(config: RunConfig, run_dir: RunDir, emit: Emit, should_stop: StopFn,
-        resume: bool = False, dataset: DatasetArrays | None = None) -> dict[str, Any]:
+        resume: bool = False, dataset: DatasetArrays | None = None,
+        training: Callable[..., "Training"] | None = None) -> dict[str, Any]:
     """Train `config` into `run_dir`; returns the summary (also in status.json).
 
     Never raises for a training problem: a stop ends in RunStopped, any exception in
     RunFailed (error, traceback, hint) and the status says so. `dataset` (already loaded,
-    e.g. one k-fold split) replaces loading `config.data`.
+    e.g. one k-fold split) replaces loading `config.data`. `training` builds the job in
+    place of `Training` (one rank of a distributed run, `ddp_fit.DistributedTraining`).
     """
     rec = Recorder(run_dir, emit)
     started = time.time()
@@ -108,9 +111,9 @@ def fit(config: RunConfig, run_dir: RunDir, emit: Emit, should_stop: StopFn,
     if config.kfold.k >= 2:
         from .kfold import KFoldRun
 
-        job: Any = KFoldRun(config, run_dir, rec, should_stop)
+        job: Any = KFoldRun(config, run_dir, rec, should_stop, training=training)
     else:
-        job = Training(config, run_dir, rec, should_stop, dataset)
+        job = (training or Training)(config, run_dir, rec, should_stop, dataset)
     try:
         run_dir.write_status("running")
         return job.run(resume)
@@ -283,7 +286,7 @@ class Training:
         if isinstance(self.criterion, torch.nn.Module):
             self.criterion.to(dev)
         self.optimizer = build_optimizer(self.model, cfg.optim)
-        n, bs = len(self.train_labels), cfg.train.batch_size
+        n, bs = self.shard_size(len(self.train_labels)), cfg.train.batch_size
         self.steps_per_epoch = max(1, n // bs)  # full batches only (BatchNorm needs > 1 sample)
         if cfg.train.max_steps_per_epoch > 0:
             self.steps_per_epoch = min(self.steps_per_epoch, cfg.train.max_steps_per_epoch)
@@ -315,14 +318,19 @@ class Training:
         self.epoch, self.global_step = int(state["epoch"]), int(state["global_step"])
         self.opt_step, self.best_epoch = int(state["opt_step"]), int(state["best_epoch"])
         self.early_stopped = bool(state.get("early_stopped", False))
+        # the step clocks of this run's batches per epoch: a resume on another number of
+        # devices keeps the LR schedule on its epochs
+        self.global_step = self.epoch * self.steps_per_epoch
+        self.opt_step = self.epoch * math.ceil(self.steps_per_epoch / self.accum)
         restore_rng(state["rng"], self.np_rng, self.aug_gen)
         self.run_dir.truncate_metrics(self.epoch)
         best = self.run_dir.checkpoint_path("best")
         if self.best_epoch == self.epoch and (not best.is_file() or load_checkpoint(best)["epoch"] != self.epoch):
-            save_checkpoint(best, state)  # the run stopped between writing last.pt and best.pt
+            self.save_checkpoint("best", state)  # the run stopped between writing last.pt and best.pt
 
     def _start_event(self, resume: bool) -> None:
         n_val = len(self.data.splits["val"]) if self.has_val else 0
+        info = self.run_info()
         self.rec(ev.RunStarted(
             run_id=self.run_dir.run_id, run_dir=str(self.run_dir.path),
             device=describe(self.device, self.amp_dtype, self.channels_last),
@@ -330,7 +338,29 @@ class Training:
             num_train=len(self.train_labels), num_val=n_val, class_names=tuple(self.class_names),
             resumed_from_epoch=self.epoch if resume else 0,
             notes=tuple(n for n in (*getattr(self.model, "notes", ()), self.batches.note) if n),
+            devices=tuple(info["devices"]), global_batch=info["global_batch"],
         ))
+
+    # -- what a distributed rank changes (ddp_fit.DistributedTraining) -------------------------
+    def shard_size(self, n: int) -> int:
+        """Training samples this process visits per epoch."""
+        return n
+
+    def epoch_order(self, epoch: int) -> np.ndarray:
+        """The training indices this process visits in `epoch`, in order."""
+        return np.asarray(epoch_indices(self.train_labels, self.cfg.sampler.balanced, self.np_rng))
+
+    def check_stop_at_step(self) -> None:
+        """The stop check before every training batch."""
+        self.check_stop()
+
+    def save_checkpoint(self, kind: str, state: dict[str, Any]) -> None:
+        save_checkpoint(self.run_dir.checkpoint_path(kind), state)
+
+    def run_info(self) -> dict[str, Any]:
+        """Devices and global batch (RunStarted and the summary)."""
+        return {"devices": [str(self.device)],
+                "global_batch": self.cfg.train.batch_size * self.accum}
 
     # -- epochs -----------------------------------------------------------------------------
     def _train_epochs(self) -> None:
@@ -350,13 +380,12 @@ class Training:
         """(train loss/acc, images seen) of one epoch."""
         from ..tricks.mixing import mix_batch, mix_is_on, one_hot_targets
         from ..tricks.preprocess import prepare_batch
-        from ..tricks.sampling import epoch_indices
 
         cfg, dev = self.cfg, self.device
         bs, accum, k = cfg.train.batch_size, self.accum, len(self.class_names)
         mixing = mix_is_on(cfg.mix)
         self.rec.phase("training", f"epoch {epoch}")
-        order = np.asarray(epoch_indices(self.train_labels, cfg.sampler.balanced, self.np_rng))
+        order = self.epoch_order(epoch)
         n_steps = self.steps_per_epoch
         labels = self.batches.epoch(order[:n_steps * bs])  # in batch order: a batch's labels are a view
         preds = torch.empty_like(labels)  # filled batch by batch; compared with labels once at the end
@@ -368,7 +397,7 @@ class Training:
         seen = 0
         t_last, seen_last = time.perf_counter(), 0
         for b in range(n_steps):
-            self.check_stop()
+            self.check_stop_at_step()
             self.step = b + 1
             batch = slice(b * bs, (b + 1) * bs)
             xb, yb = self.batches.images(batch), labels[batch]
@@ -458,7 +487,7 @@ class Training:
         self.rec.phase("saving", f"epoch {epoch}")
         state = self._state()
         for kind in ("last", "best") if improved else ("last",):
-            save_checkpoint(self.run_dir.checkpoint_path(kind), state)
+            self.save_checkpoint(kind, state)
             self.rec(ev.CheckpointSaved(run_id=run_id, epoch=epoch, kind=kind,
                                         path=str(self.run_dir.checkpoint_path(kind))))
             self.check_stop()
@@ -481,7 +510,7 @@ class Training:
         summary: dict[str, Any] = {
             "status": "finished", "best_epoch": self.best_epoch, "monitor": self.monitor,
             "best_metric": self.best_metric, "epochs_done": self.epoch,
-            "early_stopped": self.early_stopped, "device": str(self.device),
+            "early_stopped": self.early_stopped, "device": str(self.device), **self.run_info(),
         }
         summary.update(self._predict_splits())
         summary.update(wall_time_s=time.time() - self.started, **peak_memory())

@@ -302,6 +302,13 @@ class RunDir:
     def write_kfold(self, data: dict[str, Any]) -> None:
         self._write_json(self.kfold_path, data)
 
+    def write_kfold_table(self, text: str) -> None:
+        atomic_write_text(self.path / "kfold.csv", text)
+
+    def child_dir(self, path: Path, create) -> "RunDir":
+        """A run directory inside this one (a k-fold fold): opened when it exists, else `create()`d."""
+        return RunDir.open(path) if (Path(path) / "config.json").is_file() else create()
+
     def kfold(self) -> dict[str, Any]:
         return self._read_json(self.kfold_path)
 

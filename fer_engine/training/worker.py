@@ -29,9 +29,28 @@ def _worker_main(config_json: str, run_path: str, resume: bool, events_q, stop_f
     signal.signal(signal.SIGINT, signal.SIG_IGN)
     # Never block exit on undelivered queue items: the parent recovers them from the log.
     events_q.cancel_join_thread()
+    config = RunConfig.from_json(config_json)
+    plan = _device_plan(config)
+    if plan is not None and plan.distributed:  # several processes: torchrun runs them
+        from .torchrun import run_torchrun
+
+        run_torchrun(plan, RunDir(run_path), resume, events_q.put, stop_flag.is_set)
+        return
     from .loop import fit
 
-    fit(RunConfig.from_json(config_json), RunDir(run_path), events_q.put, stop_flag.is_set, resume=resume)
+    fit(config, RunDir(run_path), events_q.put, stop_flag.is_set, resume=resume)
+
+
+def _device_plan(config: RunConfig):
+    """The run's DevicePlan; None for one process or a plan `fit` will refuse with its message."""
+    from . import distributed
+
+    if not distributed.wants_several(config):
+        return None
+    try:
+        return distributed.plan_for(config)
+    except ValueError:
+        return None
 
 
 class RunHandle:
@@ -137,11 +156,13 @@ class RunHandle:
 
 
 def start_run(config: RunConfig | None, runs_root: str | Path, resume_dir: str | Path | None = None,
-              name: str | None = None) -> RunHandle:
-    """Start a new run under `runs_root`, or resume `resume_dir` (its own config is used).
+              name: str | None = None, devices: str | None = None) -> RunHandle:
+    """Start a new run under `runs_root`, or resume `resume_dir` (its own config is used;
+    `devices` continues it on another number of devices, recorded in its config.json).
 
-    Raises OSError naming the folder when the runs folder cannot be written, and
-    RunDirError when `resume_dir` is not a run directory or is still running.
+    Raises OSError naming the folder when the runs folder cannot be written, RunDirError
+    when `resume_dir` is not a run directory or is still running, and ConfigError when
+    `devices` cannot be used here.
     """
     if resume_dir is not None:
         run_dir = RunDir.open(resume_dir)
@@ -149,7 +170,14 @@ def start_run(config: RunConfig | None, runs_root: str | Path, resume_dir: str |
             from .rundir import RunDirError
 
             raise RunDirError(f"run {run_dir.run_id} is still running (pid {run_dir.status().get('pid')})")
-        return RunHandle(run_dir, run_dir.config(), resume=True)
+        config = run_dir.config()
+        if devices is not None and devices != config.train.devices:
+            from ..tricks.registry import raise_on_errors
+
+            config = config.replace(**{"train.devices": devices})
+            raise_on_errors(config)
+            config.save(run_dir.config_path)
+        return RunHandle(run_dir, config, resume=True)
     if config is None:
         raise ValueError("start_run needs a config (or resume_dir)")
     return RunHandle(RunDir.create(runs_root, config, name=name), config, resume=False)
@@ -157,13 +185,13 @@ def start_run(config: RunConfig | None, runs_root: str | Path, resume_dir: str |
 
 def run_in_process(config: RunConfig | None, runs_root: str | Path, resume_dir: str | Path | None = None,
                    name: str | None = None, on_event: Callable[[ev.Event], None] | None = None,
-                   poll_interval: float = 0.05) -> tuple[RunDir, ev.Event]:
+                   poll_interval: float = 0.05, devices: str | None = None) -> tuple[RunDir, ev.Event]:
     """Run in a worker and wait for it, handing each event to `on_event`; the terminal event.
 
     Ctrl-C asks the worker to stop cleanly (its last checkpoint stays resumable); a second
     Ctrl-C kills it.
     """
-    handle = start_run(config, runs_root, resume_dir=resume_dir, name=name)
+    handle = start_run(config, runs_root, resume_dir=resume_dir, name=name, devices=devices)
     interrupts = 0
     terminal: ev.Event | None = None
     try:

@@ -451,7 +451,15 @@ def check_config(cfg: RunConfig) -> list[Problem]:
     problems += _backbone_problems(cfg)
     if not bad_keys:  # combinations of out-of-range values would only repeat the errors
         problems += _combination_problems(cfg) + _pair_problems(cfg) + _ignored_problems(cfg)
+        problems += _device_problems(cfg)
     return sorted(problems, key=lambda p: p.severity != "error")
+
+
+def _device_problems(cfg: RunConfig) -> list[Problem]:
+    """Device counts the machine cannot give, device options the plan cannot use."""
+    from ..training.distributed import device_problems
+
+    return [Problem(key, message, "error") for key, message in device_problems(cfg)]
 
 
 def raise_on_errors(cfg: RunConfig) -> list[Problem]:

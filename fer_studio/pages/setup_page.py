@@ -13,6 +13,7 @@ from PySide6.QtWidgets import (QGroupBox, QInputDialog, QLabel, QMessageBox, QSp
                                QTabWidget, QVBoxLayout, QWidget)
 
 from fer_engine import presets
+from fer_engine.training import distributed
 
 from .. import config_io
 from ..report_view import ReportView, build_report_view
@@ -24,6 +25,7 @@ from ..widgets.config_form import ConfigForm
 from ..widgets.data_source_picker import DataSourcePicker
 from ..widgets.dataset_summary import DatasetSummary
 from ..widgets.dataset_warnings import DatasetWarnings
+from ..widgets.device_picker import DevicePicker
 from ..widgets.lr_preview import LrPreview
 from ..widgets.preset_bar import PresetBar
 from ..widgets.sample_faces import SampleFaces
@@ -89,6 +91,7 @@ class SetupPage(QWidget):
         # recipe side
         self.preset_bar = PresetBar()
         self.backbone = BackboneChooser()
+        self.devices = DevicePicker(state)
         self.form = ConfigForm(state)
         self.lr_preview = LrPreview()
         self.lr_preview.setMinimumHeight(170)
@@ -98,6 +101,8 @@ class SetupPage(QWidget):
         recipe_lay.addWidget(self.preset_bar)
         recipe_lay.addWidget(QLabel("<b>Backbone</b>"))
         recipe_lay.addWidget(self.backbone)
+        recipe_lay.addWidget(QLabel("<b>Devices</b>"))
+        recipe_lay.addWidget(self.devices)
         recipe_lay.addWidget(QLabel("<b>Tricks and settings</b> (bold = switched on; hover for help)"))
         recipe_split = QSplitter(Qt.Vertical)
         recipe_split.addWidget(self.form)
@@ -205,6 +210,10 @@ class SetupPage(QWidget):
     def steps_per_epoch(self) -> int:
         cfg = self.state.config
         n = self.report.train_count if self.report else 0
+        try:  # each of several processes visits its shard of the epoch
+            n = distributed.shard_size(n, distributed.plan_for(cfg).world)
+        except ValueError:
+            pass
         steps = math.ceil(n / max(1, cfg.train.batch_size)) if n else DEFAULT_STEPS_PER_EPOCH
         cap = cfg.train.max_steps_per_epoch
         return max(1, min(steps, cap) if cap else steps)

@@ -54,5 +54,13 @@ class RunProgress(QWidget):
         if c.fold:
             status = f"{c.fold} · {status}"
         self.phase.setText(f"<b>{c.name or c.run_id}</b>: {status}" + (f" · {c.best}" if c.best else ""))
-        parts = [f"device {c.device}" if c.device else "", f"{c.img_per_s:,.0f} img/s" if c.img_per_s else ""]
+        parts = [f"device {c.device}" if c.device else "", _devices(c),
+                 f"{c.img_per_s:,.0f} img/s" if c.img_per_s else ""]
         self.info.setText("  ·  ".join(p for p in parts + c.notes if p))
+
+
+def _devices(c: RunCurves) -> str:
+    """The processes of a multi-device run and its global batch ("" for one process)."""
+    if len(c.devices) < 2:
+        return ""
+    return f"{len(c.devices)} processes on {', '.join(c.devices)} · global batch {c.global_batch}"

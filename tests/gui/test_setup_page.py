@@ -118,3 +118,7 @@ def test_backbone_preset_and_lr_preview(qtbot, page):
     assert page.save_preset("mine")
     assert "mine" in [page.preset_bar.combo.itemText(i) for i in range(page.preset_bar.combo.count())]
     assert load_preset("mine") == state.config
+
+    state.set_config(state.config.replace(**{"train.devices": "2", "train.device": "cpu"}))
+    per_process = -(-page.report.train_count // 2)  # each process visits half of the epoch
+    assert page.steps_per_epoch() == -(-per_process // state.config.train.batch_size)

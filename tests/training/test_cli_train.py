@@ -42,8 +42,9 @@ def _bad_inputs(root: Path) -> dict[str, Path]:
     (lambda d, t: ["--data", str(d), "--config", str(d / "missing.json")], "config file not found"),
     (lambda d, t: [], "no dataset: give --data"),
     (lambda d, t: ["--resume", str(d)], "not a run directory"),
+    (lambda d, t: ["--data", str(d), "--devices", "cuda:0,0"], "train.devices: .*lists a GPU twice"),
 ], ids=["missing-path", "empty-class", "no-images", "malformed-csv", "unknown-backbone",
-        "unknown-key", "bad-value", "missing-config", "no-data", "resume-not-a-run"])
+        "unknown-key", "bad-value", "missing-config", "no-data", "resume-not-a-run", "devices-twice"])
 def test_bad_input_one_message_exit_2_and_no_run(tiny_data, tmp_path, capsys, args, message):
     import re
 

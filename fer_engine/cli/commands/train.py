@@ -32,6 +32,9 @@ def add_arguments(p: argparse.ArgumentParser) -> None:
     p.add_argument("--preset", metavar="NAME", help=f"start from a preset: {', '.join(list_presets())}")
     p.add_argument("--backbone", metavar="NAME", help="backbone (fer-studio list-backbones)")
     p.add_argument("--epochs", type=int, metavar="N")
+    p.add_argument("--devices", metavar="N|cuda:I,J",
+                   help="processes (GPUs) of one run through torchrun, e.g. 4 or cuda:0,1 (train.devices); "
+                        "with --resume, continue on this many")
     p.add_argument("--out", metavar="DIR", help=f"runs folder (default {default_runs_dir()})")
     p.add_argument("--name", metavar="NAME", help="display name of the run")
     p.add_argument("--set", dest="overrides", action="append", default=[], metavar="KEY=VALUE",
@@ -54,7 +57,7 @@ def build_config(args: argparse.Namespace) -> RunConfig:
     else:
         cfg = RunConfig()
     shortcuts = {"data.path": args.data, "model.backbone": args.backbone, "train.epochs": args.epochs,
-                 "name": args.name}
+                 "train.devices": args.devices, "name": args.name}
     cfg = cfg.replace(**{k: v for k, v in shortcuts.items() if v is not None})
     cfg = cfg.with_overrides(args.overrides)
     if not (args.data or args.config or any(o.startswith("data.path=") for o in args.overrides)):
@@ -95,7 +98,8 @@ def run(args: argparse.Namespace) -> int:
         status = run_dir.status().get("status")
         if status == "finished":
             raise CliError(f"run {run_dir.path} already finished; nothing to resume")
-        print(f"resuming {run_dir.path} ({status})", file=out)
+        print(f"resuming {run_dir.path} ({status})"
+              + (f" on train.devices={args.devices}" if args.devices else ""), file=out)
         config, resume_dir, runs_root = None, run_dir.path, run_dir.path.parent
     else:
         config, resume_dir = build_config(args), None
@@ -104,7 +108,7 @@ def run(args: argparse.Namespace) -> int:
     printer = EventPrinter(out)
     try:
         run_dir, terminal = run_in_process(config, runs_root, resume_dir=resume_dir, name=args.name,
-                                           on_event=printer)
+                                           on_event=printer, devices=args.devices if args.resume else None)
     except OSError as e:
         raise CliError(f"cannot create a run in {runs_root}: {e.strerror or e}") from None
     print(f"run directory: {run_dir.path}", file=out)
@@ -175,7 +179,8 @@ class EventPrinter:
         self.epochs = e.epochs
         self.steps0 = None
         again = f", resumed after epoch {e.resumed_from_epoch}" if e.resumed_from_epoch else ""
-        self.bar.line(f"run {e.run_id} on {e.device}: {e.num_train} train / {e.num_val} val faces, "
+        several = f" x {len(e.devices)} processes, global batch {e.global_batch}" if len(e.devices) > 1 else ""
+        self.bar.line(f"run {e.run_id} on {e.device}{several}: {e.num_train} train / {e.num_val} val faces, "
                       f"{e.epochs} epochs x {e.steps_per_epoch} steps{again}\n  {e.run_dir}")
         for note in e.notes:
             self.bar.line(f"  note: {note}")
