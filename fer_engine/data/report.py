@@ -75,6 +75,9 @@ class DatasetReport:
     near_blank: list[tuple[str, float]]  # (file, pixel std)
     notes: list[str] = field(default_factory=list)
     samples: dict[str, list[str]] = field(default_factory=dict)  # class -> a few sources
+    label_map: list[str] = field(default_factory=list)  # e.g. "RAF-DB label 1 -> surprise"
+    dropped: dict[str, int] = field(default_factory=dict)  # reason -> faces the format left out
+    subjects: int = 0  # distinct subjects, when the format or data.subject_regex names them
 
     @property
     def imbalance(self) -> dict[str, Any]:
@@ -111,12 +114,17 @@ class DatasetReport:
             "conflicting_labels": [g.to_dict() for g in self.duplicate_groups if g.conflicting],
             "near_blank": [{"path": p, "std": round(s, 3), "detail": f"pixel std {s:.2f}"}
                            for p, s in self.near_blank],
-            "samples": self.samples,
+            "samples": self.samples, "label_map": self.label_map, "dropped": self.dropped,
+            "subjects": self.subjects,
         }
 
     def format_text(self, max_listed: int = 10) -> str:
         """A readable summary for the terminal; long lists are cut to `max_listed` entries."""
         lines = [f"Dataset: {printable(self.path)}", f"Layout: {self.layout}"]
+        if self.label_map:
+            lines.append("Label map: " + "; ".join(self.label_map))
+        if self.subjects:
+            lines.append(f"Subjects: {self.subjects:,}")
         lines += [f"  note: {printable(n)}" for n in self.notes]
         lines.append(_count_table(self.class_names, self.counts))
         imb = self.imbalance
@@ -142,11 +150,13 @@ class DatasetReport:
 
 def dataset_report(path: str, progress: ProgressFn = None, should_stop: StopFn = None, *,
                    image_size: int = 48, channels: int = 1, val_fraction: float = 0.1,
-                   test_fraction: float = 0.1, split_seed: int = 0, cache_dir: str = "") -> DatasetReport:
-    """Inspect the dataset at `path` (any layout `load_dataset` accepts)."""
+                   test_fraction: float = 0.1, split_seed: int = 0, cache_dir: str = "",
+                   **data_options: Any) -> DatasetReport:
+    """Inspect the dataset at `path` (any format `load_dataset` accepts); `data_options` are
+    further `DataConfig` fields (format, label_map, label_mode, subject_regex, split_by, ...)."""
     cfg = DataConfig(path=path, image_size=image_size, channels=channels, val_fraction=val_fraction,
-                     test_fraction=test_fraction, split_seed=split_seed, cache_dir=cache_dir)
-    plan = plan_source(path, cache_dir, progress, should_stop)
+                     test_fraction=test_fraction, split_seed=split_seed, cache_dir=cache_dir, **data_options)
+    plan = plan_source(path, cache_dir, progress, should_stop, cfg)
     raw = load_raw(plan, image_size, channels, cache_dir, scaled_progress(progress, 0.0, 0.6), should_stop)
     data = assemble(raw, cfg)
     split_of = np.empty(len(raw.sources), object)
@@ -167,7 +177,8 @@ def dataset_report(path: str, progress: ProgressFn = None, should_stop: StopFn =
         unreadable=list(raw.unreadable),
         duplicate_groups=_duplicates(facts["md5"], raw.sources, list(split_of), labels),
         near_blank=[(raw.sources[i], float(facts["std"][i])) for i in np.flatnonzero(facts["std"] < NEAR_BLANK_STD)],
-        notes=list(data.notes), samples=_samples(data))
+        notes=list(data.notes), samples=_samples(data), label_map=list(data.label_map),
+        dropped=dict(raw.dropped), subjects=0 if data.groups is None else len(set(data.groups.tolist())))
     report_progress(progress, 1.0, "dataset report ready")
     return report
 
