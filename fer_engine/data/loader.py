@@ -16,6 +16,7 @@ from .cache import RawDataset
 from .errors import DatasetError, ProgressFn, StopFn, printable, report_progress
 from .label_maps import get_label_map
 from .layouts import SPLITS, Listing
+from .overrides import apply_overrides
 from .parallel import run_batches
 from .splits import cap_per_class, complete_splits, stratified_subset, subjects_across_splits
 
@@ -210,6 +211,7 @@ def assemble(raw: RawDataset, cfg: DataConfig) -> DatasetArrays:
     known), cap training classes, turn votes into soft targets in probability mode."""
     if cfg.split_by not in SPLIT_BY:
         raise DatasetError(f"data.split_by must be one of {', '.join(SPLIT_BY)}, got {cfg.split_by!r}")
+    raw, override_notes = apply_overrides(raw, cfg.label_overrides)
     present = set(np.unique(raw.classes).tolist())
     if cfg.label_mode == "probability" and raw.votes is not None:  # a class may live in the votes only
         present |= set(np.flatnonzero(raw.votes.sum(axis=0) > 0).tolist())
@@ -219,7 +221,7 @@ def assemble(raw: RawDataset, cfg: DataConfig) -> DatasetArrays:
     lut[present] = np.arange(len(present))
     labels = lut[raw.classes]
     groups = np.asarray(raw.groups, dtype=str) if raw.groups else None
-    notes = [f"left out {n:,} face(s): {reason}" for reason, n in raw.dropped.items()]
+    notes = [f"left out {n:,} face(s): {reason}" for reason, n in raw.dropped.items()] + override_notes
     if cfg.split_by == "subject" and groups is None:
         raise DatasetError(f"data.split_by is 'subject' but {cfg.path} names no subjects "
                            f"(CK+ and JAFFE do; elsewhere set data.subject_regex)")
