@@ -96,6 +96,8 @@ WARNING_KINDS = {
     "duplicates_across_splits": ("Identical images in more than one split (leakage)", "warning"),
     "duplicates_within_splits": ("Identical images within a split", "info"),
     "near_blank": ("Near-blank images", "warning"),
+    "near_duplicates_across_splits": ("Near-duplicates in more than one split (perceptual hash; leakage)", "warning"),
+    "near_duplicates_within_splits": ("Near-duplicates within a split (perceptual hash)", "info"),
 }
 
 

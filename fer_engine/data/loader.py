@@ -77,9 +77,11 @@ def plan_source(path: str, cache_folder: str = "", progress: ProgressFn = None,
         raise DatasetError(f"data.format {fmt.name} reads a dataset folder, but {source} is a file")
     listing = fmt.scan(source, data)
     _apply_subject_regex(listing, data.subject_regex)
-    key = cache.file_fingerprint(listing.files + ([listing.pixel_csv] if listing.pixel_csv else []), extra=(
-        listing.layout, listing.split_rule, listing.classes, listing.splits, listing.groups, listing.boxes,
-        listing.votes, listing.label_map, listing.dropped))
+    extra = (listing.layout, listing.split_rule, listing.classes, listing.splits)
+    more = (listing.groups, listing.boxes, listing.votes, listing.label_map, listing.dropped)
+    if any(any(x) for x in more):  # plain folder listings keep the keys of their existing caches
+        extra += more
+    key = cache.file_fingerprint(listing.files + ([listing.pixel_csv] if listing.pixel_csv else []), extra=extra)
     return SourcePlan(path, source, listing, key)
 
 

@@ -26,6 +26,7 @@ from .cache import RawDataset
 from .errors import ProgressFn, StopFn, printable, report_progress, scaled_progress
 from .images import convert_mode
 from .loader import SourcePlan, assemble, load_raw, plan_source
+from .near_duplicates import MAX_DISTANCE, dhash, near_duplicate_groups
 from .parallel import run_batches
 
 NEAR_BLANK_STD = 1.0  # pixel standard deviation (0..255, grayscale) below which a face is blank
@@ -78,6 +79,7 @@ class DatasetReport:
     label_map: list[str] = field(default_factory=list)  # e.g. "RAF-DB label 1 -> surprise"
     dropped: dict[str, int] = field(default_factory=dict)  # reason -> faces the format left out
     subjects: int = 0  # distinct subjects, when the format or data.subject_regex names them
+    near_duplicate_groups: list[DuplicateGroup] = field(default_factory=list)  # perceptual hash, not byte-identical
 
     @property
     def imbalance(self) -> dict[str, Any]:
@@ -90,12 +92,7 @@ class DatasetReport:
         return {"ratio": ratio, "largest": largest, "smallest": smallest}
 
     def duplicate_summary(self) -> dict[str, int]:
-        g = self.duplicate_groups
-        return {"groups": len(g), "files": sum(len(x.files) for x in g),
-                "across_splits": sum(x.across_splits for x in g),
-                "train_and_eval": sum(x.train_and_eval for x in g),
-                "within_split": sum(not x.across_splits for x in g),
-                "conflicting_labels": sum(x.conflicting for x in g)}
+        return _group_summary(self.duplicate_groups)
 
     def to_dict(self) -> dict[str, Any]:
         """JSON-able: what `inspect-data --json` prints and the GUI shows."""
@@ -116,6 +113,9 @@ class DatasetReport:
                            for p, s in self.near_blank],
             "samples": self.samples, "label_map": self.label_map, "dropped": self.dropped,
             "subjects": self.subjects,
+            "near_duplicates": _group_summary(self.near_duplicate_groups),
+            "near_duplicates_across_splits": [g.to_dict() for g in self.near_duplicate_groups if g.across_splits],
+            "near_duplicates_within_splits": [g.to_dict() for g in self.near_duplicate_groups if not g.across_splits],
         }
 
     def format_text(self, max_listed: int = 10) -> str:
@@ -139,6 +139,12 @@ class DatasetReport:
         lines.append(f"Byte-identical groups: {s['groups']:,} ({s['files']:,} files); "
                      f"{s['across_splits']:,} span splits ({s['train_and_eval']:,} span train and val/test); "
                      f"{s['within_split']:,} within one split; {s['conflicting_labels']:,} with different labels")
+        n = _group_summary(self.near_duplicate_groups)
+        lines.append(f"Near-duplicate groups (perceptual hash, within {MAX_DISTANCE} of 64 bits, not byte-identical): "
+                     f"{n['groups']:,} ({n['files']:,} faces); {n['across_splits']:,} span splits "
+                     f"({n['train_and_eval']:,} span train and val/test); {n['conflicting_labels']:,} with different labels")
+        lines += _listed("Near-duplicates across splits", [g.to_dict()["detail"] + ": " + ", ".join(map(printable, g.files))
+                                                          for g in self.near_duplicate_groups if g.across_splits], max_listed)
         conflicts = [g for g in self.duplicate_groups if g.conflicting]
         lines += _listed("Groups with different labels", [g.to_dict()["detail"] + ": " + ", ".join(map(printable, g.files))
                                                          for g in conflicts], max_listed)
@@ -178,7 +184,8 @@ def dataset_report(path: str, progress: ProgressFn = None, should_stop: StopFn =
         duplicate_groups=_duplicates(facts["md5"], raw.sources, list(split_of), labels),
         near_blank=[(raw.sources[i], float(facts["std"][i])) for i in np.flatnonzero(facts["std"] < NEAR_BLANK_STD)],
         notes=list(data.notes), samples=_samples(data), label_map=list(data.label_map),
-        dropped=dict(raw.dropped), subjects=0 if data.groups is None else len(set(data.groups.tolist())))
+        dropped=dict(raw.dropped), subjects=0 if data.groups is None else len(set(data.groups.tolist())),
+        near_duplicate_groups=_near_duplicates(raw, facts, list(split_of), labels))
     report_progress(progress, 1.0, "dataset report ready")
     return report
 
@@ -254,6 +261,27 @@ def _duplicates(md5: np.ndarray, sources: list[str], splits: list[str], labels: 
     groups = [DuplicateGroup([sources[i] for i in idx], [splits[i] for i in idx], [labels[i] for i in idx])
               for idx in by_hash.values() if len(idx) > 1]
     return sorted(groups, key=lambda g: g.files[0])
+
+
+def _near_duplicates(raw: RawDataset, facts: dict[str, np.ndarray], splits: list[str],
+                     labels: list[str]) -> list[DuplicateGroup]:
+    """Groups of faces within MAX_DISTANCE bits of dHash; byte-identical copies (one kept) and
+    near-blank faces are left out: they are reported on their own."""
+    _, first = np.unique(facts["md5"], return_index=True)
+    skip = np.ones(len(raw.sources), bool)
+    skip[first] = False
+    skip |= facts["std"] < NEAR_BLANK_STD
+    groups = near_duplicate_groups(dhash(raw.images), MAX_DISTANCE, skip)
+    return [DuplicateGroup([raw.sources[i] for i in g], [splits[i] for i in g], [labels[i] for i in g])
+            for g in groups]
+
+
+def _group_summary(g: list[DuplicateGroup]) -> dict[str, int]:
+    return {"groups": len(g), "files": sum(len(x.files) for x in g),
+            "across_splits": sum(x.across_splits for x in g),
+            "train_and_eval": sum(x.train_and_eval for x in g),
+            "within_split": sum(not x.across_splits for x in g),
+            "conflicting_labels": sum(x.conflicting for x in g)}
 
 
 def _pixel_stats(images: np.ndarray) -> dict[str, list[float]]:
