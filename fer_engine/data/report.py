@@ -26,7 +26,7 @@ from .cache import RawDataset
 from .errors import ProgressFn, StopFn, printable, report_progress, scaled_progress
 from .images import convert_mode
 from .loader import SourcePlan, assemble, load_raw, plan_source
-from .near_duplicates import MAX_DISTANCE, dhash, near_duplicate_groups
+from .near_duplicates import BITS, MAX_DISTANCE, near_duplicate_groups, phash
 from .parallel import run_batches
 
 NEAR_BLANK_STD = 1.0  # pixel standard deviation (0..255, grayscale) below which a face is blank
@@ -140,7 +140,7 @@ class DatasetReport:
                      f"{s['across_splits']:,} span splits ({s['train_and_eval']:,} span train and val/test); "
                      f"{s['within_split']:,} within one split; {s['conflicting_labels']:,} with different labels")
         n = _group_summary(self.near_duplicate_groups)
-        lines.append(f"Near-duplicate groups (perceptual hash, within {MAX_DISTANCE} of 64 bits, not byte-identical): "
+        lines.append(f"Near-duplicate groups (perceptual hash, within {MAX_DISTANCE} of {BITS} bits, not byte-identical): "
                      f"{n['groups']:,} ({n['files']:,} faces); {n['across_splits']:,} span splits "
                      f"({n['train_and_eval']:,} span train and val/test); {n['conflicting_labels']:,} with different labels")
         lines += _listed("Near-duplicates across splits", [g.to_dict()["detail"] + ": " + ", ".join(map(printable, g.files))
@@ -265,13 +265,13 @@ def _duplicates(md5: np.ndarray, sources: list[str], splits: list[str], labels: 
 
 def _near_duplicates(raw: RawDataset, facts: dict[str, np.ndarray], splits: list[str],
                      labels: list[str]) -> list[DuplicateGroup]:
-    """Groups of faces within MAX_DISTANCE bits of dHash; byte-identical copies (one kept) and
+    """Groups of faces within MAX_DISTANCE bits of pHash; byte-identical copies (one kept) and
     near-blank faces are left out: they are reported on their own."""
     _, first = np.unique(facts["md5"], return_index=True)
     skip = np.ones(len(raw.sources), bool)
     skip[first] = False
     skip |= facts["std"] < NEAR_BLANK_STD
-    groups = near_duplicate_groups(dhash(raw.images), MAX_DISTANCE, skip)
+    groups = near_duplicate_groups(phash(raw.images), MAX_DISTANCE, skip)
     return [DuplicateGroup([raw.sources[i] for i in g], [splits[i] for i in g], [labels[i] for i in g])
             for g in groups]
 

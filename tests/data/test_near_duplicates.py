@@ -4,16 +4,16 @@ from __future__ import annotations
 
 import numpy as np
 
-from fer_engine.data.near_duplicates import dhash, near_duplicate_pairs
+from fer_engine.data.near_duplicates import phash, near_duplicate_pairs
 from fer_engine.data.report import dataset_report
 
 import dataset_builders as b
 
 
-def test_dhash_pairs_copies_not_different_faces():
+def test_phash_pairs_copies_not_different_faces():
     faces = np.stack([b.face("happy", s) for s in range(40)])[..., None]
     copy = np.clip(faces[3].astype(int) * 1.1 + 8, 0, 255).astype(np.uint8)  # brighter, more contrast
-    hashes = dhash(np.concatenate([faces, copy[None]]))
+    hashes = phash(np.concatenate([faces, copy[None]]))
     pairs = near_duplicate_pairs(hashes)
     assert [(i, j) for i, j, _ in pairs] == [(3, 40)]
     skip = np.zeros(41, bool)
