@@ -31,7 +31,7 @@ from .parallel import run_batches
 
 NEAR_BLANK_STD = 1.0  # pixel standard deviation (0..255, grayscale) below which a face is blank
 SAMPLES_PER_CLASS = 8
-FACTS_VERSION = 1
+FACTS_VERSION = 2  # 2: with the perceptual hash of each decoded face
 
 
 @dataclass
@@ -223,7 +223,7 @@ def _cached_file_facts(plan: SourcePlan, raw: RawDataset, cache_dir: str, progre
                 md5[i] = hashlib.md5(raw.sources[i].encode("utf-8", "surrogateescape")).digest()
 
     run_batches(n, work, "checking files (md5, size, mode)", progress, should_stop)
-    facts = {"md5": md5, "width": width, "height": height, "mode": mode, "std": std}
+    facts = {"md5": md5, "width": width, "height": height, "mode": mode, "std": std, "phash": phash(raw.images)}
     try:
         with atomic_path(target) as tmp, open(tmp, "wb") as f:
             np.savez(f, sources=np.array(json.dumps(raw.sources)), **facts)
@@ -239,7 +239,7 @@ def _load_facts(target, sources: list[str]) -> dict[str, np.ndarray] | None:
         with np.load(target, allow_pickle=False) as z:
             if json.loads(str(z["sources"])) != sources:
                 return None
-            return {k: z[k] for k in ("md5", "width", "height", "mode", "std")}
+            return {k: z[k] for k in ("md5", "width", "height", "mode", "std", "phash")}
     except (OSError, ValueError, KeyError, EOFError, zipfile.BadZipFile):
         return None
 
@@ -250,7 +250,7 @@ def _pixel_facts(raw: RawDataset) -> dict[str, np.ndarray]:
     gray = raw.images[..., 0] if raw.images.shape[-1] == 1 else raw.images.mean(axis=-1)
     return {"md5": np.array([hashlib.md5(raw.images[i].tobytes()).digest() for i in range(n)], "S16"),
             "width": np.full(n, side), "height": np.full(n, side), "mode": np.full(n, "L (CSV)"),
-            "std": gray.reshape(n, -1).std(axis=1)}
+            "std": gray.reshape(n, -1).std(axis=1), "phash": phash(raw.images)}
 
 
 # -- aggregation ------------------------------------------------------------------------------------
@@ -271,7 +271,7 @@ def _near_duplicates(raw: RawDataset, facts: dict[str, np.ndarray], splits: list
     skip = np.ones(len(raw.sources), bool)
     skip[first] = False
     skip |= facts["std"] < NEAR_BLANK_STD
-    groups = near_duplicate_groups(phash(raw.images), MAX_DISTANCE, skip)
+    groups = near_duplicate_groups(facts["phash"], MAX_DISTANCE, skip)
     return [DuplicateGroup([raw.sources[i] for i in g], [splits[i] for i in g], [labels[i] for i in g])
             for g in groups]
 
