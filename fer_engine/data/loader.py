@@ -73,7 +73,7 @@ def plan_source(path: str, cache_folder: str = "", progress: ProgressFn = None,
         if not source.is_file():
             raise DatasetError(f"data.format {fmt.name} reads a file, but {source} is a folder")
         return SourcePlan(path, source, None, cache.file_fingerprint([str(source)]))
-    if not source.is_dir() and fmt.name != "ferplus":
+    if not source.is_dir() and not fmt.reads_file:
         raise DatasetError(f"data.format {fmt.name} reads a dataset folder, but {source} is a file")
     listing = fmt.scan(source, data)
     _apply_subject_regex(listing, data.subject_regex)
@@ -88,6 +88,9 @@ def plan_source(path: str, cache_folder: str = "", progress: ProgressFn = None,
 def _apply_subject_regex(listing: Listing, pattern: str) -> None:
     """Subject ids from file names (group 1 of `pattern`, else the whole match) where none are known."""
     if not pattern:
+        return
+    if any(listing.groups):
+        listing.notes.append(f"data.subject_regex ignored: the {listing.layout} format names its subjects")
         return
     try:
         rx = re.compile(pattern)

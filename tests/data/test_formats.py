@@ -231,3 +231,17 @@ def test_unknown_or_mismatched_format(tmp_path, data_cfg, tree):
         load_dataset(data_cfg(tmp_path, format="raf"))
     with pytest.raises(DatasetError, match="RAF-DB: label file not found"):
         load_dataset(data_cfg(tmp_path, format="rafdb"))
+
+
+def test_inspect_data_cli_prints_the_label_map(tmp_path, tree, capsys, monkeypatch):
+    import json
+
+    from fer_engine.cli import main
+
+    monkeypatch.setenv("FER_STUDIO_CACHE", str(tmp_path / "cache"))
+    tree(tmp_path / "copy", {"train/1": 3, "train/4": 3, "test/1": 1, "test/4": 1})
+    assert main(["inspect-data", str(tmp_path / "copy")]) == 2
+    assert "need data.label_map" in capsys.readouterr().err
+    assert main(["inspect-data", str(tmp_path / "copy"), "--label-map", "rafdb", "--json"]) == 0
+    doc = json.loads(capsys.readouterr().out)
+    assert doc["class_names"] == ["happy", "surprise"] and "RAF-DB label 4 -> happy" in doc["label_map"]

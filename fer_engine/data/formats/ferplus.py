@@ -86,7 +86,8 @@ def _add(listing: Listing, source: str, votes: np.ndarray, split: str, mode: str
 
 
 @dataset_format("ferplus", "FERPlus", _detect, label_map="ferplus",
-                description="fer2013new.csv beside fer2013.csv, or FER2013Train/Valid/Test folders with label.csv")
+                description="fer2013new.csv beside fer2013.csv, or FER2013Train/Valid/Test folders with label.csv",
+                reads_file=True)
 def scan_ferplus(root: Path, cfg: DataConfig) -> Listing:
     mode = _check_mode(cfg)
     csv_path = _csv_path(root)

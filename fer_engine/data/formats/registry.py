@@ -28,15 +28,17 @@ class DatasetFormat:
     scan: ScanFn | None  # None: the source is read whole by its own reader (the FER2013 CSV)
     label_map: str = ""  # name in label_maps.LABEL_MAPS ("" = classes named by folders)
     description: str = ""
+    reads_file: bool = False  # its scanner also takes a file (FERPlus' fer2013new.csv), not only a folder
 
 
 FORMATS: dict[str, DatasetFormat] = {}
 
 
-def dataset_format(name: str, title: str, detect: DetectFn, label_map: str = "", description: str = ""):
+def dataset_format(name: str, title: str, detect: DetectFn, label_map: str = "", description: str = "",
+                   reads_file: bool = False):
     """Decorator registering a scanner `scan(root, cfg) -> Listing` as format `name`."""
     def wrap(scan: ScanFn) -> ScanFn:
-        FORMATS[name] = DatasetFormat(name, title, detect, scan, label_map, description)
+        FORMATS[name] = DatasetFormat(name, title, detect, scan, label_map, description, reads_file)
         return scan
     return wrap
 
