@@ -33,7 +33,8 @@ def test_kfold_oof_predictions_feed_label_issues_and_overrides(flipped_data, tmp
     """The plumbing from a k-fold run to an overrides file; how well flips are found is
     `tests/eval/test_label_issues.py`'s and `benchmarks/label_issues.py`'s job."""
     root, moved = flipped_data
-    cfg = tiny_config(root, **{"kfold.k": 3, "train.epochs": 3, "data.cache_dir": str(tmp_path / "cache")})
+    cfg = tiny_config(root, **{"kfold.k": 3, "train.epochs": 1, "train.max_steps_per_epoch": 3,
+                               "data.cache_dir": str(tmp_path / "cache")})
     parent = RunDir.create(tmp_path / "runs", cfg)
     assert fit(cfg, parent, lambda e: None, lambda: False)["status"] == "finished"
     oof = Predictions.load(parent.predictions_path("oof"))
