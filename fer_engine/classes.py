@@ -1,10 +1,13 @@
-"""The seven canonical FER classes and the folder-name aliases people use for them."""
+"""The canonical FER classes and the folder-name aliases people use for them."""
 from __future__ import annotations
 
-#: Canonical order: the FER2013 CSV `emotion` index (0 angry ... 6 neutral).
+#: Canonical order: the FER2013 CSV `emotion` index (0 angry ... 6 neutral), then contempt,
+#: the eighth class of the datasets that have it (AffectNet, CK+, FERPlus).
 CANONICAL_CLASSES: tuple[str, ...] = (
-    "angry", "disgust", "fear", "happy", "sad", "surprise", "neutral",
+    "angry", "disgust", "fear", "happy", "sad", "surprise", "neutral", "contempt",
 )
+#: FER2013's seven classes, in its label order.
+FER2013_CLASSES: tuple[str, ...] = CANONICAL_CLASSES[:7]
 
 _ALIASES: dict[str, str] = {
     "angry": "angry", "anger": "angry", "mad": "angry",
@@ -14,6 +17,7 @@ _ALIASES: dict[str, str] = {
     "sad": "sad", "sadness": "sad", "unhappy": "sad",
     "surprise": "surprise", "surprised": "surprise", "suprise": "surprise",
     "neutral": "neutral", "calm": "neutral", "none": "neutral",
+    "contempt": "contempt", "contemptuous": "contempt",
 }
 
 
@@ -25,15 +29,17 @@ class UnknownClassError(ValueError):
         known = ", ".join(CANONICAL_CLASSES)
         super().__init__(
             f"unknown class folder name(s): {', '.join(self.names)} "
-            f"(expected one of {known} or a common alias such as anger, happiness, sadness, surprised)"
+            f"(expected one of {known} or a common alias such as anger, happiness, sadness, surprised; "
+            f"digit folders need data.label_map, e.g. fer2013 or rafdb)"
         )
 
 
 def canonical_name(name: str) -> str | None:
-    """Canonical class for a folder name (case-insensitive, aliases), or None."""
+    """Canonical class for a class name (case-insensitive, aliases), or None.
+
+    Digits are not class names: datasets number their classes differently (see `label_maps`).
+    """
     key = name.strip().lower().replace("-", "_").replace(" ", "_")
-    if key.isdigit() and int(key) < len(CANONICAL_CLASSES):
-        return CANONICAL_CLASSES[int(key)]
     return _ALIASES.get(key)
 
 

@@ -31,6 +31,14 @@ class DataConfig:
     max_per_class: int = 0  # cap training images per class (0 = all); quick experiments
     train_fraction: float = 1.0  # stratified share of the training images kept (class ratios unchanged)
     cache_dir: str = ""  # "" = ~/.cache/fer-studio/datasets
+    format: str = "auto"  # "auto" or a dataset format: ferplus, rafdb, affectnet, ckplus, jaffe, expw, folders, ...
+    label_map: str = ""  # numbering of digit-named class folders: fer2013, rafdb, affectnet, ckplus, expw
+    label_mode: str = "majority"  # faces with votes (FERPlus): "majority", "plurality", "probability" (soft targets)
+    sequence_frames: int = 3  # CK+: the last k frames of a labelled sequence take its label
+    sequence_first_neutral: bool = False  # CK+: the first frame of a labelled sequence as a neutral face
+    subject_regex: str = ""  # subject id from each file name (group 1, else the match) where a format has none
+    split_by: str = "auto"  # "auto" (per subject when subjects are known), "subject", "image"
+    label_overrides: str = ""  # label-overrides JSON (relabel/exclude faces; the dataset is never modified)
 
 
 @dataclass

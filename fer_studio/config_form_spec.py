@@ -61,6 +61,23 @@ CHOICES: dict[str, list[str] | Callable[[], list[str]]] = {
     "eval.tta_vote": _registry_choices("TTA_VOTES"),
     "eval.prior_correction": _registry_choices("PRIOR_CORRECTIONS"),
 }
+
+
+def _dataset_choices(what: str) -> Callable[[], list[str]]:
+    def get() -> list[str]:
+        from fer_engine.data.formats import FORMATS
+        from fer_engine.data.label_maps import LABEL_MAPS
+
+        return {"format": ["auto", *FORMATS], "label_map": ["", *LABEL_MAPS]}[what]
+    return get
+
+
+CHOICES.update({
+    "data.format": _dataset_choices("format"),
+    "data.label_map": _dataset_choices("label_map"),
+    "data.label_mode": ["majority", "plurality", "probability"],
+    "data.split_by": ["auto", "subject", "image"],
+})
 EDITABLE_CHOICES = {"train.device"}
 
 

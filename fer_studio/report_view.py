@@ -56,6 +56,10 @@ def _summary_rows(d: dict[str, Any], counts: dict[str, list[int]]) -> list[tuple
     for key, title in (("sizes", "Image sizes"), ("modes", "Colour modes")):
         if d.get(key):
             rows.append((title, _counter_text(d[key])))
+    if d.get("label_map"):
+        rows.append(("Label map", "; ".join(d["label_map"])))
+    if d.get("subjects"):
+        rows.append(("Subjects", f"{d['subjects']:,}"))
     for note in d.get("notes", []):
         rows.append(("Note", str(note)))
     return rows
@@ -96,6 +100,8 @@ WARNING_KINDS = {
     "duplicates_across_splits": ("Identical images in more than one split (leakage)", "warning"),
     "duplicates_within_splits": ("Identical images within a split", "info"),
     "near_blank": ("Near-blank images", "warning"),
+    "near_duplicates_across_splits": ("Near-duplicates in more than one split (perceptual hash; leakage)", "warning"),
+    "near_duplicates_within_splits": ("Near-duplicates within a split (perceptual hash)", "info"),
 }
 
 

@@ -5,7 +5,7 @@ import numpy as np
 import pytest
 from PIL import Image
 
-from fer_engine.classes import CANONICAL_CLASSES
+from fer_engine.classes import FER2013_CLASSES
 from fer_engine.presets import builtin_ensembles, builtin_presets, load_ensemble_recipe, load_preset
 from fer_engine.training import events as ev
 from fer_engine.training.loop import fit
@@ -20,7 +20,7 @@ def faces(tmp_path_factory) -> str:
     """train/val/test folders of random 48x48 faces, 4/2/2 per class."""
     root, rng = tmp_path_factory.mktemp("faces"), np.random.default_rng(0)
     for split, n in (("train", 4), ("val", 2), ("test", 2)):
-        for name in CANONICAL_CLASSES:
+        for name in FER2013_CLASSES:
             (root / split / name).mkdir(parents=True)
             for i in range(n):
                 Image.fromarray(rng.integers(0, 256, (48, 48), dtype=np.uint8)).save(root / split / name / f"{i}.png")
@@ -65,6 +65,6 @@ def test_ensemble_recipe_trains_its_members_and_votes(name, faces, tmp_path):
     ens = create_ensemble([r.path for r in runs], recipe.vote, tmp_path / "ensemble")
     voted = ensemble_predictions(ens, "test", device="cpu")
     member = [predictions_for(r, "test", device="cpu") for r in runs]
-    assert voted.probs.shape == (2 * len(CANONICAL_CLASSES), len(CANONICAL_CLASSES))
+    assert voted.probs.shape == (2 * len(FER2013_CLASSES), len(FER2013_CLASSES))
     if recipe.vote == "soft":
         np.testing.assert_allclose(voted.probs, np.mean([m.probs for m in member], axis=0), atol=1e-5)

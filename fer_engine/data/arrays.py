@@ -27,6 +27,10 @@ class DatasetArrays:
     layout: str = ""  # "split_folders", "kaggle_fer2013", "class_folders", "fer2013_csv", "demo"
     notes: list[str] = field(default_factory=list)
     unreadable: list[tuple[str, str]] = field(default_factory=list)  # (file, reason), skipped
+    groups: np.ndarray | None = None  # (N,) subject id per face, where the format or data.subject_regex gives one
+    votes: np.ndarray | None = None  # (N, K) float32 annotator votes over class_names (FERPlus)
+    soft: np.ndarray | None = None  # (N, K) float32 target distributions (data.label_mode "probability")
+    label_map: list[str] = field(default_factory=list)  # the label map read, e.g. "RAF-DB label 1 -> surprise"
 
     def split(self, name: str) -> tuple[np.ndarray, np.ndarray]:
         """(images, labels) of one split."""

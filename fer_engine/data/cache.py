@@ -36,6 +36,10 @@ class RawDataset:
     split_rule: str
     notes: list[str] = field(default_factory=list)
     unreadable: list[tuple[str, str]] = field(default_factory=list)  # (source, reason)
+    groups: list[str] = field(default_factory=list)  # subject id per face (empty: unknown)
+    votes: np.ndarray | None = None  # (N, len(CANONICAL_CLASSES)) float32 annotator votes (FERPlus)
+    label_map: list[str] = field(default_factory=list)  # the label map read, as the report prints it
+    dropped: dict[str, int] = field(default_factory=dict)  # reason -> faces the format left out
 
 
 def cache_dir(configured: str = "") -> Path:
@@ -74,7 +78,10 @@ def load(path: Path) -> RawDataset | None:
             raw = RawDataset(images=z["images"], classes=z["classes"].astype(np.int64),
                              splits=z["splits"].astype(np.int64), sources=meta["sources"],
                              layout=meta["layout"], split_rule=meta["split_rule"],
-                             notes=meta["notes"], unreadable=[tuple(u) for u in meta["unreadable"]])
+                             notes=meta["notes"], unreadable=[tuple(u) for u in meta["unreadable"]],
+                             groups=meta.get("groups", []), label_map=meta.get("label_map", []),
+                             dropped=meta.get("dropped", {}),
+                             votes=z["votes"].astype(np.float32) if "votes" in z.files else None)
     except (OSError, ValueError, KeyError, EOFError, zipfile.BadZipFile):
         return None
     if meta.get("version") != FORMAT_VERSION or len(raw.sources) != len(raw.images):
@@ -86,11 +93,13 @@ def save(path: Path, raw: RawDataset) -> None:
     """Write atomically and remove older caches of the same source, size and channels."""
     meta = {"version": FORMAT_VERSION, "sources": raw.sources, "layout": raw.layout,
             "split_rule": raw.split_rule, "notes": raw.notes,
-            "unreadable": [list(u) for u in raw.unreadable]}
+            "unreadable": [list(u) for u in raw.unreadable], "groups": raw.groups,
+            "label_map": raw.label_map, "dropped": raw.dropped}
+    extra = {} if raw.votes is None else {"votes": raw.votes.astype(np.float32)}
     with atomic_path(path) as tmp:
         with open(tmp, "wb") as f:
             np.savez(f, images=raw.images, classes=raw.classes.astype(np.int8),
-                     splits=raw.splits.astype(np.int8), meta=np.array(json.dumps(meta)))
+                     splits=raw.splits.astype(np.int8), meta=np.array(json.dumps(meta)), **extra)
     prefix = path.name[: -len(".npz") - 21]
     for old in path.parent.glob(f"{glob_escape(prefix)}-*.npz"):
         if old != path:

@@ -18,7 +18,7 @@ from pathlib import Path
 import numpy as np
 from PIL import Image, ImageDraw
 
-from ..classes import CANONICAL_CLASSES
+from ..classes import FER2013_CLASSES
 from .errors import ProgressFn, StopFn, check_stop, report_progress
 
 DEMO_VERSION = 2
@@ -51,7 +51,7 @@ EXPRESSIONS: dict[str, Expression] = {
     "surprise": Expression(brow_tilt=0, brow_raise=11, eye_open=1.0, mouth_curve=0, mouth_open=18, mouth_width=0.6),
     "neutral": Expression(brow_tilt=0, brow_raise=0, eye_open=0.55, mouth_curve=0, mouth_open=0, mouth_width=1.05),
 }
-assert tuple(EXPRESSIONS) == CANONICAL_CLASSES
+assert tuple(EXPRESSIONS) == FER2013_CLASSES
 
 
 def render_face(expression: str, rng: np.random.Generator) -> np.ndarray:
@@ -124,7 +124,7 @@ def generate_demo(folder: Path, seed: int = DEMO_SEED, counts: dict[str, int] | 
     """Write `<split>/<class>/<index>.png` for every split and class into folder."""
     counts = DEMO_COUNTS if counts is None else counts
     for s, (split, n) in enumerate(counts.items()):
-        for c, name in enumerate(CANONICAL_CLASSES):
+        for c, name in enumerate(FER2013_CLASSES):
             check_stop(should_stop)
             rng = np.random.default_rng([seed, s, c])
             out = folder / split / name

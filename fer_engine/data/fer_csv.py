@@ -14,7 +14,7 @@ from pathlib import Path
 
 import numpy as np
 
-from ..classes import CANONICAL_CLASSES
+from ..classes import FER2013_CLASSES
 from .cache import RawDataset
 from .errors import DatasetError, ProgressFn, StopFn, check_stop, report_progress
 from .images import ImageDecodeError, decode_image
@@ -114,8 +114,8 @@ def _parse_row(row: list[str], label_col: int, pixel_col: int, usage_col: int | 
     if not text.lstrip("-").isdigit():
         raise ValueError(f"emotion {text!r} is not an integer")
     label = int(text)
-    if not 0 <= label < len(CANONICAL_CLASSES):
-        raise ValueError(f"emotion {label} out of range 0-{len(CANONICAL_CLASSES) - 1}")
+    if not 0 <= label < len(FER2013_CLASSES):
+        raise ValueError(f"emotion {label} out of range 0-{len(FER2013_CLASSES) - 1}")
     split = UNASSIGNED
     if usage_col is not None:
         usage = row[usage_col].strip()

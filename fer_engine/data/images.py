@@ -38,12 +38,14 @@ def is_image_name(name: str) -> bool:
     return os.path.splitext(name)[1].lower() in IMAGE_SUFFIXES
 
 
-def decode_image(source: ImageSource, size: int, channels: int) -> np.ndarray:
+def decode_image(source: ImageSource, size: int, channels: int,
+                 box: tuple[int, int, int, int] | None = None) -> np.ndarray:
     """`source` as a `(size, size, channels)` uint8 array (channels 1 = gray, 3 = RGB).
 
     source: a file path, encoded image bytes, or an array (H, W), (H, W, 1|3|4) holding
     gray/RGB/RGBA values (uint8, uint16, or floats in [0, 1]; OpenCV frames are BGR and must
-    be converted to RGB first). The whole image is resized (no crop); 16-bit data is scaled to
+    be converted to RGB first). The whole image is resized (or only `box` = (left, top, right,
+    bottom), clipped to the image, for datasets that give face boxes); 16-bit data is scaled to
     8 bits; transparent pixels are composited on black; EXIF orientation is applied.
     """
     if channels not in (1, 3):
@@ -54,8 +56,10 @@ def decode_image(source: ImageSource, size: int, channels: int) -> np.ndarray:
         image = _image_from_array(source)
         name = f"<array {source.shape} {source.dtype}>"
     else:
-        image, name = _open(source, size)
+        image, name = _open(source, size if box is None else 0)
     try:
+        if box is not None:
+            image = _crop(image, box, name)
         image = convert_mode(image, "L" if channels == 1 else "RGB")
         if image.size != (size, size):
             image = image.resize((size, size), RESAMPLE, reducing_gap=3.0)
@@ -88,7 +92,7 @@ def _open(source, size: int) -> tuple[Image.Image, str]:
     try:
         with stream:
             image = Image.open(stream)
-            if image.format == "JPEG" and min(image.size) >= 2 * size:
+            if image.format == "JPEG" and size and min(image.size) >= 2 * size:
                 image.draft(None, (size, size))  # DCT-domain downscale: big photos decode fast
             image.load()
         return ImageOps.exif_transpose(image), name
@@ -98,6 +102,14 @@ def _open(source, size: int) -> tuple[Image.Image, str]:
         raise ImageDecodeError(name, f"too large to decode safely ({e})") from None
     except (OSError, ValueError, SyntaxError, EOFError) as e:
         raise ImageDecodeError(name, _reason(e)) from None
+
+
+def _crop(image: Image.Image, box: tuple[int, int, int, int], name: str) -> Image.Image:
+    left, top = max(0, box[0]), max(0, box[1])
+    right, bottom = min(image.width, box[2]), min(image.height, box[3])
+    if right <= left or bottom <= top:
+        raise ImageDecodeError(name, f"face box {tuple(box)} lies outside the {image.width}x{image.height} image")
+    return image.crop((left, top, right, bottom))
 
 
 def _reason(e: BaseException) -> str:

@@ -5,6 +5,10 @@ Accepted layouts (class folders are matched to canonical classes through aliases
 - Kaggle FER2013 folders: `train/` + `test/` whose files are `PublicTest_*` (-> val) and
   `PrivateTest_*` (-> test);
 - class folders: one folder per class, split later (stratified, seeded).
+Class folders named by digits (RAF-DB's `1..7`, AffectNet's `0..7` copies) mean nothing without
+the dataset's numbering: they need `label_map` (see `label_maps`).
+The dataset formats with label files (FERPlus, RAF-DB, AffectNet, CK+, JAFFE, ExpW) live in
+`formats/` and fill the same `Listing`.
 Scanning follows symbolic links but visits each real folder once, so link loops cannot hang it.
 """
 from __future__ import annotations
@@ -35,21 +39,36 @@ class Listing:
     """The image files of a folder dataset and where each belongs, before decoding."""
 
     root: Path
-    layout: str  # "split_folders", "kaggle_fer2013" or "class_folders"
+    layout: str  # "split_folders", "kaggle_fer2013", "class_folders" or a format name
     files: list[str] = field(default_factory=list)
     classes: list[int] = field(default_factory=list)  # canonical class index per file
     splits: list[int] = field(default_factory=list)  # index into SPLITS, or UNASSIGNED
     notes: list[str] = field(default_factory=list)
     split_rule: str = SPLIT_NONE
+    groups: list[str] = field(default_factory=list)  # subject id per file ("" = unknown)
+    boxes: list[tuple[int, int, int, int] | None] = field(default_factory=list)  # face crop (l, t, r, b)
+    votes: list[tuple[float, ...] | None] = field(default_factory=list)  # per file, over CANONICAL_CLASSES
+    pixel_csv: str = ""  # files are "<csv>#<line>" rows of this FER2013 CSV (FERPlus)
+    label_map: list[str] = field(default_factory=list)  # the map used, as the report prints it
+    dropped: dict[str, int] = field(default_factory=dict)  # reason -> faces left out
 
-    def add(self, files: list[str], class_index: int, split: int) -> None:
+    def add(self, files: list[str], class_index: int, split: int, group: str = "",
+            box: tuple[int, int, int, int] | None = None, votes: tuple[float, ...] | None = None) -> None:
         self.files.extend(files)
         self.classes.extend([class_index] * len(files))
         self.splits.extend([split] * len(files))
+        self.groups.extend([group] * len(files))
+        self.boxes.extend([box] * len(files))
+        self.votes.extend([votes] * len(files))
+
+    def drop(self, reason: str, n: int = 1) -> None:
+        self.dropped[reason] = self.dropped.get(reason, 0) + n
 
 
-def scan_folder(root: Path) -> Listing:
-    """The listing of a dataset folder; `DatasetError` when it holds no usable layout."""
+def scan_folder(root: Path, label_map: str = "") -> Listing:
+    """The listing of a dataset folder; `DatasetError` when it holds no usable layout.
+
+    `label_map` names the numbering of digit-named class folders (e.g. "rafdb")."""
     root = Path(root)
     subdirs, loose = _entries(root)
     split_dirs: dict[str, str] = {}
@@ -61,10 +80,10 @@ def scan_folder(root: Path) -> Listing:
             raise DatasetError(f"{root}: both {split_dirs[split]}/ and {d}/ look like the {split} split; keep one")
         split_dirs[split] = d
     if split_dirs:
-        listing = _scan_splits(root, split_dirs, [d for d in subdirs if d not in split_dirs.values()])
+        listing = _scan_splits(root, split_dirs, [d for d in subdirs if d not in split_dirs.values()], label_map)
     elif subdirs:
         listing = Listing(root, "class_folders", split_rule=SPLIT_ALL)
-        _scan_classes(root, listing, UNASSIGNED)
+        _scan_classes(root, listing, UNASSIGNED, label_map)
         listing.notes.append("one folder of class folders: stratified train/val/test split")
     elif loose:
         raise DatasetError(
@@ -77,12 +96,12 @@ def scan_folder(root: Path) -> Listing:
     return listing
 
 
-def _scan_splits(root: Path, split_dirs: dict[str, str], others: list[str]) -> Listing:
+def _scan_splits(root: Path, split_dirs: dict[str, str], others: list[str], label_map: str) -> Listing:
     kaggle = _is_kaggle_test(root / split_dirs["test"]) if "test" in split_dirs and "val" not in split_dirs else None
     listing = Listing(root, "kaggle_fer2013" if kaggle else "split_folders")
     for split in SPLITS:
         if split in split_dirs:
-            _scan_classes(root / split_dirs[split], listing, SPLITS.index(split))
+            _scan_classes(root / split_dirs[split], listing, SPLITS.index(split), label_map)
     if kaggle:
         for i, f in enumerate(listing.files):
             if listing.splits[i] == SPLITS.index("test"):
@@ -115,15 +134,12 @@ def _is_kaggle_test(test_dir: Path) -> bool:
     return seen == set(_KAGGLE_PREFIXES.values())
 
 
-def _scan_classes(folder: Path, listing: Listing, split: int) -> None:
+def _scan_classes(folder: Path, listing: Listing, split: int, label_map: str = "") -> None:
     """Add the files of each class folder in `folder`; unknown or empty class folders are errors."""
     class_dirs, loose = _entries(folder)
     if not class_dirs:
         raise DatasetError(f"{folder} has no class folders (expected e.g. angry/, happy/, neutral/)")
-    try:
-        mapping = canonicalize(class_dirs)
-    except UnknownClassError as e:
-        raise DatasetError(f"{folder}: {e}{_nested_hint(folder, e.names)}") from None
+    mapping = _class_mapping(folder, class_dirs, label_map, listing)
     ignored = 0
     by_class: dict[str, list[str]] = {}
     for d in class_dirs:
@@ -140,6 +156,32 @@ def _scan_classes(folder: Path, listing: Listing, split: int) -> None:
         listing.notes.append(f"{folder.name}/: {len(loose)} image(s) outside class folders ignored")
     if ignored:
         listing.notes.append(f"{folder.name}/: {ignored} non-image file(s) ignored")
+
+
+def _class_mapping(folder: Path, class_dirs: list[str], label_map: str, listing: Listing) -> dict[str, str]:
+    """Folder name -> canonical class: digit names through `label_map`, others by name."""
+    from .label_maps import get_label_map
+
+    digits = [d for d in class_dirs if d.isdigit()]
+    if digits and not label_map:
+        raise DatasetError(f"{folder}: class folders named by numbers ({', '.join(digits)}) need data.label_map "
+                           f"to say whose numbering they use (fer2013: 0 angry..6 neutral; rafdb: 1 surprise.."
+                           f"7 neutral; affectnet: 0 neutral..7 contempt; ckplus)")
+    mapping = {}
+    if digits:
+        lm = get_label_map(label_map)
+        for d in digits:
+            name = lm.lookup(int(d), f"{folder / d}")
+            if name is None:
+                raise DatasetError(f"{folder / d}: {lm.title} label {d} carries no expression; remove the folder")
+            mapping[d] = name
+        if not listing.label_map:
+            listing.label_map = lm.describe()
+    try:
+        mapping.update(canonicalize([d for d in class_dirs if d not in mapping]))
+    except UnknownClassError as e:
+        raise DatasetError(f"{folder}: {e}{_nested_hint(folder, e.names)}") from None
+    return mapping
 
 
 def _nested_hint(folder: Path, unknown: list[str]) -> str:

@@ -26,11 +26,12 @@ from .cache import RawDataset
 from .errors import ProgressFn, StopFn, printable, report_progress, scaled_progress
 from .images import convert_mode
 from .loader import SourcePlan, assemble, load_raw, plan_source
+from .near_duplicates import BITS, MAX_DISTANCE, near_duplicate_groups, phash
 from .parallel import run_batches
 
 NEAR_BLANK_STD = 1.0  # pixel standard deviation (0..255, grayscale) below which a face is blank
 SAMPLES_PER_CLASS = 8
-FACTS_VERSION = 1
+FACTS_VERSION = 2  # 2: with the perceptual hash of each decoded face
 
 
 @dataclass
@@ -75,6 +76,10 @@ class DatasetReport:
     near_blank: list[tuple[str, float]]  # (file, pixel std)
     notes: list[str] = field(default_factory=list)
     samples: dict[str, list[str]] = field(default_factory=dict)  # class -> a few sources
+    label_map: list[str] = field(default_factory=list)  # e.g. "RAF-DB label 1 -> surprise"
+    dropped: dict[str, int] = field(default_factory=dict)  # reason -> faces the format left out
+    subjects: int = 0  # distinct subjects, when the format or data.subject_regex names them
+    near_duplicate_groups: list[DuplicateGroup] = field(default_factory=list)  # perceptual hash, not byte-identical
 
     @property
     def imbalance(self) -> dict[str, Any]:
@@ -87,12 +92,7 @@ class DatasetReport:
         return {"ratio": ratio, "largest": largest, "smallest": smallest}
 
     def duplicate_summary(self) -> dict[str, int]:
-        g = self.duplicate_groups
-        return {"groups": len(g), "files": sum(len(x.files) for x in g),
-                "across_splits": sum(x.across_splits for x in g),
-                "train_and_eval": sum(x.train_and_eval for x in g),
-                "within_split": sum(not x.across_splits for x in g),
-                "conflicting_labels": sum(x.conflicting for x in g)}
+        return _group_summary(self.duplicate_groups)
 
     def to_dict(self) -> dict[str, Any]:
         """JSON-able: what `inspect-data --json` prints and the GUI shows."""
@@ -111,12 +111,20 @@ class DatasetReport:
             "conflicting_labels": [g.to_dict() for g in self.duplicate_groups if g.conflicting],
             "near_blank": [{"path": p, "std": round(s, 3), "detail": f"pixel std {s:.2f}"}
                            for p, s in self.near_blank],
-            "samples": self.samples,
+            "samples": self.samples, "label_map": self.label_map, "dropped": self.dropped,
+            "subjects": self.subjects,
+            "near_duplicates": _group_summary(self.near_duplicate_groups),
+            "near_duplicates_across_splits": [g.to_dict() for g in self.near_duplicate_groups if g.across_splits],
+            "near_duplicates_within_splits": [g.to_dict() for g in self.near_duplicate_groups if not g.across_splits],
         }
 
     def format_text(self, max_listed: int = 10) -> str:
         """A readable summary for the terminal; long lists are cut to `max_listed` entries."""
         lines = [f"Dataset: {printable(self.path)}", f"Layout: {self.layout}"]
+        if self.label_map:
+            lines.append("Label map: " + "; ".join(self.label_map))
+        if self.subjects:
+            lines.append(f"Subjects: {self.subjects:,}")
         lines += [f"  note: {printable(n)}" for n in self.notes]
         lines.append(_count_table(self.class_names, self.counts))
         imb = self.imbalance
@@ -131,6 +139,12 @@ class DatasetReport:
         lines.append(f"Byte-identical groups: {s['groups']:,} ({s['files']:,} files); "
                      f"{s['across_splits']:,} span splits ({s['train_and_eval']:,} span train and val/test); "
                      f"{s['within_split']:,} within one split; {s['conflicting_labels']:,} with different labels")
+        n = _group_summary(self.near_duplicate_groups)
+        lines.append(f"Near-duplicate groups (perceptual hash, within {MAX_DISTANCE} of {BITS} bits, not byte-identical): "
+                     f"{n['groups']:,} ({n['files']:,} faces); {n['across_splits']:,} span splits "
+                     f"({n['train_and_eval']:,} span train and val/test); {n['conflicting_labels']:,} with different labels")
+        lines += _listed("Near-duplicates across splits", [g.to_dict()["detail"] + ": " + ", ".join(map(printable, g.files))
+                                                          for g in self.near_duplicate_groups if g.across_splits], max_listed)
         conflicts = [g for g in self.duplicate_groups if g.conflicting]
         lines += _listed("Groups with different labels", [g.to_dict()["detail"] + ": " + ", ".join(map(printable, g.files))
                                                          for g in conflicts], max_listed)
@@ -142,11 +156,13 @@ class DatasetReport:
 
 def dataset_report(path: str, progress: ProgressFn = None, should_stop: StopFn = None, *,
                    image_size: int = 48, channels: int = 1, val_fraction: float = 0.1,
-                   test_fraction: float = 0.1, split_seed: int = 0, cache_dir: str = "") -> DatasetReport:
-    """Inspect the dataset at `path` (any layout `load_dataset` accepts)."""
+                   test_fraction: float = 0.1, split_seed: int = 0, cache_dir: str = "",
+                   **data_options: Any) -> DatasetReport:
+    """Inspect the dataset at `path` (any format `load_dataset` accepts); `data_options` are
+    further `DataConfig` fields (format, label_map, label_mode, subject_regex, split_by, ...)."""
     cfg = DataConfig(path=path, image_size=image_size, channels=channels, val_fraction=val_fraction,
-                     test_fraction=test_fraction, split_seed=split_seed, cache_dir=cache_dir)
-    plan = plan_source(path, cache_dir, progress, should_stop)
+                     test_fraction=test_fraction, split_seed=split_seed, cache_dir=cache_dir, **data_options)
+    plan = plan_source(path, cache_dir, progress, should_stop, cfg)
     raw = load_raw(plan, image_size, channels, cache_dir, scaled_progress(progress, 0.0, 0.6), should_stop)
     data = assemble(raw, cfg)
     split_of = np.empty(len(raw.sources), object)
@@ -167,7 +183,9 @@ def dataset_report(path: str, progress: ProgressFn = None, should_stop: StopFn =
         unreadable=list(raw.unreadable),
         duplicate_groups=_duplicates(facts["md5"], raw.sources, list(split_of), labels),
         near_blank=[(raw.sources[i], float(facts["std"][i])) for i in np.flatnonzero(facts["std"] < NEAR_BLANK_STD)],
-        notes=list(data.notes), samples=_samples(data))
+        notes=list(data.notes), samples=_samples(data), label_map=list(data.label_map),
+        dropped=dict(raw.dropped), subjects=0 if data.groups is None else len(set(data.groups.tolist())),
+        near_duplicate_groups=_near_duplicates(raw, facts, list(split_of), labels))
     report_progress(progress, 1.0, "dataset report ready")
     return report
 
@@ -205,7 +223,7 @@ def _cached_file_facts(plan: SourcePlan, raw: RawDataset, cache_dir: str, progre
                 md5[i] = hashlib.md5(raw.sources[i].encode("utf-8", "surrogateescape")).digest()
 
     run_batches(n, work, "checking files (md5, size, mode)", progress, should_stop)
-    facts = {"md5": md5, "width": width, "height": height, "mode": mode, "std": std}
+    facts = {"md5": md5, "width": width, "height": height, "mode": mode, "std": std, "phash": phash(raw.images)}
     try:
         with atomic_path(target) as tmp, open(tmp, "wb") as f:
             np.savez(f, sources=np.array(json.dumps(raw.sources)), **facts)
@@ -221,7 +239,7 @@ def _load_facts(target, sources: list[str]) -> dict[str, np.ndarray] | None:
         with np.load(target, allow_pickle=False) as z:
             if json.loads(str(z["sources"])) != sources:
                 return None
-            return {k: z[k] for k in ("md5", "width", "height", "mode", "std")}
+            return {k: z[k] for k in ("md5", "width", "height", "mode", "std", "phash")}
     except (OSError, ValueError, KeyError, EOFError, zipfile.BadZipFile):
         return None
 
@@ -232,7 +250,7 @@ def _pixel_facts(raw: RawDataset) -> dict[str, np.ndarray]:
     gray = raw.images[..., 0] if raw.images.shape[-1] == 1 else raw.images.mean(axis=-1)
     return {"md5": np.array([hashlib.md5(raw.images[i].tobytes()).digest() for i in range(n)], "S16"),
             "width": np.full(n, side), "height": np.full(n, side), "mode": np.full(n, "L (CSV)"),
-            "std": gray.reshape(n, -1).std(axis=1)}
+            "std": gray.reshape(n, -1).std(axis=1), "phash": phash(raw.images)}
 
 
 # -- aggregation ------------------------------------------------------------------------------------
@@ -243,6 +261,27 @@ def _duplicates(md5: np.ndarray, sources: list[str], splits: list[str], labels: 
     groups = [DuplicateGroup([sources[i] for i in idx], [splits[i] for i in idx], [labels[i] for i in idx])
               for idx in by_hash.values() if len(idx) > 1]
     return sorted(groups, key=lambda g: g.files[0])
+
+
+def _near_duplicates(raw: RawDataset, facts: dict[str, np.ndarray], splits: list[str],
+                     labels: list[str]) -> list[DuplicateGroup]:
+    """Groups of faces within MAX_DISTANCE bits of pHash; byte-identical copies (one kept) and
+    near-blank faces are left out: they are reported on their own."""
+    _, first = np.unique(facts["md5"], return_index=True)
+    skip = np.ones(len(raw.sources), bool)
+    skip[first] = False
+    skip |= facts["std"] < NEAR_BLANK_STD
+    groups = near_duplicate_groups(facts["phash"], MAX_DISTANCE, skip)
+    return [DuplicateGroup([raw.sources[i] for i in g], [splits[i] for i in g], [labels[i] for i in g])
+            for g in groups]
+
+
+def _group_summary(g: list[DuplicateGroup]) -> dict[str, int]:
+    return {"groups": len(g), "files": sum(len(x.files) for x in g),
+            "across_splits": sum(x.across_splits for x in g),
+            "train_and_eval": sum(x.train_and_eval for x in g),
+            "within_split": sum(not x.across_splits for x in g),
+            "conflicting_labels": sum(x.conflicting for x in g)}
 
 
 def _pixel_stats(images: np.ndarray) -> dict[str, list[float]]:

@@ -16,10 +16,20 @@ from .fer_csv import parse_pixel_row
 from .images import decode_image
 
 _CSV_SOURCE = re.compile(r"^(?P<path>.+\.csv)#(?P<line>\d+)$", re.IGNORECASE)
+_CROP_SOURCE = re.compile(r"^(?P<path>.+)#crop=(?P<box>-?\d+,-?\d+,-?\d+,-?\d+)$")
+
+
+def crop_source(path: str, box: tuple[int, int, int, int]) -> str:
+    """The source string of the face at `box` (left, top, right, bottom) of the photo `path`."""
+    return f"{path}#crop={','.join(str(int(v)) for v in box)}"
 
 
 def load_face(source: str, size: int, channels: int) -> np.ndarray:
     """The (size, size, channels) uint8 face behind a dataset source string."""
+    crop = _CROP_SOURCE.match(source)
+    if crop is not None and not os.path.isfile(source):
+        box = tuple(int(v) for v in crop["box"].split(","))
+        return decode_image(crop["path"], size, channels, box=box)
     m = _CSV_SOURCE.match(source)
     if m is None or not os.path.isfile(m["path"]):
         return decode_image(source, size, channels)

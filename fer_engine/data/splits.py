@@ -9,11 +9,16 @@ TRAIN, VAL, TEST = (SPLITS.index(s) for s in SPLITS)
 
 
 def complete_splits(labels: np.ndarray, splits: np.ndarray, rule: str, val_fraction: float,
-                    test_fraction: float, seed: int) -> tuple[np.ndarray, list[str]]:
-    """Split codes for every face after applying the layout's rule, and a note on what was done."""
+                    test_fraction: float, seed: int, groups: np.ndarray | None = None
+                    ) -> tuple[np.ndarray, list[str]]:
+    """Split codes for every face after applying the layout's rule, and a note on what was done.
+
+    With `groups` (a subject id per face) the faces of one subject all go to one split."""
     codes = splits.copy()
     if rule == SPLIT_NONE:
         return codes, []
+    if groups is not None:
+        return _group_splits(codes, groups, rule, val_fraction, test_fraction, seed)
     if rule == SPLIT_ALL:
         pool = np.flatnonzero(codes == UNASSIGNED)
         codes[pool] = TRAIN
@@ -67,3 +72,37 @@ def cap_per_class(indices: np.ndarray, labels: np.ndarray, cap: int, seed: int) 
         members = indices[labels[indices] == c]
         kept.append(members if len(members) <= cap else rng.choice(members, cap, replace=False))
     return np.sort(np.concatenate(kept)) if kept else indices
+
+
+def _group_splits(codes: np.ndarray, groups: np.ndarray, rule: str, val_fraction: float,
+                  test_fraction: float, seed: int) -> tuple[np.ndarray, list[str]]:
+    """Whole subjects, in a seeded random order, fill test then val up to their share of faces."""
+    pool_code = UNASSIGNED if rule == SPLIT_ALL else TRAIN
+    pool = np.flatnonzero(codes == pool_code)
+    codes[pool] = TRAIN
+    fractions = {TEST: test_fraction, VAL: val_fraction} if rule == SPLIT_ALL else {VAL: val_fraction}
+    subjects, inverse = np.unique(groups[pool], return_inverse=True)
+    sizes = np.bincount(inverse)
+    order = np.random.default_rng(seed).permutation(len(subjects))
+    taken, start = {}, 0
+    for code, fraction in fractions.items():
+        chosen: list[int] = []
+        while fraction > 0 and start < len(order) - 1 and sizes[chosen].sum() < fraction * len(pool):
+            chosen.append(order[start])  # the last subject always stays in train
+            start += 1
+        codes[pool[np.isin(inverse, chosen)]] = code
+        taken[code] = len(chosen)
+    names = {TEST: "test", VAL: "val"}
+    detail = ", ".join(f"{taken[c]} in {names[c]}" for c in taken)
+    return codes, [f"subject-wise split with seed {seed}: {len(subjects)} subject(s), {detail}, "
+                   f"the rest in train; no subject is in two splits"]
+
+
+def subjects_across_splits(groups: np.ndarray, codes: np.ndarray) -> list[str]:
+    """Subjects whose faces lie in more than one split (a leak between training and evaluation)."""
+    known = groups != ""
+    pairs = {(g, c) for g, c in zip(groups[known].tolist(), codes[known].tolist()) if c >= 0}
+    seen: dict[str, int] = {}
+    for g, _ in pairs:
+        seen[g] = seen.get(g, 0) + 1
+    return sorted(g for g, n in seen.items() if n > 1)

@@ -8,6 +8,7 @@ metric. Class-averaged numbers (macro-F1, balanced accuracy) average over the cl
 """
 from __future__ import annotations
 
+import math
 from dataclasses import asdict, dataclass
 from typing import Any, Sequence
 
@@ -20,6 +21,15 @@ def _known(y_true: np.ndarray, y_pred: np.ndarray) -> tuple[np.ndarray, np.ndarr
     y_true, y_pred = np.asarray(y_true, np.int64), np.asarray(y_pred, np.int64)
     keep = y_true >= 0
     return y_true[keep], y_pred[keep]
+
+
+def vote_cross_entropy(probs: np.ndarray, votes: np.ndarray) -> float:
+    """Mean cross-entropy of predicted probabilities (N, K) against vote distributions (N, K)
+    (FERPlus): how well a model matches all the annotators, not just the top vote."""
+    q = np.asarray(votes, np.float64)
+    q = q / np.maximum(q.sum(axis=1, keepdims=True), 1e-12)
+    logp = np.log(np.clip(np.asarray(probs, np.float64), 1e-12, 1.0))
+    return float(-(q * logp).sum(axis=1).mean()) if len(q) else math.nan
 
 
 def confusion_matrix(y_true: np.ndarray, y_pred: np.ndarray, num_classes: int) -> np.ndarray:

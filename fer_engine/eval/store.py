@@ -26,6 +26,11 @@ from .predict import Predictions, ProgressFn, StopFn, collect_predictions
 
 #: DataConfig fields that decide which faces land in which split.
 _SPLIT_FIELDS = ("val_fraction", "test_fraction", "split_seed")
+#: How another dataset is read unless told otherwise: detected format, every face, no overrides.
+_OTHER_DATA = {"format": "auto", "label_map": "", "label_mode": "majority", "subject_regex": "",
+               "split_by": "auto", "label_overrides": "", "max_per_class": 0, "train_fraction": 1.0}
+#: The split name that means every face of a dataset (cross-dataset evaluation).
+ALL = "all"
 
 
 def resolve_device(device: str = "auto") -> str:
@@ -39,19 +44,22 @@ def is_ensemble_dir(path: str | Path) -> bool:
     return (Path(path) / "ensemble.json").is_file()
 
 
-def eval_data_config(run: RunDir, data_path: str | None = None) -> DataConfig:
-    """The run's own DataConfig, or another dataset read at the run's image size and channels.
+def eval_data_config(run: RunDir, data_path: str | None = None,
+                     data_options: dict[str, Any] | None = None) -> DataConfig:
+    """The run's own DataConfig, or another dataset read at the run's image size and channels
+    (its format detected, all of its faces, unless `data_options` such as label_map say otherwise).
 
     An ensemble's own data is its first member's (copied into its config.json).
     """
     cfg = run.config().data
     if data_path is None:
         return cfg
+    other = {**_OTHER_DATA, **(data_options or {})}
     if is_ensemble_dir(run.path):
-        return replace(cfg, path=str(data_path))
+        return replace(cfg, path=str(data_path), **other)
     pre = run.preprocess()
     return replace(cfg, path=str(data_path), image_size=int(pre.get("image_size", cfg.image_size)),
-                   channels=int(pre.get("channels", cfg.channels)))
+                   channels=int(pre.get("channels", cfg.channels)), **other)
 
 
 def _where(path: str) -> str:
@@ -68,7 +76,8 @@ def predictions_path(run: RunDir, data: DataConfig, split: str, tta: bool) -> Pa
         return run.predictions_path(split, tta)
     where = _where(data.path)
     ident = "|".join([where, str(data.image_size), str(data.channels),
-                      *(str(getattr(data, f)) for f in _SPLIT_FIELDS)])
+                      *(str(getattr(data, f)) for f in _SPLIT_FIELDS),
+                      *(f"{k}={getattr(data, k)}" for k, v in _OTHER_DATA.items() if getattr(data, k) != v)])
     key = hashlib.sha1(ident.encode()).hexdigest()[:10]
     name = re.sub(r"[^A-Za-z0-9_.-]+", "_", Path(where).stem or "data")[:32]
     return run.predictions_dir / f"{split}{'-tta' if tta else ''}@{name}-{key}.npz"
@@ -103,7 +112,7 @@ def _still_valid(preds: Predictions, stamp: dict[str, Any]) -> bool:
 
 def _fits(preds: Predictions, dataset, split: str) -> bool:
     """The stored predictions describe this dataset's split (its files may have changed)."""
-    idx = dataset.splits.get(split)
+    idx = np.arange(len(dataset.labels)) if split == ALL else dataset.splits.get(split)
     if idx is None or len(idx) != len(preds):
         return False
     labels = map_labels(list(dataset.class_names), preds.class_names, dataset.labels[idx])
@@ -126,15 +135,18 @@ def tta_mode(config: RunConfig) -> str:
 
 
 def load_eval_data(run: RunDir, data_path: str | None = None, progress: ProgressFn | None = None,
-                   should_stop: StopFn | None = None):
+                   should_stop: StopFn | None = None, data_options: dict[str, Any] | None = None):
     """(DataConfig, DatasetArrays) the run is evaluated on (the dataset cache makes this fast)."""
     from ..data import load_dataset
 
-    data = eval_data_config(run, data_path)
+    data = eval_data_config(run, data_path, data_options)
     return data, load_dataset(data, progress=progress, should_stop=should_stop)
 
 
 def split_or_error(dataset, split: str, where: str) -> np.ndarray:
+    """The faces of `split` ("all": every face of the dataset, whatever its split)."""
+    if split == ALL:
+        return np.arange(len(dataset.labels))
     if split not in dataset.splits or not len(dataset.splits[split]):
         raise ValueError(f"{where} has no {split!r} split (splits: {', '.join(dataset.splits)})")
     return dataset.splits[split]
@@ -143,7 +155,7 @@ def split_or_error(dataset, split: str, where: str) -> np.ndarray:
 def predictions_for(run_dir: str | Path | RunDir, split: str = "test", data_path: str | None = None,
                     tta: bool = False, *, device: str = "auto", batch_size: int = 256,
                     dataset=None, progress: ProgressFn | None = None,
-                    should_stop: StopFn | None = None) -> Predictions:
+                    should_stop: StopFn | None = None, data_options: dict[str, Any] | None = None) -> Predictions:
     """Stored predictions of a run (or ensemble) on a split; computed and stored on first use.
 
     `dataset` may pass the already loaded DatasetArrays of `data_path` (saves a cache read;
@@ -156,7 +168,7 @@ def predictions_for(run_dir: str | Path | RunDir, split: str = "test", data_path
                                     batch_size=batch_size, progress=progress,
                                     should_stop=should_stop)
     run = run_dir if isinstance(run_dir, RunDir) else RunDir.open(run_dir)
-    data = eval_data_config(run, data_path)
+    data = eval_data_config(run, data_path, data_options)
     path = predictions_path(run, data, split, tta)
     stamp = checkpoint_stamp(run)
     stored = load_stored(path)
@@ -164,7 +176,7 @@ def predictions_for(run_dir: str | Path | RunDir, split: str = "test", data_path
             dataset is None or _fits(stored, dataset, split)):
         return stored
     if dataset is None:
-        data, dataset = load_eval_data(run, data_path, progress, should_stop)
+        data, dataset = load_eval_data(run, data_path, progress, should_stop, data_options)
     idx = split_or_error(dataset, split, data.path)
     from ..training.rundir import load_run_model
 

@@ -16,7 +16,7 @@ from .pipeline import FrameResult
 CLASS_COLORS: dict[str, tuple[int, int, int]] = {
     "angry": (60, 60, 230), "disgust": (60, 160, 60), "fear": (170, 80, 160),
     "happy": (40, 200, 250), "sad": (200, 120, 40), "surprise": (230, 200, 60),
-    "neutral": (190, 190, 190),
+    "neutral": (190, 190, 190), "contempt": (120, 60, 200),
 }
 _FONT = cv2.FONT_HERSHEY_SIMPLEX
 

@@ -45,19 +45,23 @@ class KFoldRun:
         self.child_cfg = config.replace(**{"kfold.k": 0, "kfold.final_on_train_val": False})
 
     def run(self, resume: bool) -> dict[str, Any]:
-        from ..tricks.kfold import stratified_folds
+        from ..tricks.kfold import grouped_folds, stratified_folds
         from ..tricks.registry import raise_on_errors
 
         raise_on_errors(self.cfg)
         data = load_data(self.cfg, self.rec, self.should_stop)
         pool = np.concatenate([data.splits["train"], data.splits.get("val", np.zeros(0, np.int64))])
         test = data.splits.get("test", np.zeros(0, np.int64))
-        folds = stratified_folds(data.labels[pool], self.k, seed=self.cfg.data.split_seed)
+        if data.groups is not None and self.cfg.data.split_by != "image":
+            folds = grouped_folds(data.labels[pool], data.groups[pool], self.k, seed=self.cfg.data.split_seed)
+        else:
+            folds = stratified_folds(data.labels[pool], self.k, seed=self.cfg.data.split_seed)
         results: list[dict[str, Any]] = []
         for i, (tr, va) in enumerate(folds, 1):
             splits = {"train": pool[tr], "val": pool[va], "test": test}
             results.append(self._fold(i, f"fold-{i}", self.child_cfg, data, splits, resume))
             self._write(results)
+        self._write_out_of_fold(results, [pool[va] for _, va in folds])
         final = None
         if self.cfg.kfold.final_on_train_val:
             epochs = max(1, round(float(np.mean([r["best_epoch"] for r in results]))))
@@ -94,6 +98,21 @@ class KFoldRun:
         if summary["status"] != "finished":
             raise RuntimeError(f"{what} failed ({child.path}): {summary.get('error', '')}")
         return {**summary, "run_dir": str(child.path)}
+
+    def _write_out_of_fold(self, results: list[dict[str, Any]], val_index: list[np.ndarray]) -> None:
+        """predictions/oof.npz: every train+val face predicted by the fold that did not train on it;
+        `index` holds positions in the whole dataset (what label-issue finding ranks)."""
+        from ..eval.predict import Predictions
+
+        paths = [RunDir.open(r["run_dir"]).predictions_path("val", False) for r in results]
+        if not all(p.is_file() for p in paths):  # eval.splits without "val": the folds kept none
+            return
+        parts = [replace(Predictions.load(p), index=np.asarray(index, np.int64)) for p, index in zip(paths, val_index)]
+        oof = Predictions(**{name: np.concatenate([getattr(p, name) for p in parts])
+                             for name in ("index", "y_true", "y_pred", "probs", "logits", "losses", "features")},
+                          class_names=parts[0].class_names, split="oof",
+                          meta={**parts[0].meta, "run_dir": str(self.run_dir.path), "kind": "out-of-fold"})
+        oof.save(self.run_dir.predictions_path("oof", False))
 
     def _aggregate(self, results: list[dict[str, Any]]) -> tuple[dict[str, float], dict[str, float]]:
         mean, std = {}, {}

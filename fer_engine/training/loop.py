@@ -30,7 +30,7 @@ from ..config import RunConfig
 from ..data.arrays import DatasetArrays
 from ..tricks.sampling import epoch_indices
 from . import events as ev
-from .batches import TrainBatches
+from .batches import TrainBatches, to_device
 from .checkpoint import capture_rng, load_checkpoint, restore_rng, save_checkpoint
 from .precision import amp_dtype, describe
 from .rundir import RunDir
@@ -242,6 +242,8 @@ class Training:
             raise ValueError(f"dataset {self.cfg.data.path} has no training images")
         self.class_names = list(data.class_names)
         self.train_images, self.train_labels = data.split("train")
+        # vote distributions (data.label_mode "probability") replace the hard training labels in the loss
+        self.train_soft = None if data.soft is None else data.soft[data.splits["train"]]
         val = data.splits.get("val")
         self.has_val = val is not None and len(val) > 0
         self.run_dir.write_dataset({
@@ -280,6 +282,7 @@ class Training:
             self.model.to(memory_format=torch.channels_last)
         self.forward = torch.compile(self.model) if cfg.train.compile else self.model
         self.batches = TrainBatches(self.train_images, self.train_labels, dev)
+        self.soft_targets = None if self.train_soft is None else to_device(self.train_soft, dev)
         self.aug_gen = torch.Generator(device=dev).manual_seed(cfg.train.seed + 1)
         counts = np.bincount(self.train_labels, minlength=len(self.class_names))
         self.criterion = build_loss(cfg.loss, counts)
@@ -378,7 +381,7 @@ class Training:
 
     def _train_one_epoch(self, epoch: int) -> tuple[dict[str, float], int]:
         """(train loss/acc, images seen) of one epoch."""
-        from ..tricks.mixing import mix_batch, mix_is_on, one_hot_targets
+        from ..tricks.mixing import mix_batch, mix_is_on, one_hot_targets, smooth_targets
         from ..tricks.preprocess import prepare_batch
 
         cfg, dev = self.cfg, self.device
@@ -389,6 +392,8 @@ class Training:
         n_steps = self.steps_per_epoch
         labels = self.batches.epoch(order[:n_steps * bs])  # in batch order: a batch's labels are a view
         preds = torch.empty_like(labels)  # filled batch by batch; compared with labels once at the end
+        soft = None if self.soft_targets is None else self.soft_targets[
+            torch.from_numpy(order[:n_steps * bs]).to(dev)]
         if self.augment is not None:
             self.augment.reset()
         self.model.train()
@@ -406,8 +411,11 @@ class Training:
             if self.channels_last:
                 x = x.contiguous(memory_format=torch.channels_last)
             targets = yb  # hard labels; the loss applies label smoothing to them
+            if soft is not None:  # vote distributions, smoothed like one-hot targets
+                targets = smooth_targets(soft[batch], cfg.loss.label_smoothing)
             if mixing:
-                targets = one_hot_targets(yb, k, cfg.loss.label_smoothing)
+                if soft is None:
+                    targets = one_hot_targets(yb, k, cfg.loss.label_smoothing)
                 x, targets = mix_batch(x, targets, cfg.mix, self.np_rng, generator=self.aug_gen)
             with torch.autocast(device_type=dev.type, dtype=self.amp_dtype, enabled=self.amp_dtype is not None):
                 logits = self.forward(x)
@@ -447,8 +455,9 @@ class Training:
 
         images, labels = self.data.split("val")
         n, bs = len(labels), max(self.cfg.train.batch_size, 256)
+        votes = None if self.data.soft is None else self.data.soft[self.data.splits["val"]]
         self.model.eval()
-        loss_sum, preds = 0.0, []
+        loss_sum, vote_sum, preds = 0.0, 0.0, []
         with torch.inference_mode():
             for start in range(0, n, bs):
                 self.rec.phase("validating", f"epoch {epoch}", start / n, force=start == 0)
@@ -462,10 +471,16 @@ class Training:
                                     enabled=self.amp_dtype is not None):
                     logits = self.forward(x).float()
                 loss_sum += float(F.cross_entropy(logits, yb, reduction="sum"))
+                if votes is not None:
+                    q = torch.from_numpy(votes[start:start + bs]).to(self.device)
+                    vote_sum += float(F.cross_entropy(logits, q, reduction="sum"))
                 preds.append(logits.argmax(1).cpu().numpy())
         self.model.train()
         cm = confusion_matrix(labels, np.concatenate(preds), len(self.class_names))
-        return {"val_loss": loss_sum / max(n, 1), "val_acc": accuracy(cm), "val_f1": macro_f1(cm)}
+        out = {"val_loss": loss_sum / max(n, 1), "val_acc": accuracy(cm), "val_f1": macro_f1(cm)}
+        if votes is not None:  # evaluation is against the top vote; this is against all the votes
+            out["val_vote_ce"] = vote_sum / max(n, 1)
+        return out
 
     @property
     def best_metric(self) -> float:
@@ -521,7 +536,7 @@ class Training:
 
     def _predict_splits(self) -> dict[str, float]:
         """Save predictions of each evaluated split (with and without TTA); their acc/F1."""
-        from ..eval.metrics import accuracy, confusion_matrix, macro_f1
+        from ..eval.metrics import accuracy, confusion_matrix, macro_f1, vote_cross_entropy
         from ..eval.predict import collect_predictions
 
         cfg, out = self.cfg, {}
@@ -545,5 +560,8 @@ class Training:
                 cm = confusion_matrix(preds.y_true, preds.y_pred, len(self.class_names))
                 out[f"{split}_acc{suffix}"] = accuracy(cm)
                 out[f"{split}_f1{suffix}"] = macro_f1(cm)
+                if self.data.soft is not None:
+                    out[f"{split}_vote_ce{suffix}"] = vote_cross_entropy(
+                        preds.probs, self.data.soft[self.data.splits[split]])
         return out
 

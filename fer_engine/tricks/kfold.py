@@ -1,4 +1,5 @@
-"""Stratified k-fold splits: the fold split for cross-validation runs."""
+"""Stratified k-fold splits (per subject when subjects are known): the fold split for
+cross-validation runs."""
 from __future__ import annotations
 
 import numpy as np
@@ -25,3 +26,19 @@ def stratified_folds(labels: np.ndarray, k: int, seed: int = 0) -> list[tuple[np
         offset = (offset + len(idx)) % k
     everything = np.arange(len(labels))
     return [(everything[fold_of != f], everything[fold_of == f]) for f in range(k)]
+
+
+def grouped_folds(labels: np.ndarray, groups: np.ndarray, k: int, seed: int = 0
+                  ) -> list[tuple[np.ndarray, np.ndarray]]:
+    """k (train_idx, val_idx) pairs in which every subject (group) lies in one validation set
+    only, classes as balanced as whole subjects allow (scikit-learn's StratifiedGroupKFold)."""
+    from sklearn.model_selection import StratifiedGroupKFold
+
+    if k < 2:
+        raise ValueError(f"k-fold needs k >= 2, got {k}")
+    n_groups = len(np.unique(groups))
+    if n_groups < k:
+        raise ValueError(f"subject-wise k-fold with k={k} needs at least {k} subjects; the data has "
+                         f"{n_groups}: lower kfold.k")
+    splitter = StratifiedGroupKFold(n_splits=k, shuffle=True, random_state=seed)
+    return [(tr, va) for tr, va in splitter.split(np.zeros(len(labels)), labels, groups)]

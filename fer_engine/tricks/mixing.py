@@ -24,6 +24,12 @@ def one_hot_targets(y: torch.Tensor, num_classes: int, smoothing: float = 0.0) -
     return t
 
 
+def smooth_targets(q: torch.Tensor, smoothing: float = 0.0) -> torch.Tensor:
+    """(B, K) target distributions (e.g. annotator votes) with label smoothing: (1 - s) * q + s / K."""
+    q = q.float()
+    return q * (1.0 - smoothing) + smoothing / q.shape[-1] if smoothing > 0 else q
+
+
 def mix_is_on(cfg: MixConfig) -> bool:
     return cfg.prob > 0 and (cfg.mixup_alpha > 0 or cfg.cutmix_alpha > 0)
 

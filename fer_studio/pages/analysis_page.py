@@ -30,6 +30,8 @@ from ..widgets.analysis_inspector import CamRequest, ImageInspector
 from ..widgets.analysis_metrics_table import MetricsTable
 from ..widgets.analysis_scatter import FeatureScatter
 from ..widgets.analysis_tasks import AnalysisTasks
+from ..widgets.cross_dataset_matrix import CrossDatasetMatrix
+from ..widgets.suspect_labels import SuspectLabels
 from ..widgets.run_combo import RunCombo
 
 SPLITS = ("test", "val")
@@ -186,6 +188,10 @@ class AnalysisPage(QWidget):
         self.tabs = QTabWidget()
         self.tabs.addTab(matrix_tab, "Confusion matrix")
         self.tabs.addTab(self.scatter, "Feature scatter")
+        self.suspects = SuspectLabels(self.state.runs_root)
+        self.tabs.addTab(self.suspects, "Suspect labels")
+        self.cross = CrossDatasetMatrix()
+        self.tabs.addTab(self.cross, "Cross-dataset")
 
         self.gallery = FaceGallery()
         self.inspector = ImageInspector(overlay_fn=_overlay)
@@ -312,6 +318,9 @@ class AnalysisPage(QWidget):
 
     def _opened(self, run_dir: str, analysis, embedding, model, model_error: str) -> None:
         self.run_dir, self.analysis, self.model, self.model_error = run_dir, analysis, model, model_error
+        self.suspects.runs_root = self.state.runs_root
+        self.suspects.set_run(run_dir)
+        self.cross.add_run(run_dir)
         p = analysis.predictions
         self.faces = FaceSet(analysis.images, np.arange(len(p)), p.y_true, p.y_pred, p.probs,
                              p.class_names)

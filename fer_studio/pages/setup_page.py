@@ -55,6 +55,10 @@ def backbone_params(name: str) -> int:
     return BACKBONES.get(name).param_count()
 
 
+#: DataConfig fields that change what a dataset report reads (format, label map, votes, subjects).
+DATA_OPTIONS = ("format", "label_map", "label_mode", "sequence_frames", "sequence_first_neutral",
+                "subject_regex", "split_by", "label_overrides")
+
 class SetupPage(QWidget):
     title = "Set-up"
 
@@ -131,6 +135,7 @@ class SetupPage(QWidget):
         self.preset_bar.saveRequested.connect(self.save_preset)
         self.preset_bar.importRequested.connect(lambda: config_io.import_config(self, state))
         self.preset_bar.exportRequested.connect(lambda: config_io.export_config(self, state))
+        self._report_options: tuple | None = None  # the DATA_OPTIONS the shown report was read with
         state.configChanged.connect(self._config_changed)
         state.dataChanged.connect(self.start_report)
 
@@ -149,6 +154,7 @@ class SetupPage(QWidget):
         self.report_error.hide()
         data = self.state.config.data
         size, channels = data.image_size, data.channels
+        self._report_options = self._data_options()
 
         def job(progress, should_stop):
             from fer_engine.data.report import dataset_report
@@ -156,7 +162,7 @@ class SetupPage(QWidget):
             report = dataset_report(path, progress=progress, should_stop=should_stop, image_size=size,
                                     channels=channels, val_fraction=data.val_fraction,
                                     test_fraction=data.test_fraction, split_seed=data.split_seed,
-                                    cache_dir=data.cache_dir)
+                                    cache_dir=data.cache_dir, **{k: getattr(data, k) for k in DATA_OPTIONS})
             return build_report_view(path, report, image_size=size, channels=channels,
                                      should_stop=should_stop)
 
@@ -202,7 +208,12 @@ class SetupPage(QWidget):
                                      on_done=lambda n: self.backbone.set_param_count(name, n))
 
     # -- config -----------------------------------------------------------------------------------------
+    def _data_options(self) -> tuple:
+        return tuple(getattr(self.state.config.data, k) for k in DATA_OPTIONS)
+
     def _config_changed(self) -> None:
+        if self._report_options is not None and self._report_options != self._data_options():
+            self.start_report(self.state.config.data.path)  # a new format / label map reads other faces
         self.backbone.set_current(self.state.config.model.backbone)
         self._count_params(self.state.config.model.backbone)
         self._lr_timer.start()

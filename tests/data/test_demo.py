@@ -3,7 +3,7 @@ from __future__ import annotations
 
 import numpy as np
 
-from fer_engine.classes import CANONICAL_CLASSES
+from fer_engine.classes import FER2013_CLASSES
 from fer_engine.config import DataConfig
 from fer_engine.data import load_dataset
 from fer_engine.data.demo import DEMO_COUNTS, generate_demo, render_face
@@ -19,7 +19,7 @@ def test_render_face_is_deterministic_by_seed_and_varies():
 
 
 def test_expressions_differ_for_the_same_pose():
-    faces = [render_face(name, np.random.default_rng(1)) for name in CANONICAL_CLASSES]
+    faces = [render_face(name, np.random.default_rng(1)) for name in FER2013_CLASSES]
     for i in range(len(faces)):
         for j in range(i + 1, len(faces)):
             assert np.abs(faces[i].astype(int) - faces[j].astype(int)).mean() > 1.0
@@ -30,7 +30,7 @@ def test_generate_demo_is_deterministic(tmp_path):
     generate_demo(tmp_path / "a", seed=3, counts=counts)
     generate_demo(tmp_path / "b", seed=3, counts=counts)
     files = sorted(p.relative_to(tmp_path / "a") for p in (tmp_path / "a").rglob("*.png"))
-    assert len(files) == 3 * len(CANONICAL_CLASSES)
+    assert len(files) == 3 * len(FER2013_CLASSES)
     for f in files:
         assert (tmp_path / "a" / f).read_bytes() == (tmp_path / "b" / f).read_bytes()
 
@@ -38,7 +38,7 @@ def test_generate_demo_is_deterministic(tmp_path):
 def test_demo_dataset_has_all_classes_and_splits():
     d = load_dataset(DataConfig(path="demo"))
     assert d.layout == "demo"
-    assert d.class_names == list(CANONICAL_CLASSES)
+    assert d.class_names == list(FER2013_CLASSES)
     for split, n in DEMO_COUNTS.items():
         assert d.class_counts(split).tolist() == [n] * 7
     assert d.images.shape[1:] == (48, 48, 1)

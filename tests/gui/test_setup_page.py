@@ -122,3 +122,21 @@ def test_backbone_preset_and_lr_preview(qtbot, page):
     state.set_config(state.config.replace(**{"train.devices": "2", "train.device": "cpu"}))
     per_process = -(-page.report.train_count // 2)  # each process visits half of the epoch
     assert page.steps_per_epoch() == -(-per_process // state.config.train.batch_size)
+
+
+def test_label_map_setting_rereads_digit_folders(qtbot, page, tmp_path):
+    """Digit class folders: refused without data.label_map; setting it re-reads the report,
+    which shows the map it used."""
+    root = tmp_path / "raf_copy"
+    for d in ("1", "4", "7"):
+        (root / d).mkdir(parents=True)
+        for i in range(4):
+            Image.fromarray(np.full((48, 48), 30 * int(d) + i, np.uint8)).save(root / d / f"{i}.png")
+    page.state.set_data_path(str(root))
+    qtbot.waitUntil(lambda: "need data.label_map" in page.report_error.text(), timeout=60_000)
+    assert not page.report_error.isHidden() and page.report is None
+    page.state.set_config(page.state.config.replace(**{"data.label_map": "rafdb"}))
+    qtbot.waitUntil(lambda: page.report is not None and page.report.path == str(root), timeout=60_000)
+    rows = dict(page.summary.rows)
+    assert "RAF-DB label 1 -> surprise" in rows["Label map"]
+    assert page.chart.class_names == ["happy", "surprise", "neutral"]

@@ -3,7 +3,7 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from fer_engine.classes import CANONICAL_CLASSES
+from fer_engine.classes import FER2013_CLASSES
 
 
 def make_run(root: Path, backbone: str = "fer_cnn_tiny", checkpoint: bool = True) -> Path:
@@ -18,8 +18,8 @@ def make_run(root: Path, backbone: str = "fer_cnn_tiny", checkpoint: bool = True
     cfg = RunConfig().replace(**{"model.backbone": backbone, "name": f"live {backbone}"})
     run = RunDir.create(root, cfg)
     torch.manual_seed(0)
-    model = create_model(cfg.model, num_classes=len(CANONICAL_CLASSES), in_chans=1)
-    run.write_preprocess({"class_names": list(CANONICAL_CLASSES), "channels": 1, "image_size": 48,
+    model = create_model(cfg.model, num_classes=len(FER2013_CLASSES), in_chans=1)
+    run.write_preprocess({"class_names": list(FER2013_CLASSES), "channels": 1, "image_size": 48,
                           "input_size": int(model.input_size), "mean": [0.5], "std": [0.25],
                           "backbone": backbone})
     if checkpoint:

@@ -15,7 +15,10 @@ def add_arguments(p: argparse.ArgumentParser) -> None:
     p.add_argument("run_dir", metavar="RUN_DIR", help="a run or ensemble directory")
     p.add_argument("--data", metavar="PATH", default=None,
                    help="evaluate on another dataset (folder or FER2013 CSV); classes are matched by name")
-    p.add_argument("--split", default="test", help="split to evaluate: test, val or train (default test)")
+    p.add_argument("--split", default="test",
+                   help="split to evaluate: test, val, train, or all (every face of the dataset; default test)")
+    p.add_argument("--format", default="auto", help="with --data: the other dataset's format (default: detected)")
+    p.add_argument("--label-map", default="", help="with --data: numbering of its digit class folders (e.g. rafdb)")
     p.add_argument("--tta", action="store_true",
                    help="test-time augmentation (the run's eval.tta, else flip); also prints the plain numbers")
     p.add_argument("--device", default="auto", help="auto, cpu, cuda, cuda:1, ...")
@@ -40,7 +43,8 @@ def progress_printer():
     return show
 
 
-def evaluate_summary(run_dir: str, split: str, data: str | None, tta: bool, device: str) -> dict:
+def evaluate_summary(run_dir: str, split: str, data: str | None, tta: bool, device: str,
+                     data_options: dict | None = None) -> dict:
     from ...eval.metrics import summary
     from ...eval.store import predictions_for, train_class_counts
     from ...training.rundir import RunDir
@@ -48,7 +52,8 @@ def evaluate_summary(run_dir: str, split: str, data: str | None, tta: bool, devi
     run = RunDir(run_dir)
     if not run.config_path.is_file():
         raise FileNotFoundError(f"not a run directory (no config.json): {run_dir}")
-    preds = predictions_for(run, split, data, tta, device=device, progress=progress_printer())
+    preds = predictions_for(run, split, data, tta, device=device, progress=progress_printer(),
+                            data_options=data_options)
     s = summary(preds, train_class_counts(run))
     s.update(run_dir=str(run.path), data=data or run.config().data.path)
     return s
@@ -80,8 +85,9 @@ def print_report(s: dict, plain: dict | None = None) -> None:
 
 
 def run(args: argparse.Namespace) -> int:
-    s = evaluate_summary(args.run_dir, args.split, args.data, args.tta, args.device)
-    plain = evaluate_summary(args.run_dir, args.split, args.data, False, args.device) if args.tta else None
+    options = {"format": args.format, "label_map": args.label_map}
+    s = evaluate_summary(args.run_dir, args.split, args.data, args.tta, args.device, options)
+    plain = evaluate_summary(args.run_dir, args.split, args.data, False, args.device, options) if args.tta else None
     if args.out:
         for path in write_exports(s, args.out):
             print(f"wrote {path}", file=sys.stderr)
