@@ -13,6 +13,7 @@ from .arrays import DatasetArrays
 from .cache import RawDataset
 from .errors import DatasetError, ProgressFn, StopFn, printable, report_progress
 from .layouts import SPLITS, Listing, scan_folder
+from .memory import ensure_fits
 from .parallel import run_batches
 from .splits import cap_per_class, complete_splits, stratified_subset
 
@@ -102,6 +103,7 @@ def _with_layout(raw: RawDataset, path: str) -> RawDataset:
 def _decode_listing(listing: Listing, size: int, channels: int, progress: ProgressFn,
                     should_stop: StopFn) -> RawDataset:
     files = listing.files
+    ensure_fits(len(files), size, channels, str(listing.root))
     faces, bad = decode_files(files, size, channels, progress, should_stop)
     keep = np.ones(len(files), bool)
     keep[[i for i, _ in bad]] = False
