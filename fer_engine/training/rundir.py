@@ -37,6 +37,8 @@ from ..utils.atomic import atomic_write_text
 from . import events as ev
 
 STATUSES = ("created", "running", "finished", "stopped", "failed", "crashed")
+#: what the runs list shows for a run whose files cannot be read (never written as a status)
+DAMAGED = "damaged"
 #: Columns of metrics.csv, in order (one row per epoch).
 METRIC_COLUMNS = ("epoch", "train_loss", "train_acc", "val_loss", "val_acc", "val_f1", "lr",
                   "epoch_time", "img_per_s")
@@ -214,8 +216,11 @@ class RunDir:
         """The recorded status; "running" whose process is gone reads as "crashed"."""
         try:
             d = json.loads(self.status_path.read_text(encoding="utf-8"))
-        except (OSError, json.JSONDecodeError):
+        except (OSError, json.JSONDecodeError, UnicodeDecodeError):
             return {"status": "crashed" if self.events_path.exists() else "created"}
+        if not isinstance(d, dict) or d.get("status") not in STATUSES:
+            what = f"status {d.get('status')!r}" if isinstance(d, dict) else f"a JSON {type(d).__name__}"
+            return {"status": DAMAGED, "message": f"status.json holds {what}, not a run status"}
         if d.get("status") == "running" and d.get("host") == socket.gethostname():
             pid = d.get("pid")
             if isinstance(pid, int) and not _pid_alive(pid):
@@ -265,11 +270,14 @@ class RunDir:
     # -- small JSON files -----------------------------------------------------------------
     def _read_json(self, path: Path) -> dict[str, Any]:
         try:
-            return json.loads(path.read_text(encoding="utf-8"))
+            d = json.loads(path.read_text(encoding="utf-8"))
         except FileNotFoundError:
             return {}
-        except (OSError, json.JSONDecodeError) as e:
+        except (OSError, json.JSONDecodeError, UnicodeDecodeError) as e:
             raise RunDirError(f"cannot read {path}: {e}") from None
+        if not isinstance(d, dict):
+            raise RunDirError(f"{path} holds a JSON {type(d).__name__}, not an object")
+        return d
 
     def _write_json(self, path: Path, data: dict[str, Any]) -> None:
         atomic_write_text(path, json.dumps(data, indent=1, default=_json_default) + "\n")
@@ -346,29 +354,50 @@ class RunSummary:
     status: str = "created"
     epochs_done: int = 0
     kind: str = "run"  # "run" or "kfold"
+    problem: str = ""  # why a "damaged" run cannot be read
 
 
 def summarize_run(run: RunDir) -> RunSummary:
-    """The runs-list row of one run directory (tolerant of half-written runs)."""
+    """The runs-list row of one run directory (tolerant of half-written runs); a run whose
+    files cannot be read is "damaged", with the reason in `problem`."""
+    problems = []
     try:
         cfg = run.config()
         backbone = cfg.model.backbone
         tricks = _active_tricks(cfg)
         kind = "kfold" if cfg.kfold.k >= 2 else "run"
-    except Exception:  # a config this version cannot read still lists, marked by status
+    except Exception as e:  # noqa: BLE001 - a config this version cannot read still lists
         backbone, tricks, kind = "?", [], "run"
+        problems.append(str(e))
     status = run.status()
+    if status["status"] == DAMAGED:
+        problems.append(status["message"])
+    try:
+        name = run._read_json(run.meta_path).get("display_name") or run.run_id
+    except RunDirError as e:
+        name = run.run_id
+        problems.append(str(e))
     rows = run.read_metrics()
     accs = [r["val_acc"] for r in rows if "val_acc" in r]
     best = max(accs) if accs else math.nan
     if kind == "kfold":
-        best = run.kfold().get("mean", {}).get("val_acc", math.nan)
+        mean = run.kfold().get("mean", {})
+        best = mean.get("val_acc", math.nan) if isinstance(mean, dict) else math.nan
     return RunSummary(
-        path=run.path, run_id=run.run_id, name=run.display_name,
+        path=run.path, run_id=run.run_id, name=str(name),
         date=_run_date(run), backbone=backbone, tricks=tricks, best_val_acc=best,
-        status=status.get("status", "created"), epochs_done=max((r["epoch"] for r in rows), default=0),
-        kind=kind,
+        status=DAMAGED if problems else status["status"],
+        epochs_done=max((r["epoch"] for r in rows), default=0), kind=kind, problem="; ".join(problems),
     )
+
+
+def _damaged(run: RunDir, e: Exception) -> RunSummary:
+    try:
+        date = _run_date(run)
+    except (OSError, ValueError):
+        date = datetime.fromtimestamp(0)
+    return RunSummary(path=run.path, run_id=run.run_id, name=run.run_id, date=date, backbone="?",
+                      status=DAMAGED, problem=f"{type(e).__name__}: {e}")
 
 
 def _run_date(run: RunDir) -> datetime:
@@ -392,7 +421,10 @@ def list_runs(root: str | Path) -> list[RunSummary]:
     out = []
     for p in root.iterdir():
         if p.is_dir() and (p / "config.json").is_file():
-            out.append(summarize_run(RunDir(p)))
+            try:
+                out.append(summarize_run(RunDir(p)))
+            except Exception as e:  # noqa: BLE001 - one unreadable run never hides the others
+                out.append(_damaged(RunDir(p), e))
     return sorted(out, key=lambda s: (s.date, s.run_id), reverse=True)
 
 
