@@ -53,6 +53,11 @@ def main(argv: list[str] | None = None) -> int:
         msg = e.args[0] if isinstance(e, KeyError) and e.args else str(e)
         print(f"fer-studio: error: {msg}", file=sys.stderr)
         return 2
+    except OSError as e:  # a full or read-only disk (missing files are caught above)
+        from ..utils.disk import disk_error_message
+
+        print(f"fer-studio: error: {disk_error_message(e)}", file=sys.stderr)
+        return 2
     except KeyboardInterrupt:
         print("fer-studio: interrupted", file=sys.stderr)
         return 130

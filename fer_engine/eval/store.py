@@ -12,6 +12,7 @@ model does not know get `y_true == -1` and are left out of the metrics.
 from __future__ import annotations
 
 import hashlib
+import logging
 import re
 from dataclasses import replace
 from pathlib import Path
@@ -22,6 +23,7 @@ import numpy as np
 from ..classes import canonical_name
 from ..config import DataConfig, RunConfig
 from ..training.rundir import RunDir, RunDirError
+from ..utils.disk import disk_error_message, is_disk_error
 from .predict import Predictions, ProgressFn, StopFn, collect_predictions
 
 #: DataConfig fields that decide which faces land in which split.
@@ -180,7 +182,12 @@ def predictions_for(run_dir: str | Path | RunDir, split: str = "test", data_path
               "data_classes": list(dataset.class_names)},
         progress=progress, should_stop=should_stop,
     )
-    preds.save(path)
+    try:
+        preds.save(path)
+    except OSError as e:  # a full or read-only run folder: the result stands, it is only not kept
+        if not is_disk_error(e):
+            raise
+        logging.getLogger(__name__).warning("predictions not stored: %s", disk_error_message(e, path))
     return preds
 
 

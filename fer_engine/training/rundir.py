@@ -34,6 +34,7 @@ from typing import Any
 
 from ..config import RunConfig
 from ..utils.atomic import atomic_write_text
+from ..utils.disk import FULL
 from . import events as ev
 
 STATUSES = ("created", "running", "finished", "stopped", "failed", "crashed")
@@ -131,6 +132,7 @@ class RunDir:
     preprocess_path = property(lambda self: self.path / "preprocess.json")
     dataset_path = property(lambda self: self.path / "dataset.json")
     kfold_path = property(lambda self: self.path / "kfold.json")
+    warnings_path = property(lambda self: self.path / "warnings.json")
     checkpoints_dir = property(lambda self: self.path / "checkpoints")
     predictions_dir = property(lambda self: self.path / "predictions")
     folds_dir = property(lambda self: self.path / "folds")
@@ -153,10 +155,15 @@ class RunDir:
         an SSD and ~10 ms on a spinning disk, and each one is superseded by the next.
         """
         d = ev.to_dict(event) if isinstance(event, ev.Event) else event
-        line = json.dumps(d, default=_json_default, allow_nan=True) + "\n"
-        with open(self.events_path, "a", encoding="utf-8") as f:
-            f.write(line)
-            f.flush()
+        line = (json.dumps(d, default=_json_default, allow_nan=True) + "\n").encode("utf-8")
+        with open(self.events_path, "ab") as f:
+            start = f.tell()
+            try:
+                f.write(line)
+                f.flush()
+            except OSError:  # a full disk took part of the line: cut it, so the log stays whole-lined
+                f.truncate(start)
+                raise
             if not isinstance(event, ev.PROGRESS):
                 os.fsync(f.fileno())
 
@@ -210,7 +217,23 @@ class RunDir:
         if status == "running":
             d.update(pid=extra.pop("pid", os.getpid()), host=socket.gethostname())
         d.update(extra)
-        atomic_write_text(self.status_path, json.dumps(d, default=_json_default, indent=1) + "\n")
+        text = json.dumps(d, default=_json_default, indent=1) + "\n"
+        try:
+            atomic_write_text(self.status_path, text)
+        except OSError as e:
+            if e.errno not in FULL or not self.status_path.is_file():
+                raise
+            self._overwrite_in_place(self.status_path, text.encode("utf-8"))
+
+    @staticmethod
+    def _overwrite_in_place(path: Path, data: bytes) -> None:
+        """On a full disk a new file cannot be made, but the blocks of the old one can be
+        rewritten: a run's final status still reaches status.json (not atomically)."""
+        with open(path, "r+b") as f:
+            f.write(data)
+            f.truncate()
+            f.flush()
+            os.fsync(f.fileno())
 
     def status(self) -> dict[str, Any]:
         """The recorded status; "running" whose process is gone reads as "crashed"."""
@@ -297,6 +320,13 @@ class RunDir:
 
     def dataset_info(self) -> dict[str, Any]:
         return self._read_json(self.dataset_path)
+
+    def write_warnings(self, warnings: list[str]) -> None:
+        """warnings.json: the config and dataset warnings the run started with."""
+        self._write_json(self.warnings_path, {"warnings": list(warnings)})
+
+    def warnings(self) -> list[str]:
+        return list(self._read_json(self.warnings_path).get("warnings", []))
 
     def write_meta(self, data: dict[str, Any]) -> None:
         self._write_json(self.meta_path, {**self._read_json(self.meta_path), **data})

@@ -70,6 +70,23 @@ def write_exports(s: dict, out_dir: str) -> list:
                                            out / f"confusion-{tag}-normalized.png", normalized=True)]
 
 
+def _exports_or_nothing(s: dict, out_dir: str) -> list:
+    """write_exports; on a disk error a folder it made is removed and the error is one line."""
+    import shutil
+    from pathlib import Path
+
+    from .. import CliError
+    from ...utils.disk import disk_error_message
+
+    made = not Path(out_dir).exists()
+    try:
+        return write_exports(s, out_dir)
+    except OSError as e:
+        if made:
+            shutil.rmtree(out_dir, ignore_errors=True)
+        raise CliError(disk_error_message(e, e.filename or out_dir)) from None
+
+
 def print_report(s: dict, plain: dict | None = None) -> None:
     from ...eval.report import format_summary
 
@@ -83,7 +100,7 @@ def run(args: argparse.Namespace) -> int:
     s = evaluate_summary(args.run_dir, args.split, args.data, args.tta, args.device)
     plain = evaluate_summary(args.run_dir, args.split, args.data, False, args.device) if args.tta else None
     if args.out:
-        for path in write_exports(s, args.out):
+        for path in _exports_or_nothing(s, args.out):
             print(f"wrote {path}", file=sys.stderr)
     if args.json:
         if plain is not None:
