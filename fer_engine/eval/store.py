@@ -145,8 +145,10 @@ def split_or_error(dataset, split: str, where: str) -> np.ndarray:
 def predictions_for(run_dir: str | Path | RunDir, split: str = "test", data_path: str | None = None,
                     tta: bool = False, *, device: str = "auto", batch_size: int = 256,
                     dataset=None, progress: ProgressFn | None = None,
-                    should_stop: StopFn | None = None) -> Predictions:
+                    should_stop: StopFn | None = None, checkpoint: str = "best") -> Predictions:
     """Stored predictions of a run (or ensemble) on a split; computed and stored on first use.
+
+    `checkpoint` "last" evaluates last.pt (kept apart from the best checkpoint's predictions).
 
     `dataset` may pass the already loaded DatasetArrays of `data_path` (saves a cache read;
     ignored for ensembles, whose members may read the data at different sizes).
@@ -154,13 +156,19 @@ def predictions_for(run_dir: str | Path | RunDir, split: str = "test", data_path
     if is_ensemble_dir(Path(getattr(run_dir, "path", run_dir))):
         from .ensemble import ensemble_predictions
 
+        if checkpoint != "best":
+            raise ValueError("an ensemble always uses its members' best checkpoints; "
+                             "choose the checkpoint of a run, not of an ensemble")
+
         return ensemble_predictions(run_dir, split, data_path, tta, device=device,
                                     batch_size=batch_size, progress=progress,
                                     should_stop=should_stop)
     run = run_dir if isinstance(run_dir, RunDir) else RunDir.open(run_dir)
     data = eval_data_config(run, data_path)
     path = predictions_path(run, data, split, tta)
-    stamp = checkpoint_stamp(run)
+    if checkpoint != "best":
+        path = path.with_name(f"{path.stem}@{checkpoint}{path.suffix}")
+    stamp = checkpoint_stamp(run, checkpoint)
     stored = load_stored(path)
     if stored is not None and _still_valid(stored, stamp) and (
             dataset is None or _fits(stored, dataset, split)):
@@ -171,7 +179,7 @@ def predictions_for(run_dir: str | Path | RunDir, split: str = "test", data_path
     from ..training.rundir import load_run_model
 
     dev = resolve_device(device)
-    model, pre = load_run_model(run, "best", dev)
+    model, pre = load_run_model(run, checkpoint, dev)
     labels = map_labels(list(dataset.class_names), list(pre["class_names"]), dataset.labels[idx])
     cfg = run.config()
     preds = collect_predictions(

@@ -477,6 +477,13 @@ def load_run_model(run_dir: str | Path | RunDir, which: str = "best", device: st
     model_cfg = cfg.replace(**{"model.pretrained": False, "model.weights_path": "",
                                "model.input_size": int(pre["input_size"])}).model
     model = create_model(model_cfg, num_classes=len(pre["class_names"]), in_chans=int(pre["channels"]))
-    model.load_state_dict(load_checkpoint(path)["model"])
+    try:
+        state = load_checkpoint(path)
+    except ValueError as e:  # truncated, corrupt or tampered
+        last = run.checkpoint_path("last")
+        if path.name == "last.pt" or not last.is_file():
+            raise
+        raise RunDirError(f"{e}; its last.pt can be used instead (fer-studio evaluate --checkpoint last)") from None
+    model.load_state_dict(state["model"])
     memory_format = torch.channels_last if cfg.train.channels_last else torch.contiguous_format
     return model.to(device, memory_format=memory_format).eval(), pre

@@ -19,6 +19,8 @@ def add_arguments(p: argparse.ArgumentParser) -> None:
     p.add_argument("--tta", action="store_true",
                    help="test-time augmentation (the run's eval.tta, else flip); also prints the plain numbers")
     p.add_argument("--device", default="auto", help="auto, cpu, cuda, cuda:1, ...")
+    p.add_argument("--checkpoint", choices=("best", "last"), default="best",
+                   help="weights to evaluate: best.pt (default) or last.pt (e.g. when best.pt is damaged)")
     p.add_argument("--json", action="store_true", help="print the full metrics as JSON")
     p.add_argument("--out", metavar="DIR", default=None,
                    help="also write metrics.json, metrics.csv and confusion-matrix PNG/SVG here")
@@ -40,7 +42,8 @@ def progress_printer():
     return show
 
 
-def evaluate_summary(run_dir: str, split: str, data: str | None, tta: bool, device: str) -> dict:
+def evaluate_summary(run_dir: str, split: str, data: str | None, tta: bool, device: str,
+                     checkpoint: str = "best") -> dict:
     from ...eval.metrics import summary
     from ...eval.store import predictions_for, train_class_counts
     from ...training.rundir import RunDir
@@ -48,7 +51,8 @@ def evaluate_summary(run_dir: str, split: str, data: str | None, tta: bool, devi
     run = RunDir(run_dir)
     if not run.config_path.is_file():
         raise FileNotFoundError(f"not a run directory (no config.json): {run_dir}")
-    preds = predictions_for(run, split, data, tta, device=device, progress=progress_printer())
+    preds = predictions_for(run, split, data, tta, device=device, progress=progress_printer(),
+                            checkpoint=checkpoint)
     s = summary(preds, train_class_counts(run))
     s.update(run_dir=str(run.path), data=data or run.config().data.path)
     return s
@@ -97,8 +101,9 @@ def print_report(s: dict, plain: dict | None = None) -> None:
 
 
 def run(args: argparse.Namespace) -> int:
-    s = evaluate_summary(args.run_dir, args.split, args.data, args.tta, args.device)
-    plain = evaluate_summary(args.run_dir, args.split, args.data, False, args.device) if args.tta else None
+    s = evaluate_summary(args.run_dir, args.split, args.data, args.tta, args.device, args.checkpoint)
+    plain = (evaluate_summary(args.run_dir, args.split, args.data, False, args.device, args.checkpoint)
+             if args.tta else None)
     if args.out:
         for path in _exports_or_nothing(s, args.out):
             print(f"wrote {path}", file=sys.stderr)

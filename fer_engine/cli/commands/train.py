@@ -231,7 +231,11 @@ class EventPrinter:
         self.bar.line("\n".join(lines))
 
     def _on_RunStopped(self, e: ev.RunStopped) -> None:
-        self.bar.line(f"stopped after epoch {e.epoch} (step {e.step} of the next)")
+        if e.forced:
+            self.bar.line(f"stopped, forced (second Ctrl-C) during epoch {e.epoch + 1}; the last "
+                          f"checkpoint (epoch {e.epoch}) is kept")
+        else:
+            self.bar.line(f"stopped after epoch {e.epoch} (step {e.step} of the next)")
 
     def _on_RunFailed(self, e: ev.RunFailed) -> None:
         self.bar.line(f"failed: {e.error}" + (f"\n  hint: {e.hint}" if e.hint else ""))
