@@ -41,11 +41,9 @@ OOM_HINT = ("out of memory: reduce the batch size (train.batch_size), use gradie
             "accumulation (train.accumulate_steps) or a smaller input size (model.input_size)")
 DISK_HINT = ("the runs folder is full or read-only: free some space or choose another runs "
              "folder (--out); checkpoints written before this point are intact")
-EVENTS_PER_SECOND = 10  # throttle of StepProgress / Phase progress events
-
-
 DIVERGED_HINT = ("lower the learning rate (optim.lr) or enable gradient clipping (train.grad_clip, "
                  "e.g. 1.0); checkpoints already saved hold the last finite epoch")
+EVENTS_PER_SECOND = 10  # throttle of StepProgress / Phase progress events
 
 
 class StopRequested(Exception):
