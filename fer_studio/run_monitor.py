@@ -32,7 +32,8 @@ class RunMonitor(QObject):
     POLL_MS = 40
     REDRAW_MS = 100
     MAX_EVENTS_PER_TICK = 200
-    REAP_WAIT_MS = 30_000  # a worker that has not exited this long after its final event is left
+    REAP_MS = 200  # how often a worker exiting after its final event is looked at
+    REAP_WAIT_MS = 300_000  # one not gone after this long is left (the next run's start reaps it)
 
     def __init__(self, source: EventSource, curves: RunCurves, run_dir: str,
                  parent: QObject | None = None, can_stop: bool = True):
@@ -41,7 +42,7 @@ class RunMonitor(QObject):
         self._dirty = False
         self._poll = QTimer(self, interval=self.POLL_MS, timeout=self._drain)
         self._redraw = QTimer(self, interval=self.REDRAW_MS, timeout=self._flush)
-        self._reaper = QTimer(self, interval=self.POLL_MS, timeout=self._release)
+        self._reaper = QTimer(self, interval=self.REAP_MS, timeout=self._release)
         self._reaping = QElapsedTimer()
         self._poll.start()
         self._redraw.start()

@@ -13,15 +13,7 @@ from fer_studio.app import create_window
 from fer_studio.settings import Settings
 
 
-def _zombie(pid: int) -> bool:
-    try:
-        with open(f"/proc/{pid}/stat") as f:
-            return f.read().rsplit(")", 1)[1].split()[0] == "Z"
-    except OSError:
-        return False  # gone: reaped
-
-
-@pytest.mark.timeout(400)
+@pytest.mark.timeout(600)
 def test_close_with_a_run_that_then_ends_does_not_hang_and_reaps_the_worker(qtbot, tiny_config, started):
     w = create_window(Settings.load())
     qtbot.addWidget(w)
@@ -42,4 +34,5 @@ def test_close_with_a_run_that_then_ends_does_not_hang_and_reaps_the_worker(qtbo
     w.close()  # asks about the run; nobody answers; the run ends meanwhile
     assert not unanswered, "the close question outlived its run"
     assert not w.isVisible() and page.curves[run_dir].status == "finished"
-    qtbot.waitUntil(lambda: not _zombie(pid) and not os.path.exists(f"/proc/{pid}"), timeout=30_000)
+    # a niced worker on a loaded machine can take a while to exit; it is reaped once it has
+    qtbot.waitUntil(lambda: not os.path.exists(f"/proc/{pid}"), timeout=180_000)
