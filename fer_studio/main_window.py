@@ -11,7 +11,7 @@ import importlib.util
 import logging
 import traceback
 
-from PySide6.QtCore import QByteArray, QSize, Qt, QUrl
+from PySide6.QtCore import QByteArray, QSize, Qt, QTimer, QUrl
 from PySide6.QtGui import QAction, QActionGroup, QCloseEvent, QDesktopServices, QKeySequence
 from PySide6.QtWidgets import (QApplication, QFileDialog, QHBoxLayout, QLabel, QListWidget,
                                QListWidgetItem, QMainWindow, QMessageBox, QPlainTextEdit,
@@ -26,6 +26,7 @@ log = logging.getLogger(__name__)
 
 #: Answers of the close-while-training question.
 STOP_RUNS, LEAVE_RUNNING, CANCEL = "stop", "leave", "cancel"
+RUNS_ENDED_POLL_MS = 200  # the close question looks this often whether its runs have ended
 
 
 def _load_page(module: str, cls: str, state: AppState) -> QWidget | None:
@@ -202,7 +203,21 @@ class MainWindow(QMainWindow):
         leave = box.addButton("Leave running", QMessageBox.AcceptRole)
         box.addButton(QMessageBox.Cancel)
         box.setDefaultButton(leave)
+        # the runs keep training while the question is open: once none of them is left, the
+        # question is moot and the window closes (a close nobody answers cannot hang for ever)
+        moot = []
+
+        def check() -> None:
+            if set(runs).isdisjoint(self.active_runs()):
+                moot.append(True)
+                box.done(0)
+
+        watch = QTimer(box, interval=RUNS_ENDED_POLL_MS, timeout=check)
+        watch.start()
         box.exec()
+        watch.stop()
+        if moot:
+            return LEAVE_RUNNING  # every run ended meanwhile: nothing left to stop
         clicked = box.clickedButton()
         return STOP_RUNS if clicked is stop else LEAVE_RUNNING if clicked is leave else CANCEL
 

@@ -10,7 +10,7 @@ from __future__ import annotations
 
 from typing import Protocol
 
-from PySide6.QtCore import QObject, QTimer, Signal
+from PySide6.QtCore import QElapsedTimer, QObject, QTimer, Signal
 
 from fer_engine.training import events as ev
 
@@ -32,6 +32,8 @@ class RunMonitor(QObject):
     POLL_MS = 40
     REDRAW_MS = 100
     MAX_EVENTS_PER_TICK = 200
+    REAP_MS = 200  # how often a worker exiting after its final event is looked at
+    REAP_WAIT_MS = 300_000  # one not gone after this long is left (the next run's start reaps it)
 
     def __init__(self, source: EventSource, curves: RunCurves, run_dir: str,
                  parent: QObject | None = None, can_stop: bool = True):
@@ -40,6 +42,8 @@ class RunMonitor(QObject):
         self._dirty = False
         self._poll = QTimer(self, interval=self.POLL_MS, timeout=self._drain)
         self._redraw = QTimer(self, interval=self.REDRAW_MS, timeout=self._flush)
+        self._reaper = QTimer(self, interval=self.REAP_MS, timeout=self._release)
+        self._reaping = QElapsedTimer()
         self._poll.start()
         self._redraw.start()
 
@@ -74,8 +78,18 @@ class RunMonitor(QObject):
         self._poll.stop()
         self._redraw.stop()
         self._flush()
-        self.source.close()
+        self._release()
         self.ended.emit(status)
+
+    def _release(self) -> None:
+        """Close the source; a worker still exiting after its final event is reaped first
+        (polled, never waited for on this thread), so it is not left a zombie."""
+        if not self.source.is_alive() or (self._reaping.isValid() and self._reaping.elapsed() > self.REAP_WAIT_MS):
+            self._reaper.stop()
+            self.source.close()
+        elif not self._reaper.isActive():
+            self._reaping.start()
+            self._reaper.start()
 
     def detach(self) -> None:
         """Stop watching without stopping the run (it keeps writing its run directory)."""

@@ -51,7 +51,14 @@ def main(argv: list[str] | None = None) -> int:
         return int(args._run(args) or 0)
     except (CliError, ConfigError, ValueError, FileNotFoundError, KeyError) as e:
         msg = e.args[0] if isinstance(e, KeyError) and e.args else str(e)
+        # a non-UTF-8 file name in the message (surrogate escapes) is shown as \xNN
+        msg = msg.encode("utf-8", "surrogateescape").decode("utf-8", "backslashreplace")
         print(f"fer-studio: error: {msg}", file=sys.stderr)
+        return 2
+    except OSError as e:  # a full or read-only disk (missing files are caught above)
+        from ..utils.disk import disk_error_message
+
+        print(f"fer-studio: error: {disk_error_message(e)}", file=sys.stderr)
         return 2
     except KeyboardInterrupt:
         print("fer-studio: interrupted", file=sys.stderr)

@@ -5,6 +5,10 @@ from dataclasses import dataclass, field
 
 import numpy as np
 
+from .errors import DatasetError
+
+HELD_OUT = ("val", "test")
+
 
 @dataclass
 class DatasetArrays:
@@ -39,3 +43,25 @@ class DatasetArrays:
 
     def class_counts(self, split: str) -> np.ndarray:
         return np.bincount(self.labels[self.splits[split]], minlength=len(self.class_names))
+
+    def check_trainable(self, source: str) -> list[str]:
+        """Raise DatasetError when no classifier can be trained on this dataset (no training
+        images, one class); otherwise warnings about classes missing from a split."""
+        if len(self.splits.get("train", ())) == 0:
+            raise DatasetError(f"dataset {source} has no training images")
+        trained = [n for n, c in zip(self.class_names, self.class_counts("train")) if c]
+        if len(trained) < 2:
+            raise DatasetError(
+                f"dataset {source} has only one class to train on ({', '.join(trained)}): a classifier "
+                "needs at least two; add another class folder")
+        splits = ["train", *(s for s in HELD_OUT if len(self.splits.get(s, ())))]
+        counts = {s: self.class_counts(s) for s in splits}
+        totals = np.bincount(self.labels, minlength=len(self.class_names))
+        out = []
+        for k, name in enumerate(self.class_names):
+            missing = [s for s in splits if counts[s][k] == 0]
+            if missing:
+                out.append(f"class {name!r} has {totals[k]} image(s), none in {' or '.join(missing)}: "
+                           f"it is {'never learnt' if 'train' in missing else 'not measured there'}; "
+                           f"give it at least {len(splits)} images")
+        return out

@@ -19,6 +19,7 @@ from .cache import RawDataset
 from .errors import DatasetError, ProgressFn, StopFn, check_stop, report_progress
 from .images import ImageDecodeError, decode_image
 from .layouts import SPLIT_ALL, SPLIT_NONE, SPLITS, UNASSIGNED
+from .memory import ensure_fits
 
 USAGE_SPLITS = {"training": "train", "train": "train", "publictest": "val", "val": "val",
                 "validation": "val", "privatetest": "test", "test": "test"}
@@ -65,6 +66,7 @@ def read_fer_csv(path: Path, size: int, channels: int, progress: ProgressFn = No
         raise DatasetError(f"{path}: {len(errors)} malformed row(s): {listed}")
     if not images:
         raise DatasetError(f"{path}: the CSV has a header but no rows")
+    ensure_fits(len(images), size, channels, str(path))
     faces = _to_faces(np.stack(images), side, size, channels, should_stop)
     notes = [f"FER2013 CSV, {len(images)} rows of {side}x{side} pixels"]
     if usage_col is not None:

@@ -71,6 +71,16 @@ def decode_image(source: ImageSource, size: int, channels: int,
     return out.reshape(size, size, channels)
 
 
+def read_rgb(source: ImageSource) -> np.ndarray:
+    """A whole image file (any file name) or encoded bytes at full size as (H, W, 3) uint8
+    RGB; ImageDecodeError says why a truncated or corrupt file cannot be read."""
+    image, name = _open(source, 0)
+    try:
+        return np.asarray(convert_mode(image, "RGB"), dtype=np.uint8)
+    except (OSError, ValueError, SyntaxError) as e:
+        raise ImageDecodeError(name, _reason(e)) from None
+
+
 def _open(source, size: int) -> tuple[Image.Image, str]:
     """Open and fully decode a path or bytes, with a reason for every failure."""
     if isinstance(source, (bytes, bytearray, memoryview)):

@@ -16,6 +16,7 @@ from .cache import RawDataset
 from .errors import DatasetError, ProgressFn, StopFn, printable, report_progress
 from .label_maps import get_label_map
 from .layouts import SPLITS, Listing
+from .memory import ensure_fits
 from .overrides import apply_overrides
 from .parallel import run_batches
 from .splits import cap_per_class, complete_splits, stratified_subset, subjects_across_splits
@@ -147,6 +148,7 @@ def _decode_listing(listing: Listing, size: int, channels: int, progress: Progre
 
     files = listing.files
     boxes = listing.boxes if any(b is not None for b in listing.boxes) else None
+    ensure_fits(len(files), size, channels, str(listing.root))
     faces, bad = decode_files(files, size, channels, progress, should_stop, boxes)
     if boxes is not None:
         files = [f if b is None else crop_source(f, b) for f, b in zip(files, boxes)]

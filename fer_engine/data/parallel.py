@@ -43,8 +43,9 @@ def run_batches(n: int, work: Callable[[int, int], R], message: str, progress: P
                     start = pending.pop(fut)
                     results[start] = fut.result()
                     done += min(n, start + BATCH) - start
+                check_stop(should_stop)  # before queueing more: a stop runs no new batch
+                for _ in finished:
                     submit()
-                check_stop(should_stop)
                 report_progress(progress, done / n, f"{message}: {done}/{n}")
         except StopRequested:
             for fut in pending:

@@ -79,6 +79,12 @@ def check_members(runs: Sequence[RunDir]) -> list[str]:
     """The shared class names; a clear error when members differ or are not usable."""
     if len(runs) < 2:
         raise EnsembleError(f"an ensemble needs at least two runs, got {len(runs)}")
+    seen: dict[Path, RunDir] = {}
+    for run in runs:
+        twin = seen.setdefault(run.path.resolve(), run)
+        if twin is not run:
+            raise EnsembleError(f"run {run.path} is listed twice (as {twin.path} too); an ensemble "
+                                "of one model with itself only repeats its predictions")
     names = None
     for run in runs:
         if (run.path / "ensemble.json").is_file():

@@ -12,6 +12,7 @@ model does not know get `y_true == -1` and are left out of the metrics.
 from __future__ import annotations
 
 import hashlib
+import logging
 import re
 from dataclasses import replace
 from pathlib import Path
@@ -22,6 +23,7 @@ import numpy as np
 from ..classes import canonical_name
 from ..config import DataConfig, RunConfig
 from ..training.rundir import RunDir, RunDirError
+from ..utils.disk import disk_error_message, is_disk_error
 from .predict import Predictions, ProgressFn, StopFn, collect_predictions
 
 #: DataConfig fields that decide which faces land in which split.
@@ -155,8 +157,11 @@ def split_or_error(dataset, split: str, where: str) -> np.ndarray:
 def predictions_for(run_dir: str | Path | RunDir, split: str = "test", data_path: str | None = None,
                     tta: bool = False, *, device: str = "auto", batch_size: int = 256,
                     dataset=None, progress: ProgressFn | None = None,
-                    should_stop: StopFn | None = None, data_options: dict[str, Any] | None = None) -> Predictions:
+                    should_stop: StopFn | None = None, data_options: dict[str, Any] | None = None,
+                    checkpoint: str = "best") -> Predictions:
     """Stored predictions of a run (or ensemble) on a split; computed and stored on first use.
+
+    `checkpoint` "last" evaluates last.pt (kept apart from the best checkpoint's predictions).
 
     `dataset` may pass the already loaded DatasetArrays of `data_path` (saves a cache read;
     ignored for ensembles, whose members may read the data at different sizes).
@@ -164,13 +169,19 @@ def predictions_for(run_dir: str | Path | RunDir, split: str = "test", data_path
     if is_ensemble_dir(Path(getattr(run_dir, "path", run_dir))):
         from .ensemble import ensemble_predictions
 
+        if checkpoint != "best":
+            raise ValueError("an ensemble always uses its members' best checkpoints; "
+                             "choose the checkpoint of a run, not of an ensemble")
+
         return ensemble_predictions(run_dir, split, data_path, tta, device=device,
                                     batch_size=batch_size, progress=progress,
                                     should_stop=should_stop)
     run = run_dir if isinstance(run_dir, RunDir) else RunDir.open(run_dir)
     data = eval_data_config(run, data_path, data_options)
     path = predictions_path(run, data, split, tta)
-    stamp = checkpoint_stamp(run)
+    if checkpoint != "best":
+        path = path.with_name(f"{path.stem}@{checkpoint}{path.suffix}")
+    stamp = checkpoint_stamp(run, checkpoint)
     stored = load_stored(path)
     if stored is not None and _still_valid(stored, stamp) and (
             dataset is None or _fits(stored, dataset, split)):
@@ -181,7 +192,7 @@ def predictions_for(run_dir: str | Path | RunDir, split: str = "test", data_path
     from ..training.rundir import load_run_model
 
     dev = resolve_device(device)
-    model, pre = load_run_model(run, "best", dev)
+    model, pre = load_run_model(run, checkpoint, dev)
     labels = map_labels(list(dataset.class_names), list(pre["class_names"]), dataset.labels[idx])
     cfg = run.config()
     preds = collect_predictions(
@@ -192,7 +203,12 @@ def predictions_for(run_dir: str | Path | RunDir, split: str = "test", data_path
               "data_classes": list(dataset.class_names)},
         progress=progress, should_stop=should_stop,
     )
-    preds.save(path)
+    try:
+        preds.save(path)
+    except OSError as e:  # a full or read-only run folder: the result stands, it is only not kept
+        if not is_disk_error(e):
+            raise
+        logging.getLogger(__name__).warning("predictions not stored: %s", disk_error_message(e, path))
     return preds
 
 

@@ -9,7 +9,9 @@ import cv2
 import numpy as np
 
 from ..utils.atomic import atomic_write_text
+from ..data.errors import printable
 from .classify import crop_face
+from .cvfiles import finish_video, video_writer, write_image
 from .pipeline import FrameResult
 
 
@@ -41,16 +43,20 @@ class VideoRecorder:
             self.path.parent.mkdir(parents=True, exist_ok=True)
         except OSError as e:
             raise RecordingError(f"cannot create the folder for {self.path}: {e.strerror}") from None
-        writer = cv2.VideoWriter(str(self.path), cv2.VideoWriter_fourcc(*"mp4v"), self.fps, size)
+        writer, self._written = video_writer(self.path, cv2.VideoWriter_fourcc(*"mp4v"), self.fps, size)
         if not writer.isOpened():
-            raise RecordingError(f"cannot write video file {self.path} (check the folder and the "
-                                 "extension, e.g. .mp4)")
+            raise RecordingError(printable(f"cannot write video file {self.path} (check the folder and "
+                                           "the extension, e.g. .mp4)"))
         self._writer, self._size = writer, size
 
     def close(self) -> None:
         if self._writer is not None:
             self._writer.release()
             self._writer = None
+            try:
+                finish_video(self._written, self.path)
+            except OSError as e:
+                raise RecordingError(printable(f"cannot write video file {self.path}: {e.strerror or e}")) from None
 
     def __enter__(self) -> "VideoRecorder":
         return self
@@ -75,8 +81,10 @@ def save_snapshot(folder: str | Path, frame: np.ndarray, annotated: np.ndarray, 
         paths.append(folder / f"{stem}_face{int(tid)}.png")
         images.append(crop_face(frame, box, margin))
     for path, image in zip(paths, images):
-        if not cv2.imwrite(str(path), image):
-            raise RecordingError(f"cannot write image {path}")
+        try:
+            write_image(path, image)  # any file name (cv2.imwrite crashes on non-UTF-8 ones)
+        except (OSError, ValueError) as e:
+            raise RecordingError(printable(f"cannot write image {path}: {getattr(e, 'strerror', None) or e}")) from None
     meta = {"frame": result.index, "source": result.name, "fps": round(result.fps, 2),
             "latency_ms": {k: round(v, 2) for k, v in result.latency_ms.items()},
             "faces": [{**r, "crop": p.name} for r, p in zip(result.records(), paths[1:])]}

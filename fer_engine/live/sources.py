@@ -22,7 +22,9 @@ from typing import Any, Callable, Iterator
 import cv2
 import numpy as np
 
-from ..data.images import is_image_name
+from ..data.errors import printable
+from ..data.images import ImageDecodeError, is_image_name
+from .cvfiles import VideoReader, read_bgr
 
 
 class SourceError(RuntimeError):
@@ -195,11 +197,15 @@ class VideoSource(FrameSource):
         self.path = Path(path)
         if not self.path.is_file():
             raise SourceUnavailable(f"video file not found: {self.path}")
-        self._cap = cv2.VideoCapture(str(self.path))
+        try:
+            self._reader = VideoReader(self.path)  # any file name (OpenCV crashes on non-UTF-8 ones)
+        except OSError as e:
+            raise SourceUnavailable(printable(f"cannot open video file {self.path}: {e.strerror or e}")) from None
+        self._cap = self._reader.capture
         ok, first = self._cap.read() if self._cap.isOpened() else (False, None)
         if not ok or first is None:
-            self._cap.release()
-            raise SourceUnavailable(f"cannot read video file {self.path}: not a video OpenCV can decode")
+            self._reader.release()
+            raise SourceUnavailable(printable(f"cannot read video file {self.path}: not a video OpenCV can decode"))
         self._pending: np.ndarray | None = first
         self.fps = _positive(self._cap.get(cv2.CAP_PROP_FPS))
         count = _positive(self._cap.get(cv2.CAP_PROP_FRAME_COUNT))
@@ -219,7 +225,7 @@ class VideoSource(FrameSource):
         return _as_bgr(image), ""
 
     def close(self) -> None:
-        self._cap.release()
+        self._reader.release()
 
 
 class ImageSequenceSource(FrameSource):
@@ -255,13 +261,13 @@ class ImageSequenceSource(FrameSource):
         while self._pos < len(self.files):
             path = self.files[self._pos]
             self._pos += 1
-            image = cv2.imread(str(path), cv2.IMREAD_COLOR)
-            if image is not None:
-                return image, path.name
-            self.skipped.append((path, "not an image OpenCV can read"))
+            try:
+                return read_bgr(path), path.name
+            except ImageDecodeError as e:  # truncated, corrupt, not an image: listed, as training does
+                self.skipped.append((path, e.reason))
         if self.skipped and len(self.skipped) == len(self.files):
             names = ", ".join(p.name for p, _ in self.skipped[:3])
-            raise SourceUnavailable(f"none of the images in {self.path} can be read ({names} ...)")
+            raise SourceUnavailable(printable(f"none of the images in {self.path} can be read ({names} ...)"))
         raise SourceEnded(f"{self.description}: all {len(self.files)} images shown")
 
 

@@ -73,7 +73,7 @@ def _torch_load(p: Path) -> Any:
     try:
         return torch.load(p, map_location="cpu", weights_only=True)
     except pickle.UnpicklingError as e:
-        reason = str(e).strip().splitlines()[0] if str(e).strip() else type(e).__name__
+        reason = _unpickling_reason(str(e))
         raise UnsafeCheckpointError(
             f"refused to load {p}: it contains pickled Python objects other than tensors and "
             f"plain values, which could run code when opened ({reason}). Only tensors, "
@@ -82,6 +82,15 @@ def _torch_load(p: Path) -> Any:
         ) from None
     except (RuntimeError, EOFError, OSError, ValueError) as e:
         raise ValueError(f"{p}: not a readable PyTorch checkpoint ({type(e).__name__}: {e})") from None
+
+
+def _unpickling_reason(text: str) -> str:
+    """What torch's weights-only unpickler refused, without its advice to load the file
+    unsafely ("re-running with weights_only=False will likely succeed")."""
+    noise = ("weights only load failed", "weights_only", "check the documentation", "in pytorch 2.6")
+    lines = [line.strip() for line in text.splitlines() if line.strip()]
+    keep = [line for line in lines if not any(n in line.lower() for n in noise)]
+    return keep[0].rstrip(".") if keep else "an object other than tensors and plain values"
 
 
 def _safetensors_load(p: Path) -> dict[str, torch.Tensor]:

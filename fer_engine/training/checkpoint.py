@@ -19,9 +19,20 @@ from ..utils.atomic import atomic_path
 
 
 def save_checkpoint(path: Path, state: dict[str, Any]) -> None:
-    """Write `state` to a temp file beside `path`, fsync, rename: never half-written."""
+    """Write `state` to a temp file beside `path`, fsync, rename: never half-written.
+
+    A write error (a full disk) is raised as the OSError it is: torch's zip writer reports it
+    as "RuntimeError: [enforce fail ...] unexpected pos", which says nothing to a user.
+    """
     with atomic_path(Path(path)) as tmp:
-        torch.save(state, tmp)
+        try:
+            with open(tmp, "wb") as f:
+                torch.save(state, f)
+        except RuntimeError as e:
+            if isinstance(e.__context__, OSError):
+                e.__context__.filename = e.__context__.filename or str(path)
+                raise e.__context__ from None
+            raise
 
 
 def load_checkpoint(path: Path) -> dict[str, Any]:

@@ -77,6 +77,7 @@ class RunFinished(Event):
 class RunStopped(Event):
     epoch: int
     step: int
+    forced: bool = False  # killed at once (a second Ctrl-C), not at a batch boundary
 
 
 @dataclass(frozen=True)

@@ -48,8 +48,9 @@ class KFoldRun:
         from ..tricks.kfold import grouped_folds, stratified_folds
         from ..tricks.registry import raise_on_errors
 
-        raise_on_errors(self.cfg)
+        warnings = [f"{p.key}: {p.message}" for p in raise_on_errors(self.cfg)]
         data = load_data(self.cfg, self.rec, self.should_stop)
+        self.run_dir.write_warnings(warnings + data.check_trainable(self.cfg.data.path))
         pool = np.concatenate([data.splits["train"], data.splits.get("val", np.zeros(0, np.int64))])
         test = data.splits.get("test", np.zeros(0, np.int64))
         if data.groups is not None and self.cfg.data.split_by != "image":

@@ -14,7 +14,6 @@ is the one an uninterrupted run with the same seed draws.
 """
 from __future__ import annotations
 
-import errno
 import math
 import random
 import resource
@@ -29,6 +28,7 @@ import torch.nn.functional as F
 from ..config import RunConfig
 from ..data.arrays import DatasetArrays
 from ..tricks.sampling import epoch_indices
+from ..utils.disk import UNWRITABLE, disk_error_message
 from . import events as ev
 from .batches import TrainBatches, to_device
 from .checkpoint import capture_rng, load_checkpoint, restore_rng, save_checkpoint
@@ -42,12 +42,17 @@ OOM_HINT = ("out of memory: reduce the batch size (train.batch_size), use gradie
             "accumulation (train.accumulate_steps) or a smaller input size (model.input_size)")
 DISK_HINT = ("the runs folder is full or read-only: free some space or choose another runs "
              "folder (--out); checkpoints written before this point are intact")
-_DISK_ERRNOS = {errno.ENOSPC, errno.EROFS, errno.EACCES, errno.EPERM, errno.EDQUOT}
+DIVERGED_HINT = ("lower the learning rate (optim.lr) or enable gradient clipping (train.grad_clip, "
+                 "e.g. 1.0); checkpoints already saved hold the last finite epoch")
 EVENTS_PER_SECOND = 10  # throttle of StepProgress / Phase progress events
 
 
 class StopRequested(Exception):
     """should_stop() turned true: unwind to `fit`, which reports RunStopped."""
+
+
+class Diverged(RuntimeError):
+    """The training loss became inf or NaN: the run fails before saving such weights."""
 
 
 def resolve_device(name: str) -> torch.device:
@@ -66,7 +71,9 @@ def failure_hint(exc: BaseException) -> str:
             isinstance(exc, RuntimeError) and ("out of memory" in str(exc)
                                                or "can't allocate memory" in str(exc))):
         return OOM_HINT
-    if isinstance(exc, OSError) and exc.errno in _DISK_ERRNOS:
+    if isinstance(exc, Diverged):
+        return DIVERGED_HINT
+    if isinstance(exc, OSError) and exc.errno in UNWRITABLE:
         return DISK_HINT
     return ""
 
@@ -147,9 +154,9 @@ def _failed(run_dir: RunDir, rec: Recorder, e: BaseException, started: float) ->
     if torch.cuda.is_available():
         torch.cuda.empty_cache()
     hint = failure_hint(e)
-    error = f"{type(e).__name__}: {e}"
+    error = str(e) if isinstance(e, Diverged) else f"{type(e).__name__}: {e}"
     if isinstance(e, OSError) and hint == DISK_HINT:
-        error = f"cannot write to the run directory {run_dir.path}: {e.strerror or e}"
+        error = disk_error_message(e, e.filename or run_dir.path)
     summary = {"status": "failed", "error": error, "hint": hint,
                "wall_time_s": time.time() - started, **peak_memory()}
     failed = ev.RunFailed(run_id=run_dir.run_id, error=error, traceback=traceback.format_exc(), hint=hint)
@@ -217,7 +224,7 @@ class Training:
     def run(self, resume: bool) -> dict[str, Any]:
         from ..tricks.registry import raise_on_errors
 
-        raise_on_errors(self.cfg)
+        self.warnings = [f"{p.key}: {p.message}" for p in raise_on_errors(self.cfg)]
         self._seed()
         self.device = resolve_device(self.cfg.train.device)
         self._load_data()
@@ -238,8 +245,7 @@ class Training:
         if self.data is None:
             self.data = load_data(self.cfg, self.rec, self.should_stop)
         data = self.data
-        if len(data.splits.get("train", ())) == 0:
-            raise ValueError(f"dataset {self.cfg.data.path} has no training images")
+        self.warnings += data.check_trainable(self.cfg.data.path)
         self.class_names = list(data.class_names)
         self.train_images, self.train_labels = data.split("train")
         # vote distributions (data.label_mode "probability") replace the hard training labels in the loss
@@ -252,6 +258,7 @@ class Training:
             "splits": {k: int(len(v)) for k, v in data.splits.items()},
             "train_class_counts": data.class_counts("train").tolist(), "notes": list(data.notes),
         })
+        self.run_dir.write_warnings(self.warnings)
 
     def _build(self) -> None:
         from ..models import create_model
@@ -340,7 +347,8 @@ class Training:
             epochs=self.cfg.train.epochs, steps_per_epoch=self.steps_per_epoch,
             num_train=len(self.train_labels), num_val=n_val, class_names=tuple(self.class_names),
             resumed_from_epoch=self.epoch if resume else 0,
-            notes=tuple(n for n in (*getattr(self.model, "notes", ()), self.batches.note) if n),
+            notes=tuple(n for n in (*getattr(self.model, "notes", ()), self.batches.note,
+                                    *(f"warning: {w}" for w in self.warnings)) if n),
             devices=tuple(info["devices"]), global_batch=info["global_batch"],
         ))
 
@@ -428,6 +436,7 @@ class Training:
             seen += len(yb)
             self.global_step += 1
             if self.rec.due(force=b + 1 == n_steps or b == 0):
+                self._check_finite(loss_sum, epoch, b + 1)  # syncs only where progress reads the loss
                 now = time.perf_counter()
                 rate = (seen - seen_last) / max(now - t_last, 1e-9) if b else 0.0
                 t_last, seen_last = now, seen
@@ -438,6 +447,14 @@ class Training:
         self.last_lr = float(lr)
         return {"train_loss": float(loss_sum.item()) / max(n_steps, 1),
                 "train_acc": float((preds == labels).sum().item()) / max(seen, 1)}, seen
+
+    @staticmethod
+    def _check_finite(loss_sum: torch.Tensor, epoch: int, step: int) -> None:
+        """Raise Diverged once a loss of this epoch was inf or NaN (the sum keeps it)."""
+        total = float(loss_sum.item())
+        if not math.isfinite(total):
+            raise Diverged(f"diverged at epoch {epoch} step {step}: the training loss became "
+                           f"{'NaN' if math.isnan(total) else 'infinite'}")
 
     def _optimizer_step(self) -> None:
         if self.cfg.train.grad_clip > 0:

@@ -34,9 +34,12 @@ from typing import Any
 
 from ..config import RunConfig
 from ..utils.atomic import atomic_write_text
+from ..utils.disk import FULL
 from . import events as ev
 
 STATUSES = ("created", "running", "finished", "stopped", "failed", "crashed")
+#: what the runs list shows for a run whose files cannot be read (never written as a status)
+DAMAGED = "damaged"
 #: Columns of metrics.csv, in order (one row per epoch).
 METRIC_COLUMNS = ("epoch", "train_loss", "train_acc", "val_loss", "val_acc", "val_f1", "lr",
                   "epoch_time", "img_per_s")
@@ -129,6 +132,7 @@ class RunDir:
     preprocess_path = property(lambda self: self.path / "preprocess.json")
     dataset_path = property(lambda self: self.path / "dataset.json")
     kfold_path = property(lambda self: self.path / "kfold.json")
+    warnings_path = property(lambda self: self.path / "warnings.json")
     checkpoints_dir = property(lambda self: self.path / "checkpoints")
     predictions_dir = property(lambda self: self.path / "predictions")
     folds_dir = property(lambda self: self.path / "folds")
@@ -151,10 +155,15 @@ class RunDir:
         an SSD and ~10 ms on a spinning disk, and each one is superseded by the next.
         """
         d = ev.to_dict(event) if isinstance(event, ev.Event) else event
-        line = json.dumps(d, default=_json_default, allow_nan=True) + "\n"
-        with open(self.events_path, "a", encoding="utf-8") as f:
-            f.write(line)
-            f.flush()
+        line = (json.dumps(d, default=_json_default, allow_nan=True) + "\n").encode("utf-8")
+        with open(self.events_path, "ab") as f:
+            start = f.tell()
+            try:
+                f.write(line)
+                f.flush()
+            except OSError:  # a full disk took part of the line: cut it, so the log stays whole-lined
+                f.truncate(start)
+                raise
             if not isinstance(event, ev.PROGRESS):
                 os.fsync(f.fileno())
 
@@ -208,14 +217,33 @@ class RunDir:
         if status == "running":
             d.update(pid=extra.pop("pid", os.getpid()), host=socket.gethostname())
         d.update(extra)
-        atomic_write_text(self.status_path, json.dumps(d, default=_json_default, indent=1) + "\n")
+        text = json.dumps(d, default=_json_default, indent=1) + "\n"
+        try:
+            atomic_write_text(self.status_path, text)
+        except OSError as e:
+            if e.errno not in FULL or not self.status_path.is_file():
+                raise
+            self._overwrite_in_place(self.status_path, text.encode("utf-8"))
+
+    @staticmethod
+    def _overwrite_in_place(path: Path, data: bytes) -> None:
+        """On a full disk a new file cannot be made, but the blocks of the old one can be
+        rewritten: a run's final status still reaches status.json (not atomically)."""
+        with open(path, "r+b") as f:
+            f.write(data)
+            f.truncate()
+            f.flush()
+            os.fsync(f.fileno())
 
     def status(self) -> dict[str, Any]:
         """The recorded status; "running" whose process is gone reads as "crashed"."""
         try:
             d = json.loads(self.status_path.read_text(encoding="utf-8"))
-        except (OSError, json.JSONDecodeError):
+        except (OSError, json.JSONDecodeError, UnicodeDecodeError):
             return {"status": "crashed" if self.events_path.exists() else "created"}
+        if not isinstance(d, dict) or d.get("status") not in STATUSES:
+            what = f"status {d.get('status')!r}" if isinstance(d, dict) else f"a JSON {type(d).__name__}"
+            return {"status": DAMAGED, "message": f"status.json holds {what}, not a run status"}
         if d.get("status") == "running" and d.get("host") == socket.gethostname():
             pid = d.get("pid")
             if isinstance(pid, int) and not _pid_alive(pid):
@@ -265,11 +293,14 @@ class RunDir:
     # -- small JSON files -----------------------------------------------------------------
     def _read_json(self, path: Path) -> dict[str, Any]:
         try:
-            return json.loads(path.read_text(encoding="utf-8"))
+            d = json.loads(path.read_text(encoding="utf-8"))
         except FileNotFoundError:
             return {}
-        except (OSError, json.JSONDecodeError) as e:
+        except (OSError, json.JSONDecodeError, UnicodeDecodeError) as e:
             raise RunDirError(f"cannot read {path}: {e}") from None
+        if not isinstance(d, dict):
+            raise RunDirError(f"{path} holds a JSON {type(d).__name__}, not an object")
+        return d
 
     def _write_json(self, path: Path, data: dict[str, Any]) -> None:
         atomic_write_text(path, json.dumps(data, indent=1, default=_json_default) + "\n")
@@ -289,6 +320,13 @@ class RunDir:
 
     def dataset_info(self) -> dict[str, Any]:
         return self._read_json(self.dataset_path)
+
+    def write_warnings(self, warnings: list[str]) -> None:
+        """warnings.json: the config and dataset warnings the run started with."""
+        self._write_json(self.warnings_path, {"warnings": list(warnings)})
+
+    def warnings(self) -> list[str]:
+        return list(self._read_json(self.warnings_path).get("warnings", []))
 
     def write_meta(self, data: dict[str, Any]) -> None:
         self._write_json(self.meta_path, {**self._read_json(self.meta_path), **data})
@@ -353,29 +391,50 @@ class RunSummary:
     status: str = "created"
     epochs_done: int = 0
     kind: str = "run"  # "run" or "kfold"
+    problem: str = ""  # why a "damaged" run cannot be read
 
 
 def summarize_run(run: RunDir) -> RunSummary:
-    """The runs-list row of one run directory (tolerant of half-written runs)."""
+    """The runs-list row of one run directory (tolerant of half-written runs); a run whose
+    files cannot be read is "damaged", with the reason in `problem`."""
+    problems = []
     try:
         cfg = run.config()
         backbone = cfg.model.backbone
         tricks = _active_tricks(cfg)
         kind = "kfold" if cfg.kfold.k >= 2 else "run"
-    except Exception:  # a config this version cannot read still lists, marked by status
+    except Exception as e:  # noqa: BLE001 - a config this version cannot read still lists
         backbone, tricks, kind = "?", [], "run"
+        problems.append(str(e))
     status = run.status()
+    if status["status"] == DAMAGED:
+        problems.append(status["message"])
+    try:
+        name = run._read_json(run.meta_path).get("display_name") or run.run_id
+    except RunDirError as e:
+        name = run.run_id
+        problems.append(str(e))
     rows = run.read_metrics()
     accs = [r["val_acc"] for r in rows if "val_acc" in r]
     best = max(accs) if accs else math.nan
     if kind == "kfold":
-        best = run.kfold().get("mean", {}).get("val_acc", math.nan)
+        mean = run.kfold().get("mean", {})
+        best = mean.get("val_acc", math.nan) if isinstance(mean, dict) else math.nan
     return RunSummary(
-        path=run.path, run_id=run.run_id, name=run.display_name,
+        path=run.path, run_id=run.run_id, name=str(name),
         date=_run_date(run), backbone=backbone, tricks=tricks, best_val_acc=best,
-        status=status.get("status", "created"), epochs_done=max((r["epoch"] for r in rows), default=0),
-        kind=kind,
+        status=DAMAGED if problems else status["status"],
+        epochs_done=max((r["epoch"] for r in rows), default=0), kind=kind, problem="; ".join(problems),
     )
+
+
+def _damaged(run: RunDir, e: Exception) -> RunSummary:
+    try:
+        date = _run_date(run)
+    except (OSError, ValueError):
+        date = datetime.fromtimestamp(0)
+    return RunSummary(path=run.path, run_id=run.run_id, name=run.run_id, date=date, backbone="?",
+                      status=DAMAGED, problem=f"{type(e).__name__}: {e}")
 
 
 def _run_date(run: RunDir) -> datetime:
@@ -399,7 +458,10 @@ def list_runs(root: str | Path) -> list[RunSummary]:
     out = []
     for p in root.iterdir():
         if p.is_dir() and (p / "config.json").is_file():
-            out.append(summarize_run(RunDir(p)))
+            try:
+                out.append(summarize_run(RunDir(p)))
+            except Exception as e:  # noqa: BLE001 - one unreadable run never hides the others
+                out.append(_damaged(RunDir(p), e))
     return sorted(out, key=lambda s: (s.date, s.run_id), reverse=True)
 
 
@@ -422,6 +484,13 @@ def load_run_model(run_dir: str | Path | RunDir, which: str = "best", device: st
     model_cfg = cfg.replace(**{"model.pretrained": False, "model.weights_path": "",
                                "model.input_size": int(pre["input_size"])}).model
     model = create_model(model_cfg, num_classes=len(pre["class_names"]), in_chans=int(pre["channels"]))
-    model.load_state_dict(load_checkpoint(path)["model"])
+    try:
+        state = load_checkpoint(path)
+    except ValueError as e:  # truncated, corrupt or tampered
+        last = run.checkpoint_path("last")
+        if path.name == "last.pt" or not last.is_file():
+            raise
+        raise RunDirError(f"{e}; its last.pt can be used instead (fer-studio evaluate --checkpoint last)") from None
+    model.load_state_dict(state["model"])
     memory_format = torch.channels_last if cfg.train.channels_last else torch.contiguous_format
     return model.to(device, memory_format=memory_format).eval(), pre

@@ -66,6 +66,7 @@ class RunHandle:
         self._log_offset = len(run_dir.read_events())  # events of earlier sessions (resume)
         self._received = 0
         self._terminal = False
+        self._forced = False  # kill() ended it: a forced stop, not a crash
         self._process = _CTX.Process(
             target=self._target, name=f"fer-run-{run_dir.run_id}",
             args=(config.to_json(), str(run_dir.path), resume, self._queue, self._stop),
@@ -111,17 +112,31 @@ class RunHandle:
         if self._terminal or len(lost) == room:
             return lost
         code = self._process.exitcode
-        how = f"killed by signal {-code}" if code is not None and code < 0 else f"exit code {code}"
-        crashed = ev.RunCrashed(run_id=self.run_id, exitcode=code,
+        if self._forced:
+            end: ev.Event = self._forced_stop()
+            status = {"status": "stopped", "summary": {"status": "stopped", "forced": True, "epoch": end.epoch,
+                                                       "resumable": self.run_dir.checkpoint_path("last").is_file()}}
+        else:
+            how = f"killed by signal {-code}" if code is not None and code < 0 else f"exit code {code}"
+            end = ev.RunCrashed(run_id=self.run_id, exitcode=code,
                                 message=f"the training process ended without a final event ({how})")
-        for action in (lambda: self.run_dir.append_event(crashed),
-                       lambda: self.run_dir.write_status("crashed", exitcode=code, message=crashed.message)):
+            status = {"status": "crashed", "exitcode": code, "message": end.message}
+        for action in (lambda: self.run_dir.append_event(end),
+                       lambda: self.run_dir.write_status(**status)):
             try:
                 action()
             except OSError:  # a read-only or full disk: the event still reaches the caller
                 pass
         self._terminal = True
-        return [*lost, crashed]
+        return [*lost, end]
+
+    def _forced_stop(self) -> ev.RunStopped:
+        """The stop a kill() ended with: after the last epoch the log has metrics for."""
+        logged = self.run_dir.read_events()
+        epochs = [e.epoch for e in logged if isinstance(e, ev.EpochMetrics) and e.run_id == self.run_id]
+        steps = [e.step for e in logged if isinstance(e, ev.StepProgress) and e.run_id == self.run_id]
+        return ev.RunStopped(run_id=self.run_id, epoch=max(epochs, default=0), step=steps[-1] if steps else 0,
+                             forced=True)
 
     def stop(self) -> None:
         """Ask the worker to stop after the current batch (cooperative)."""
@@ -129,8 +144,10 @@ class RunHandle:
             self._stop.set()
 
     def kill(self) -> None:
-        """SIGKILL the worker (the next poll reports it crashed)."""
+        """SIGKILL the worker: a forced stop (the next poll reports RunStopped(forced=True);
+        the run resumes from its last checkpoint)."""
         if self._process is not None and self._process.is_alive():
+            self._forced = True
             self._process.kill()
 
     def is_alive(self) -> bool:
@@ -180,6 +197,10 @@ def start_run(config: RunConfig | None, runs_root: str | Path, resume_dir: str |
         return RunHandle(run_dir, config, resume=True)
     if config is None:
         raise ValueError("start_run needs a config (or resume_dir)")
+    if config.model.weights_path:  # an unsafe or unreadable file is refused before a run folder exists
+        from ..models.weights import load_state_dict_file
+
+        load_state_dict_file(config.model.weights_path)
     return RunHandle(RunDir.create(runs_root, config, name=name), config, resume=False)
 
 

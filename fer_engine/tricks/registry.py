@@ -9,11 +9,12 @@ as a `Problem` whose message says what to change; `raise_on_errors` turns errors
 from __future__ import annotations
 
 import importlib
+import math
 import re
 from dataclasses import dataclass
 from typing import Any, Callable
 
-from ..config import ConfigError, RunConfig
+from ..config import ConfigError, RunConfig, field_paths
 from ..registry import Registry
 from .mixing import mix_is_on
 from .schedule import SCHEDULES
@@ -252,16 +253,24 @@ def _one_of(options: tuple) -> tuple[Callable[[Any], bool], str]:
 
 
 _PROBABILITY = _in(0, 1)
+# upper bounds: beyond them a run cannot fit in memory or finish, or a seed overflows numpy
+MAX_IMAGE_SIZE = 1024
+MAX_EPOCHS = 100_000
+MAX_BATCH = 65_536
+MAX_COUNT = 100_000_000
+MAX_SEED = 2 ** 32 - 1
 _RANGES: dict[str, tuple[Callable[[Any], bool], str]] = {
-    "data.image_size": _at_least(8),
+    "data.image_size": _in(8, MAX_IMAGE_SIZE),
     "data.channels": _one_of((1, 3)),
     "data.val_fraction": _in(0, 1, hi_open=True),
     "data.test_fraction": _in(0, 1, hi_open=True),
-    "data.max_per_class": _at_least(0),
+    "data.max_per_class": _in(0, MAX_COUNT),
+    "data.split_seed": _in(0, MAX_SEED),
     "data.train_fraction": _in(0, 1, lo_open=True),
-    "model.input_size": ((lambda v: v == 0 or v >= 8), "must be 0 (backbone default) or >= 8"),
+    "model.input_size": ((lambda v: v == 0 or 8 <= v <= MAX_IMAGE_SIZE),
+                          f"must be 0 (backbone default) or in [8, {MAX_IMAGE_SIZE}]"),
     "model.dropout": _in(0, 1, hi_open=True),
-    "model.multi_sample_dropout": _at_least(0),
+    "model.multi_sample_dropout": _in(0, 64),
     "normalize.mode": _one_of(NORMALIZE_MODES),
     "normalize.std": ((lambda v: len(v) > 0 and min(v) > 0), "must be non-empty and every value > 0"),
     "augment.hflip": _PROBABILITY,
@@ -271,57 +280,66 @@ _RANGES: dict[str, tuple[Callable[[Any], bool], str]] = {
     "augment.random_resized_crop": _PROBABILITY,
     "augment.perspective": _in(0, 1, hi_open=True),
     "augment.blur": _PROBABILITY,
-    "augment.blur_sigma": _at_least(0, strict=True),
+    "augment.blur_sigma": _in(0, 50, lo_open=True),
     "augment.noise": _in(0, 1),
     "augment.brightness": _PROBABILITY,
     "augment.contrast": _PROBABILITY,
     "augment.erasing": _PROBABILITY,
-    "mix.mixup_alpha": _at_least(0),
-    "mix.cutmix_alpha": _at_least(0),
+    "mix.mixup_alpha": _in(0, 100),
+    "mix.cutmix_alpha": _in(0, 100),
     "mix.prob": _PROBABILITY,
     "mix.switch_prob": _PROBABILITY,
     "loss.name": _one_of(LOSSES),
     "loss.label_smoothing": _in(0, 1, hi_open=True),
-    "loss.focal_gamma": _at_least(0),
+    "loss.focal_gamma": _in(0, 100),
     "loss.focal_alpha": ((lambda v: all(a >= 0 for a in v)), "values must be >= 0"),
     "loss.class_weights": _one_of(CLASS_WEIGHTS),
     "loss.effective_beta": _in(0, 1, hi_open=True),
     "optim.name": _one_of(OPTIMIZERS),
-    "optim.lr": _at_least(0, strict=True),
+    "optim.lr": _in(0, 10, lo_open=True),
     "optim.momentum": _in(0, 1, hi_open=True),
-    "optim.weight_decay": _at_least(0),
+    "optim.weight_decay": _in(0, 10),
     "optim.betas": ((lambda v: len(v) == 2 and all(0 <= b < 1 for b in v)), "must be two values in [0, 1)"),
     "schedule.name": _one_of(SCHEDULES),
-    "schedule.warmup_epochs": _at_least(0),
+    "schedule.warmup_epochs": _in(0, MAX_EPOCHS),
     "schedule.warmup_start_factor": _in(0, 1, lo_open=True),
-    "schedule.step_size": _at_least(1),
+    "schedule.step_size": _in(1, MAX_EPOCHS),
     "schedule.gamma": _in(0, 1, lo_open=True),
-    "schedule.t0": _at_least(1),
-    "schedule.t_mult": _at_least(1),
+    "schedule.t0": _in(1, MAX_EPOCHS),
+    "schedule.t_mult": _in(1, 100),
     "schedule.min_lr": _at_least(0),
-    "schedule.plateau_patience": _at_least(0),
+    "schedule.plateau_patience": _in(0, MAX_EPOCHS),
     "schedule.plateau_factor": _in(0, 1, lo_open=True, hi_open=True),
-    "train.epochs": _at_least(1),
-    "train.batch_size": _at_least(1),
-    "train.accumulate_steps": _at_least(1),
-    "train.grad_clip": _at_least(0),
+    "train.epochs": _in(1, MAX_EPOCHS),
+    "train.batch_size": _in(1, MAX_BATCH),
+    "train.accumulate_steps": _in(1, 1024),
+    "train.grad_clip": _in(0, 1e6),
     "train.monitor": _one_of(MONITORS),
-    "train.early_stopping_patience": _at_least(0),
+    "train.early_stopping_patience": _in(0, MAX_EPOCHS),
     "train.early_stopping_min_delta": _at_least(0),
     "train.device": ((lambda v: re.fullmatch(r"auto|cpu|mps|cuda(:\d+)?", v) is not None),
                      "must be auto, cpu, mps, cuda or cuda:N"),
-    "train.max_steps_per_epoch": _at_least(0),
+    "train.max_steps_per_epoch": _in(0, MAX_COUNT),
+    "train.seed": _in(0, MAX_SEED),
     "eval.tta": _one_of(TTA_MODES),
     "eval.tta_vote": _one_of(TTA_VOTES),
     "eval.prior_correction": _one_of(PRIOR_CORRECTIONS),
     "eval.splits": ((lambda v: set(v) <= set(SPLITS)), f"must only name {', '.join(SPLITS)}"),
-    "kfold.k": ((lambda v: v == 0 or v >= 2), "must be 0 (off) or >= 2"),
+    "kfold.k": ((lambda v: v == 0 or 2 <= v <= 100), "must be 0 (off) or in [2, 100]"),
 }
 
 
+def _non_finite(value: Any) -> bool:
+    return any(isinstance(v, float) and not math.isfinite(v) for v in (value if isinstance(value, list) else [value]))
+
+
 def _value_problems(cfg: RunConfig) -> list[Problem]:
-    out = []
+    # loading already refuses inf/nan; a config built in code is checked here
+    out = [Problem(key, f"must be a finite number, got {cfg.get(key)!r}", "error")
+           for key, _, _ in field_paths() if _non_finite(cfg.get(key))]
     for key, (ok, rule) in _RANGES.items():
+        if any(p.key == key for p in out):
+            continue
         value = cfg.get(key)
         try:
             good = ok(value)

@@ -9,7 +9,7 @@ from PySide6.QtGui import QColor
 from PySide6.QtWidgets import QAbstractItemView, QHeaderView, QTableView, QWidget
 
 STATUS_COLOURS = {"running": "#2874a6", "finished": "#1e8449", "stopped": "#b9770e",
-                  "failed": "#c0392b", "crashed": "#c0392b"}
+                  "failed": "#c0392b", "crashed": "#c0392b", "damaged": "#c0392b"}
 
 #: column title -> (display text, sort key) of a RunSummary
 COLUMNS = {
@@ -55,7 +55,7 @@ class RunsTableModel(QAbstractTableModel):
         if role == Qt.UserRole + 1:
             return str(s.path)
         if role == Qt.ToolTipRole:
-            return str(s.path)
+            return str(s.path) + (f"\ndamaged: {s.problem}" if s.problem else "")
         if role == Qt.ForegroundRole and list(COLUMNS)[index.column()] == "Status":
             return QColor(STATUS_COLOURS.get(s.status, "#808080"))
         return None

@@ -2,6 +2,7 @@
 from __future__ import annotations
 
 import os
+import time
 
 import numpy as np
 import pytest
@@ -78,3 +79,28 @@ def test_stop_aborts_decoding_within_one_batch(tmp_path, data_cfg, tree, monkeyp
         load_dataset(data_cfg(tmp_path / "ds"), should_stop=lambda: len(calls) > 0)
     workers = min(16, (os.cpu_count() or 2) + 2)
     assert len(calls) <= 2 * workers * 4  # only the batches already queued ran
+
+
+def test_stop_seen_late_queues_no_new_batch(tmp_path, data_cfg, tree, monkeypatch):
+    """On a loaded machine the main thread may look only when every queued batch is done: the
+    stop must then cancel everything, not queue another round first (this flaked under load)."""
+    from concurrent.futures import ALL_COMPLETED
+
+    from fer_engine.data import parallel
+
+    real_wait = parallel.wait
+    monkeypatch.setattr(parallel, "wait", lambda fs, return_when: real_wait(fs, return_when=ALL_COMPLETED))
+    monkeypatch.setattr(parallel, "BATCH", 4)
+    tree(tmp_path / "ds", {"happy": 100, "sad": 100})
+    calls = []
+
+    def counting(*a, **k):
+        calls.append(1)
+        return decode(*a, **k)
+
+    decode = images.decode_image
+    monkeypatch.setattr(images, "decode_image", counting)
+    with pytest.raises(StopRequested):  # a slow check: idle threads would start anything queued
+        load_dataset(data_cfg(tmp_path / "ds"), should_stop=lambda: time.sleep(0.2) or len(calls) > 0)
+    workers = min(16, (os.cpu_count() or 2) + 2)
+    assert len(calls) == 2 * workers * 4  # exactly the batches queued before the stop was seen

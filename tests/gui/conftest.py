@@ -65,8 +65,11 @@ def tiny_config():
     return make
 
 
-def wait_for_end(qtbot, page, run_dir: str, timeout: int = 120_000) -> str:
-    """Wait until the training page's monitor of `run_dir` has ended; its final status."""
+def wait_for_end(qtbot, page, run_dir: str, timeout: int = 240_000) -> str:
+    """Wait until the training page's monitor of `run_dir` has ended; its final status.
+
+    A first run generates the demo set: on a loaded 2-core machine that alone took ~120 s.
+    """
     qtbot.waitUntil(lambda: run_dir not in page.monitors, timeout=timeout)
     return page.curves[run_dir].status
 

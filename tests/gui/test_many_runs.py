@@ -26,6 +26,7 @@ def _rss_mb() -> float:
 
 
 @pytest.mark.slow
+@pytest.mark.timeout(1200)  # 20 worker start-ups, each importing torch (~15 min beside 5 other jobs)
 def test_twenty_runs_in_a_row_do_not_leak(qtbot, tiny_config, started, wait_end):
     w = create_window(Settings.load())
     qtbot.addWidget(w)

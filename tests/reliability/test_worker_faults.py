@@ -176,7 +176,7 @@ def test_disk_full_mid_run_fails_clearly_and_keeps_earlier_work(faces, tmp_path,
         if obj.get("epoch") == 2:
             full["now"] = True
         if full["now"]:
-            Path(f).write_bytes(b"\0" * 100)  # a partly written temp file
+            f.write(b"\0" * 100)  # a partly written temp file
             raise OSError(errno.ENOSPC, "No space left on device")
         return real_save(obj, f, *a, **k)
 
@@ -191,7 +191,8 @@ def test_disk_full_mid_run_fails_clearly_and_keeps_earlier_work(faces, tmp_path,
     summary = fit(cfg, run, events.append, lambda: False)
     failed = events[-1]
     assert isinstance(failed, ev.RunFailed)  # still reaches the watcher though the log is full
-    assert failed.hint == DISK_HINT and str(run.path) in failed.error and "No space left" in failed.error
+    assert failed.hint == DISK_HINT and failed.error.startswith("no space left on /")
+    assert str(run.path) in failed.error
     assert summary["status"] == "failed" and run.status()["status"] == "failed"
     assert load_checkpoint(run.checkpoint_path("last"))["epoch"] == 1  # earlier work intact
     assert [r["epoch"] for r in run.read_metrics()][0] == 1

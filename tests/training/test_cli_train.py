@@ -38,7 +38,7 @@ def _bad_inputs(root: Path) -> dict[str, Path]:
     (lambda d, t: ["--data", str(t["bad_csv"])], r"bad.csv: 1 malformed row.*line 3: 3 pixel values"),
     (lambda d, t: ["--data", str(d), "--backbone", "resnet_999"], "unknown backbone 'resnet_999'"),
     (lambda d, t: ["--data", str(d), "--set", "optim.lrr=0.1"], "unknown config key: optim.lrr"),
-    (lambda d, t: ["--data", str(d), "--set", "train.batch_size=0"], "train.batch_size: must be >= 1"),
+    (lambda d, t: ["--data", str(d), "--set", "train.batch_size=0"], "train.batch_size: must be in \\[1, 65536\\]"),
     (lambda d, t: ["--data", str(d), "--config", str(d / "missing.json")], "config file not found"),
     (lambda d, t: [], "no dataset: give --data"),
     (lambda d, t: ["--resume", str(d)], "not a run directory"),

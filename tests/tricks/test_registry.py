@@ -65,8 +65,8 @@ def test_defaults_and_built_in_presets_have_no_problems():
 
 CASES = [
     # (changes, key, severity, words the message must contain)
-    ({"optim.lr": 0.0}, "optim.lr", "error", "> 0"),
-    ({"train.epochs": 0}, "train.epochs", "error", ">= 1"),
+    ({"optim.lr": 0.0}, "optim.lr", "error", "(0, 10]"),
+    ({"train.epochs": 0}, "train.epochs", "error", "[1, 100000]"),
     ({"augment.hflip": 1.5}, "augment.hflip", "error", "[0, 1]"),
     ({"mix.prob": -0.1}, "mix.prob", "error", "[0, 1]"),
     ({"data.channels": 2}, "data.channels", "error", "1, 3"),
@@ -74,8 +74,8 @@ CASES = [
     ({"schedule.name": "linear"}, "schedule.name", "error", "warm_restarts"),
     ({"loss.name": "hinge"}, "loss.name", "error", "ce, focal"),
     ({"eval.tta": "fivecrop"}, "eval.tta", "error", "tencrop"),
-    ({"train.accumulate_steps": 0}, "train.accumulate_steps", "error", ">= 1"),
-    ({"kfold.k": 1}, "kfold.k", "error", ">= 2"),
+    ({"train.accumulate_steps": 0}, "train.accumulate_steps", "error", "[1, 1024]"),
+    ({"kfold.k": 1}, "kfold.k", "error", "[2, 100]"),
     ({"train.monitor": "acc"}, "train.monitor", "error", "val_acc"),
     ({"train.device": "gpu"}, "train.device", "error", "cuda:N"),
     ({"augment.scale": 1.0}, "augment.scale", "error", "[0, 1)"),

@@ -22,6 +22,8 @@ def add_arguments(p: argparse.ArgumentParser) -> None:
     p.add_argument("--tta", action="store_true",
                    help="test-time augmentation (the run's eval.tta, else flip); also prints the plain numbers")
     p.add_argument("--device", default="auto", help="auto, cpu, cuda, cuda:1, ...")
+    p.add_argument("--checkpoint", choices=("best", "last"), default="best",
+                   help="weights to evaluate: best.pt (default) or last.pt (e.g. when best.pt is damaged)")
     p.add_argument("--json", action="store_true", help="print the full metrics as JSON")
     p.add_argument("--out", metavar="DIR", default=None,
                    help="also write metrics.json, metrics.csv and confusion-matrix PNG/SVG here")
@@ -44,7 +46,7 @@ def progress_printer():
 
 
 def evaluate_summary(run_dir: str, split: str, data: str | None, tta: bool, device: str,
-                     data_options: dict | None = None) -> dict:
+                     data_options: dict | None = None, checkpoint: str = "best") -> dict:
     from ...eval.metrics import summary
     from ...eval.store import predictions_for, train_class_counts
     from ...training.rundir import RunDir
@@ -53,7 +55,7 @@ def evaluate_summary(run_dir: str, split: str, data: str | None, tta: bool, devi
     if not run.config_path.is_file():
         raise FileNotFoundError(f"not a run directory (no config.json): {run_dir}")
     preds = predictions_for(run, split, data, tta, device=device, progress=progress_printer(),
-                            data_options=data_options)
+                            data_options=data_options, checkpoint=checkpoint)
     s = summary(preds, train_class_counts(run))
     s.update(run_dir=str(run.path), data=data or run.config().data.path)
     return s
@@ -75,6 +77,23 @@ def write_exports(s: dict, out_dir: str) -> list:
                                            out / f"confusion-{tag}-normalized.png", normalized=True)]
 
 
+def _exports_or_nothing(s: dict, out_dir: str) -> list:
+    """write_exports; on a disk error a folder it made is removed and the error is one line."""
+    import shutil
+    from pathlib import Path
+
+    from .. import CliError
+    from ...utils.disk import disk_error_message
+
+    made = not Path(out_dir).exists()
+    try:
+        return write_exports(s, out_dir)
+    except OSError as e:
+        if made:
+            shutil.rmtree(out_dir, ignore_errors=True)
+        raise CliError(disk_error_message(e, e.filename or out_dir)) from None
+
+
 def print_report(s: dict, plain: dict | None = None) -> None:
     from ...eval.report import format_summary
 
@@ -86,10 +105,12 @@ def print_report(s: dict, plain: dict | None = None) -> None:
 
 def run(args: argparse.Namespace) -> int:
     options = {"format": args.format, "label_map": args.label_map}
-    s = evaluate_summary(args.run_dir, args.split, args.data, args.tta, args.device, options)
-    plain = evaluate_summary(args.run_dir, args.split, args.data, False, args.device, options) if args.tta else None
+    s = evaluate_summary(args.run_dir, args.split, args.data, args.tta, args.device, options,
+                         args.checkpoint)
+    plain = (evaluate_summary(args.run_dir, args.split, args.data, False, args.device, options,
+                              args.checkpoint) if args.tta else None)
     if args.out:
-        for path in write_exports(s, args.out):
+        for path in _exports_or_nothing(s, args.out):
             print(f"wrote {path}", file=sys.stderr)
     if args.json:
         if plain is not None:

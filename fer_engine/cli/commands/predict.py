@@ -38,6 +38,7 @@ def add_arguments(p: argparse.ArgumentParser) -> None:
 
 
 def run(args: argparse.Namespace) -> int:
+    from ...data.errors import printable
     from ...eval.predictor import load_predictor
     from ...live import (LivePipeline, RecordingError, SourceError, annotate, create_detector,
                          make_smoother, open_source)
@@ -81,10 +82,10 @@ def run(args: argparse.Namespace) -> int:
             if writer:
                 writer.close()
     for path, reason in getattr(source, "skipped", []):
-        print(f"skipped {path}: {reason}", file=sys.stderr)
+        print(printable(f"unreadable, skipped: {path}: {reason}"), file=sys.stderr)
     share = f" ({with_faces / frames:.0%})" if frames else ""
     print(f"{frames} frame(s), faces found in {with_faces}{share}" +
-          (f"; annotated output in {args.out}" if args.out else ""), file=sys.stderr)
+          (printable(f"; annotated output in {args.out}") if args.out else ""), file=sys.stderr)
     return 0
 
 
@@ -97,7 +98,9 @@ class _Table:
         print(f"{'frame':>6} {'source':<20} {'face':>4} {'box x,y,w,h':<19} {'label':<9} {'conf':>5} {cols}")
 
     def print(self, result) -> None:
-        name = (result.name or "")[:20]
+        from ...data.errors import printable
+
+        name = printable(result.name or "")[:20]
         if not len(result.boxes):
             print(f"{result.index:>6} {name:<20} {'-':>4} {'no face':<19}")
             return
@@ -123,14 +126,16 @@ class _FrameWriter:
                 raise CliError(f"cannot create output folder {out}: {e.strerror}") from None
 
     def write(self, image, name: str) -> None:
-        import cv2
+        from ...live.cvfiles import write_image
 
         if self.video is not None:
             self.video.write(image)
             return
         path = self.folder / f"{Path(name).stem}.png"
-        if not cv2.imwrite(str(path), image):
-            raise CliError(f"cannot write image {path}")
+        try:
+            write_image(path, image)  # any file name (cv2.imwrite crashes on non-UTF-8 ones)
+        except (OSError, ValueError) as e:
+            raise CliError(f"cannot write image {path}: {getattr(e, 'strerror', None) or e}") from None
 
     def close(self) -> None:
         if self.video is not None:

@@ -42,8 +42,9 @@ def add_arguments(p: argparse.ArgumentParser) -> None:
     p.add_argument("--resume", metavar="RUN_DIR", help="continue a stopped or crashed run")
 
 
-def build_config(args: argparse.Namespace) -> RunConfig:
-    """The run config from the arguments, checked (ConfigError names the key at fault)."""
+def build_config(args: argparse.Namespace) -> tuple[RunConfig, list[str]]:
+    """The run config from the arguments, checked (ConfigError names the key at fault), and
+    its warnings ("key: what to change")."""
     from ...tricks.registry import raise_on_errors
 
     if args.config and args.preset:
@@ -62,12 +63,12 @@ def build_config(args: argparse.Namespace) -> RunConfig:
     cfg = cfg.with_overrides(args.overrides)
     if not (args.data or args.config or any(o.startswith("data.path=") for o in args.overrides)):
         raise CliError("no dataset: give --data PATH (a dataset folder, a FER2013 CSV, or \"demo\")")
-    raise_on_errors(cfg)
-    return cfg
+    return cfg, [f"{p.key}: {p.message}" for p in raise_on_errors(cfg)]
 
 
-def check_data(cfg: RunConfig, out: TextIO) -> None:
-    """Read the dataset once before any run directory exists (it is cached for the worker)."""
+def check_data(cfg: RunConfig, out: TextIO) -> list[str]:
+    """Read the dataset once before any run directory exists (it is cached for the worker);
+    its warnings (classes missing from a split)."""
     from ...data import load_dataset
 
     if cfg.data.path != "demo" and not Path(cfg.data.path).exists():
@@ -75,19 +76,19 @@ def check_data(cfg: RunConfig, out: TextIO) -> None:
     bar = ProgressBar(out)
     data = load_dataset(cfg.data, lambda f, d: bar.update(f"checking data: {d}", f))
     bar.done()
-    if len(data.splits.get("train", ())) == 0:
-        raise CliError(f"dataset {cfg.data.path} has no training images")
+    warnings = data.check_trainable(cfg.data.path)
     sizes = ", ".join(f"{k} {len(v)}" for k, v in data.splits.items())
     print(f"data: {cfg.data.path} ({data.layout}; {sizes}; classes {', '.join(data.class_names)})", file=out)
     for note in data.notes:
         print(f"  note: {note}", file=out)
+    return warnings
 
 
 def run(args: argparse.Namespace) -> int:
     from ...training.rundir import RunDir, RunDirError
     from ...training.worker import run_in_process
 
-    out = sys.stderr
+    out, warnings = sys.stderr, []
     if args.resume:
         if args.data or args.config or args.preset or args.backbone or args.epochs or args.overrides:
             raise CliError("--resume continues a run with its own config; other options are not allowed")
@@ -102,10 +103,12 @@ def run(args: argparse.Namespace) -> int:
               + (f" on train.devices={args.devices}" if args.devices else ""), file=out)
         config, resume_dir, runs_root = None, run_dir.path, run_dir.path.parent
     else:
-        config, resume_dir = build_config(args), None
-        check_data(config, out)
-        runs_root = Path(args.out) if args.out else default_runs_dir()
-    printer = EventPrinter(out)
+        config, warnings = build_config(args)
+        warnings = warnings + check_data(config, out)
+        for w in warnings:  # also in the run's warnings.json and its start event
+            print(f"warning: {w}", file=out)
+        resume_dir, runs_root = None, Path(args.out) if args.out else default_runs_dir()
+    printer = EventPrinter(out, shown={f"warning: {w}" for w in warnings})
     try:
         run_dir, terminal = run_in_process(config, runs_root, resume_dir=resume_dir, name=args.name,
                                            on_event=printer, devices=args.devices if args.resume else None)
@@ -164,8 +167,9 @@ def _duration(seconds: float) -> str:
 class EventPrinter:
     """Turns worker events into the progress bar and a line per epoch."""
 
-    def __init__(self, out: TextIO):
+    def __init__(self, out: TextIO, shown: set[str] = frozenset()):
         self.bar = ProgressBar(out)
+        self.shown = set(shown)  # notes already printed (warnings before training)
         self.epochs = 0
         self.t0 = time.perf_counter()
         self.steps0: int | None = None
@@ -183,7 +187,8 @@ class EventPrinter:
         self.bar.line(f"run {e.run_id} on {e.device}{several}: {e.num_train} train / {e.num_val} val faces, "
                       f"{e.epochs} epochs x {e.steps_per_epoch} steps{again}\n  {e.run_dir}")
         for note in e.notes:
-            self.bar.line(f"  note: {note}")
+            if note not in self.shown:
+                self.bar.line(f"  {note}" if note.startswith("warning: ") else f"  note: {note}")
 
     def _on_Phase(self, e: ev.Phase) -> None:
         if e.phase != "training":
@@ -231,7 +236,11 @@ class EventPrinter:
         self.bar.line("\n".join(lines))
 
     def _on_RunStopped(self, e: ev.RunStopped) -> None:
-        self.bar.line(f"stopped after epoch {e.epoch} (step {e.step} of the next)")
+        if e.forced:
+            self.bar.line(f"stopped, forced (second Ctrl-C) during epoch {e.epoch + 1}; the last "
+                          f"checkpoint (epoch {e.epoch}) is kept")
+        else:
+            self.bar.line(f"stopped after epoch {e.epoch} (step {e.step} of the next)")
 
     def _on_RunFailed(self, e: ev.RunFailed) -> None:
         self.bar.line(f"failed: {e.error}" + (f"\n  hint: {e.hint}" if e.hint else ""))
