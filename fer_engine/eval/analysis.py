@@ -59,6 +59,19 @@ class Analysis:
     def summary(self) -> dict[str, Any]:
         return M.summary(self.predictions, self.train_counts)
 
+    def context(self) -> "AnalysisContext":
+        """Which run, dataset and weights these numbers belong to (every headline and export names them)."""
+        return analysis_context(self.run_dir, self.data_path, self.predictions.meta)
+
+    def headline(self) -> str:
+        """One line naming the run, the data, the checkpoint, the split and its accuracy in context."""
+        s, c = self.summary(), self.context()
+        b = s.get("baselines")
+        base = M.Baselines(**b) if b else None
+        tta = " (TTA)" if s.get("tta", "none") != "none" else ""
+        return (f"{c.describe()} · {s['split']}{tta} · {s['num_samples']:,} faces · "
+                f"accuracy {M.accuracy_text(s['accuracy'], base)}")
+
     def most_confused(self, min_count: int = 1) -> list[tuple[str, str, int]]:
         return M.most_confused(self.confusion, self.class_names, min_count)
 
@@ -82,6 +95,35 @@ class Analysis:
             self._embeddings[method] = embed(self.predictions.features, method,
                                              progress=progress, should_stop=should_stop)
         return self._embeddings[method]
+
+
+@dataclass(frozen=True)
+class AnalysisContext:
+    run_name: str  # the display name (the folder id when the run has none)
+    run_id: str
+    data: str  # the dataset evaluated
+    checkpoint: str  # e.g. "best.pt (epoch 12)"
+
+    def describe(self) -> str:
+        name = self.run_name if self.run_name == self.run_id else f"{self.run_name} [{self.run_id}]"
+        return f"{name} · data {self.data} · {self.checkpoint}"
+
+
+def analysis_context(run_dir: str | Path, data_path: str, meta: dict[str, Any] | None = None) -> AnalysisContext:
+    """Name, dataset and checkpoint of a run (or ensemble) as the headline shows them."""
+    run = RunDir(Path(run_dir))
+    meta = meta or {}
+    status = run.status().get("summary") or {}
+    if (run.path / "ensemble.json").is_file():
+        checkpoint = "members' best.pt"
+    else:
+        checkpoint = meta.get("checkpoint_file") or "best.pt"
+        if checkpoint == "best.pt" and status.get("best_epoch"):
+            checkpoint += f" (epoch {int(status['best_epoch'])})"
+        elif checkpoint == "last.pt":
+            checkpoint += " (no best checkpoint)"
+    data = data_path if data_path == "demo" else Path(data_path).name or str(data_path)
+    return AnalysisContext(run_name=run.display_name, run_id=run.run_id, data=data, checkpoint=checkpoint)
 
 
 def open_analysis(run_dir: str | Path | RunDir, split: str = "test", data_path: str | None = None,

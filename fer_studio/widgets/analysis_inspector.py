@@ -24,6 +24,7 @@ from .analysis_images import to_pixmap
 SIDE = 200  # displayed face / overlay side in pixels
 DEFAULT_LAYER = "(backbone default)"
 _MARK = "\u25b6 "  # marks the predicted class on the probability axis
+_PROMPT = "Click a face in the gallery or the scatter, or drop an image file here"
 _FLAT = 0.02  # a map spanning less than this carries no localisation (Grad-CAM's ReLU zeroed it)
 
 OverlayFn = Callable[[np.ndarray, np.ndarray, float, str], np.ndarray]  # face, cam, alpha, colormap -> RGB
@@ -117,7 +118,7 @@ class ImageInspector(QWidget):
         self._serial = 0
         self._quiet = False
 
-        self.title = QLabel("Click a face in the gallery or the scatter, or drop an image file here")
+        self.title = QLabel(_PROMPT)
         self.title.setWordWrap(True)
         self.face_label = QLabel()
         self.face_label.setFixedSize(SIDE, SIDE)
@@ -175,6 +176,19 @@ class ImageInspector(QWidget):
         self.layer.clear()
         self.layer.addItems([DEFAULT_LAYER, *layers])
         self._quiet = False
+
+    def clear(self) -> None:
+        """Show nothing: the face, overlays and probabilities belonged to another run or dataset."""
+        self._serial += 1  # CAMs still being computed for the old face are dropped on arrival
+        self.face, self.probs, self.true_class = None, np.zeros(0, np.float32), -1
+        self.request, self.cams, self.overlays = None, None, []
+        self.title.setText(_PROMPT)
+        self.verdict.setText("")
+        self.face_label.clear()
+        self.bars.hide()
+        for panel in self.panels:
+            panel.image.clear()
+        self.status.setText("")
 
     def show_face(self, face: np.ndarray, probs: np.ndarray, true_class: int = -1, title: str = "") -> None:
         """Inspect a face: its probabilities, then overlays for (predicted, true or runner-up)."""
