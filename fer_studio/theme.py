@@ -54,6 +54,10 @@ def apply_theme(app: QApplication, name: str) -> None:
     for w in app.allWidgets():
         if isinstance(w, pg.PlotWidget):
             style_plot(w)
+        elif w.styleSheet():  # a widget with its own style sheet keeps the old palette until re-polished
+            w.style().unpolish(w)
+            w.style().polish(w)
+            w.update()
 
 
 def style_plot(plot: pg.PlotWidget) -> None:
@@ -64,9 +68,22 @@ def style_plot(plot: pg.PlotWidget) -> None:
     for name in ("left", "bottom"):
         axis = item.getAxis(name)
         axis.enableAutoSIPrefix(False)  # "accuracy (x0.001)" over 150 ... reads wrong
+        # pyqtgraph's update ignores the flag and rescales a visible label's axis (accuracy 200-900)
+        axis.autoSIPrefixScale, axis.labelUnitPrefix = 1.0, ""
         axis.setStyle(maxTickLevel=1)  # major and minor ticks: a lighter grid, faster to paint
         axis.setPen(pg.mkPen(c["plot_fg"]))
         axis.setTextPen(pg.mkPen(c["plot_fg"]))
+        axis.picture = None  # repaint the tick labels at the restored scale
+        axis.update()
     item.titleLabel.setAttr("color", c["plot_fg"])
+    if item.titleLabel.isVisible() and item.titleLabel.text:
+        item.titleLabel.setText(item.titleLabel.text, color=c["plot_fg"])  # re-render in the new colour
+    if item.legend is not None:
+        item.legend.setLabelTextColor(c["plot_fg"])
+        for _, label in item.legend.items:
+            label.setText(label.text)  # re-render in the new colour
+        fill = QColor(c["plot_bg"])
+        fill.setAlpha(200)
+        item.legend.setBrush(pg.mkBrush(fill))
 
 THEMES = tuple(_COLOURS)
