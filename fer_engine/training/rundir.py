@@ -226,6 +226,17 @@ class RunDir:
         return self.status().get("status") == "running"
 
     # -- metrics ------------------------------------------------------------------------
+    def precision(self) -> str:
+        """The precision the run trained in, from its first RunStarted event ("" when not started)."""
+        try:
+            with open(self.events_path, encoding="utf-8") as f:
+                for line in f:
+                    if '"RunStarted"' in line:
+                        return precision_of(json.loads(line).get("device", ""))
+        except (OSError, ValueError):
+            pass
+        return ""
+
     def write_metrics_row(self, epoch: int, metrics: dict[str, float]) -> None:
         """Record one epoch, replacing rows of this epoch and later (a resumed run redoes them)."""
         rows = [r for r in self.read_metrics() if r["epoch"] < epoch]
@@ -346,6 +357,10 @@ class RunSummary:
     status: str = "created"
     epochs_done: int = 0
     kind: str = "run"  # "run" or "kfold"
+    dataset: str = ""  # the training data (folder or file name, or "demo")
+    epochs_planned: int = 0
+    test_acc: float = math.nan  # on the run's own test split, without TTA (finished runs)
+    precision: str = ""  # what it trained in ("float32", "bfloat16", ...); "" before it started
 
 
 def summarize_run(run: RunDir) -> RunSummary:
@@ -355,8 +370,12 @@ def summarize_run(run: RunDir) -> RunSummary:
         backbone = cfg.model.backbone
         tricks = _active_tricks(cfg)
         kind = "kfold" if cfg.kfold.k >= 2 else "run"
+        dataset, planned = _data_name(cfg.data.path), cfg.train.epochs
     except Exception:  # a config this version cannot read still lists, marked by status
-        backbone, tricks, kind = "?", [], "run"
+        backbone, tricks, kind, dataset, planned = "?", [], "run", "?", 0
+    precision = run.precision()
+    if "amp" in tricks and precision == "float32":
+        tricks.remove("amp")  # asked for, but this device computed in float32: not a trick of the run
     status = run.status()
     rows = run.read_metrics()
     accs = [r["val_acc"] for r in rows if "val_acc" in r]
@@ -367,8 +386,22 @@ def summarize_run(run: RunDir) -> RunSummary:
         path=run.path, run_id=run.run_id, name=run.display_name,
         date=_run_date(run), backbone=backbone, tricks=tricks, best_val_acc=best,
         status=status.get("status", "created"), epochs_done=max((r["epoch"] for r in rows), default=0),
-        kind=kind,
+        kind=kind, dataset=dataset, epochs_planned=planned,
+        test_acc=float((status.get("summary") or {}).get("test_acc", math.nan)), precision=precision,
     )
+
+
+def precision_of(device_line: str) -> str:
+    """What a run computed in, read back from its device line (`precision.describe`, which
+    this module does not import: it pulls in torch): "bfloat16", "float16" or "float32"."""
+    for dtype in ("bfloat16", "float16"):
+        if f"{dtype} autocast" in device_line:
+            return dtype
+    return "float32"
+
+
+def _data_name(path: str) -> str:
+    return path if path == "demo" else Path(path).name or path
 
 
 def _run_date(run: RunDir) -> datetime:
