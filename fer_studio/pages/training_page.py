@@ -52,6 +52,12 @@ def curves_from_disk(run_dir: str) -> RunCurves:
     return curves
 
 
+def _mark_starting(curves: RunCurves, detail: str) -> None:
+    """A run whose worker is being started: "starting" until its first event says otherwise."""
+    curves.status, curves.phase, curves.phase_detail, curves.phase_fraction = "starting", "starting", detail, -1.0
+    curves.error = curves.traceback = curves.hint = ""
+
+
 class TrainingPage(QWidget):
     title = "Training"
     eventReceived = Signal(str, object)  # (run directory, event) for every event of a watched run
@@ -63,7 +69,7 @@ class TrainingPage(QWidget):
         self.monitors: dict[str, RunMonitor] = {}
         self.curves: dict[str, RunCurves] = {}
         self.shown: str | None = None
-        self.compared: list[str] = []
+        self.ticked: list[str] = []  # runs ticked in the compare list (the shown one included)
         self._start_task: Task | None = None
         self._list_task: Task | None = None
         self._retired: list[RunMonitor] = []  # ended monitors awaiting deletion
@@ -143,6 +149,10 @@ class TrainingPage(QWidget):
             return handle, curves
 
         self.error.clear()
+        if resume_dir and resume_dir in self.curves:  # say at once that it is starting
+            _mark_starting(self.curves[resume_dir], "resuming from the last checkpoint")
+            self.progress.show_curves(self.curves[resume_dir])
+            self.checklist.set_status(resume_dir, "starting")
         self._start_task = run_task(job, context=self, on_done=lambda result: self._started(result, name),
                                     on_error=self._start_failed)
         self._update_buttons()
@@ -151,6 +161,7 @@ class TrainingPage(QWidget):
         handle, curves = result
         run_dir = str(handle.run_dir.path)
         curves = curves or RunCurves(run_id=handle.run_id, name=name or handle.run_id)
+        _mark_starting(curves, "the worker is loading the data")
         self._watch_source(run_dir, handle, curves, can_stop=True)
         self.state.notify(f"Run {curves.name} started in {run_dir}")
         self.state.runsChanged.emit()
@@ -196,19 +207,27 @@ class TrainingPage(QWidget):
             self.error.clear()
         self._update_buttons()
 
+    @property
+    def compared(self) -> list[str]:
+        """Ticked runs overlaid beside the shown one (a ticked run stays ticked when another is shown)."""
+        return [d for d in self.ticked if d != self.shown]
+
     def compare(self, run_dirs: list[str]) -> None:
-        self.compared = [d for d in run_dirs if d != self.shown]
-        for d in self.compared:
-            if d not in self.curves:
-                self.curves[d] = curves_from_disk(d)
+        self.ticked = list(run_dirs)
         self._set_plot_runs()
 
     def _set_plot_runs(self) -> None:
+        for d in self.compared:
+            if d not in self.curves:
+                self.curves[d] = curves_from_disk(d)
         dirs = ([self.shown] if self.shown else []) + self.compared
         self.plots.set_runs([(self.curves[d], self.curves[d].name or Path(d).name) for d in dirs])
         self.progress.show_curves(self.curves[self.shown] if self.shown else None)
 
     def _redraw(self, run_dir: str) -> None:
+        status = self.curves[run_dir].status
+        if status != "starting" and self.checklist.status(run_dir) not in ("", status):
+            self.checklist.set_status(run_dir, status)
         if run_dir == self.shown or run_dir in self.compared:
             self.plots.refresh()
         if run_dir == self.shown:
@@ -234,7 +253,7 @@ class TrainingPage(QWidget):
 
     def _prune(self) -> None:
         """Keep curves only of runs shown, compared or active (bounded memory over many runs)."""
-        keep = set(self.monitors) | set(self.compared) | ({self.shown} if self.shown else set())
+        keep = set(self.monitors) | set(self.ticked) | ({self.shown} if self.shown else set())
         for d in list(self.curves):
             if d not in keep:
                 del self.curves[d]
@@ -243,7 +262,12 @@ class TrainingPage(QWidget):
         """Re-read the runs folder for the compare list, on a pool thread."""
         root = self.state.runs_root
         self._list_task = run_task(lambda progress, should_stop: list_runs(root), context=self,
-                                   on_done=self.checklist.set_runs)
+                                   on_done=self._fill_checklist)
+
+    def _fill_checklist(self, summaries) -> None:
+        live = {d: self.curves[d].status for d in self.monitors
+                if d in self.curves and self.curves[d].status != "starting"}
+        self.checklist.set_runs(summaries, live)
 
     # -- stopping -------------------------------------------------------------------------------
     def _is_active(self, run_dir: str | None) -> bool:

@@ -7,6 +7,15 @@ from PySide6.QtCore import Qt, Signal
 from PySide6.QtWidgets import QListWidget, QListWidgetItem, QWidget
 
 
+_LABEL, _STATUS = Qt.UserRole + 1, Qt.UserRole + 2  # item data: (name, accuracy text), status
+
+
+def _set_status(item: QListWidgetItem, status: str) -> None:
+    name, acc = item.data(_LABEL)
+    item.setData(_STATUS, status)
+    item.setText(f"{name}  ({status}{acc})")
+
+
 class RunChecklist(QListWidget):
     checkedChanged = Signal(list)  # run directories (str) now checked, in list order
 
@@ -19,20 +28,36 @@ class RunChecklist(QListWidget):
         self._wanted = set(self.checked())
         self.checkedChanged.emit(self.checked())
 
-    def set_runs(self, summaries) -> None:
-        """Fill from `rundir.RunSummary` rows, keeping what was checked."""
+    def set_runs(self, summaries, live_status: dict[str, str] | None = None) -> None:
+        """Fill from `rundir.RunSummary` rows, keeping what was checked; `live_status` (run dir ->
+        status) overrides what the disk said for runs followed live (the disk lags them)."""
         keep = set(self.checked()) | self._wanted
+        live = live_status or {}
         self.blockSignals(True)
         self.clear()
         for s in summaries:
             acc = "" if math.isnan(s.best_val_acc) else f" · {100 * s.best_val_acc:.1f}%"
-            item = QListWidgetItem(f"{s.name}  ({s.status}{acc})")
+            item = QListWidgetItem()
+            item.setData(_LABEL, (s.name, acc))
+            _set_status(item, live.get(str(s.path), s.status))
             item.setToolTip(str(s.path))
             item.setData(Qt.UserRole, str(s.path))
             item.setFlags(item.flags() | Qt.ItemIsUserCheckable)
             item.setCheckState(Qt.Checked if str(s.path) in keep else Qt.Unchecked)
             self.addItem(item)
         self.blockSignals(False)
+
+    def set_status(self, run_dir: str, status: str) -> None:
+        """A followed run changed status (started, stopped, resumed): say so at once."""
+        for i in range(self.count()):
+            if self.item(i).data(Qt.UserRole) == run_dir:
+                self.blockSignals(True)
+                _set_status(self.item(i), status)
+                self.blockSignals(False)
+
+    def status(self, run_dir: str) -> str:
+        return next((self.item(i).data(_STATUS) for i in range(self.count())
+                     if self.item(i).data(Qt.UserRole) == run_dir), "")
 
     def checked(self) -> list[str]:
         return [self.item(i).data(Qt.UserRole) for i in range(self.count())

@@ -7,7 +7,7 @@ import signal
 import pytest
 
 from fer_engine.training import events as ev
-from fer_engine.training.rundir import RunDir
+from fer_engine.training.rundir import RunDir, list_runs
 from fer_studio.pages.training_page import TrainingPage
 from fer_studio.state import AppState
 
@@ -64,7 +64,14 @@ def test_stop_takes_effect_and_resume_continues(qtbot, page, started, seen, tiny
     assert isinstance(RunDir(run_dir).read_events()[-1], ev.RunStopped)
     assert RunDir(run_dir).status()["status"] == "stopped"
     assert page.resume_button.isEnabled()
-    assert started(page, page.resume) == run_dir
+    checks = []
+
+    def resume_and_look():
+        page.resume()  # the worker takes seconds to start: the page says it is starting meanwhile
+        checks.append(("starting" in page.progress.phase.text(), page.checklist.status(run_dir)))
+
+    assert started(page, resume_and_look) == run_dir
+    assert checks == [(True, "starting")]
     assert wait_end(qtbot, page, run_dir) == "finished"
     x, _ = page.plots.data("acc", "val_acc")
     assert x == [1.0, 2.0, 3.0]  # epochs trained again after the resume point are not doubled
@@ -88,3 +95,22 @@ def test_killed_worker_is_reported_and_the_window_stays_usable(qtbot, page, star
     page.error.toggle.click()
     assert not page.error.traceback.isHidden()
     assert page.train_button.isEnabled()
+
+
+def test_a_ticked_run_stays_overlaid_when_another_run_starts_and_statuses_follow_live(qtbot, page, runs):
+    """Issue #20, item 5."""
+    root = page.state.runs_root
+    a, b = runs.write(root, name="run A"), runs.write(root, name="run B")
+    page.watch(str(a.path))
+    page.checklist.set_runs(list_runs(root))
+    page.checklist.set_checked([str(a.path), str(b.path)])  # the shown run ticked too
+    assert sorted(page.plots.run_names()) == ["run A", "run B"]
+    c = runs.write(root, name="run C", status="running")  # another run starts and is shown
+    page.watch(str(c.path))
+    assert page.shown == str(c.path)
+    assert page.plots.run_names() == ["run C", "run A", "run B"]
+    qtbot.waitUntil(lambda: page.curves[str(c.path)].status == "running", timeout=30_000)
+    c.status_path.unlink()  # the disk lags the live run (as before its worker writes status.json)
+    assert list_runs(root)[0].status != "running"
+    page._fill_checklist(list_runs(root))  # what the pool-thread re-read hands over
+    assert page.checklist.status(str(c.path)) == "running"
