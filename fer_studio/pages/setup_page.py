@@ -6,8 +6,6 @@ schema and the tricks registry; every edit goes to `state.config`.
 """
 from __future__ import annotations
 
-import math
-
 from PySide6.QtCore import Qt, QTimer
 from PySide6.QtWidgets import (QGroupBox, QInputDialog, QLabel, QMessageBox, QSplitter,
                                QTabWidget, QVBoxLayout, QWidget)
@@ -23,7 +21,7 @@ from ..widgets.class_counts_chart import ClassCountsChart
 from ..widgets.config_form import ConfigForm
 from ..widgets.data_source_picker import DataSourcePicker
 from ..widgets.dataset_summary import DatasetSummary
-from ..widgets.dataset_warnings import DatasetWarnings
+from ..widgets.dataset_warnings import DatasetWarnings, count_text
 from ..widgets.lr_preview import LrPreview
 from ..widgets.preset_bar import PresetBar
 from ..widgets.sample_faces import SampleFaces
@@ -179,8 +177,9 @@ class SetupPage(QWidget):
         self.summary.set_rows(view.summary)
         self.samples.set_samples(view.samples)
         self.warnings.set_warnings(view.warnings)
-        n_warn = sum(len(files) for _, sev, files in view.warnings if sev != "info")
-        self.tabs.setTabText(2, f"Warnings ({n_warn})" if n_warn else "Warnings")
+        title, tip = count_text(view.warnings)
+        self.tabs.setTabText(2, title)
+        self.tabs.setTabToolTip(2, tip)
         self.update_lr_preview()
 
     def _report_failed(self, error: str, _traceback: str) -> None:
@@ -203,11 +202,16 @@ class SetupPage(QWidget):
         self._lr_timer.start()
 
     def steps_per_epoch(self) -> int:
+        """What the run will take per epoch: the training images its data settings keep
+        (`train_fraction`, `max_per_class`), full batches, the step cap (the loop's own rule)."""
+        from fer_engine.training.plan import kept_train_count, steps_per_epoch
+
         cfg = self.state.config
-        n = self.report.train_count if self.report else 0
-        steps = math.ceil(n / max(1, cfg.train.batch_size)) if n else DEFAULT_STEPS_PER_EPOCH
-        cap = cfg.train.max_steps_per_epoch
-        return max(1, min(steps, cap) if cap else steps)
+        train_counts = self.report.counts.get("train") if self.report else None
+        if not train_counts:
+            cap = cfg.train.max_steps_per_epoch
+            return min(DEFAULT_STEPS_PER_EPOCH, cap) if cap else DEFAULT_STEPS_PER_EPOCH
+        return steps_per_epoch(kept_train_count(train_counts, cfg.data), cfg.train)
 
     def update_lr_preview(self) -> None:
         from fer_engine.tricks.schedule import preview_lr, preview_note

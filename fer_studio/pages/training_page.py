@@ -16,7 +16,7 @@ from PySide6.QtCore import Qt, Signal
 from PySide6.QtWidgets import (QHBoxLayout, QLabel, QLineEdit, QPushButton, QSplitter,
                                QVBoxLayout, QWidget)
 
-from fer_engine.training.rundir import RunDir, list_runs
+from fer_engine.training.rundir import RunDir, RunDirError, list_runs
 
 from ..event_log_tail import EventLogTail
 from ..run_curves import RunCurves
@@ -69,7 +69,8 @@ class TrainingPage(QWidget):
         self.monitors: dict[str, RunMonitor] = {}
         self.curves: dict[str, RunCurves] = {}
         self.shown: str | None = None
-        self.ticked: list[str] = []  # runs ticked in the compare list (the shown one included)
+        self.ticked: list[str] = []
+        self._baselines_of: str | None = None  # the run whose baselines the accuracy plot shows  # runs ticked in the compare list (the shown one included)
         self._start_task: Task | None = None
         self._list_task: Task | None = None
         self._retired: list[RunMonitor] = []  # ended monitors awaiting deletion
@@ -222,9 +223,23 @@ class TrainingPage(QWidget):
                 self.curves[d] = curves_from_disk(d)
         dirs = ([self.shown] if self.shown else []) + self.compared
         self.plots.set_runs([(self.curves[d], self.curves[d].name or Path(d).name) for d in dirs])
+        self._show_baselines()
         self.progress.show_curves(self.curves[self.shown] if self.shown else None)
 
+    def _show_baselines(self) -> None:
+        """Chance and majority-class accuracy of the shown run's validation faces (dataset.json)."""
+        from fer_engine.eval.metrics import split_baselines
+
+        try:
+            b = split_baselines(RunDir(self.shown).dataset_info()) if self.shown else None
+        except RunDirError:
+            b = None
+        self._baselines_of = self.shown if b is not None else None
+        self.plots.set_baselines(b)
+
     def _redraw(self, run_dir: str) -> None:
+        if run_dir == self.shown and self._baselines_of != run_dir:
+            self._show_baselines()  # a starting run writes dataset.json after its first events
         status = self.curves[run_dir].status
         if status != "starting" and self.checklist.status(run_dir) not in ("", status):
             self.checklist.set_status(run_dir, status)

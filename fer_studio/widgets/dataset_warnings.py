@@ -8,6 +8,24 @@ SEVERITY_COLOURS = {"error": "#c0392b", "warning": "#b9770e", "info": "#2874a6"}
 MAX_CHILDREN = 500  # a tree of 30k duplicates helps nobody; the count says how many
 
 
+def _entry_word(files: list[tuple[str, str]]) -> str:
+    """Entries of identical-image kinds are groups of files; the others single files."""
+    groups = any(", " in path for path, _ in files)
+    return "group" if groups else "file"
+
+
+def count_text(warnings: list[tuple[str, str, list[tuple[str, str]]]]) -> tuple[str, str]:
+    """(tab title, tooltip) that count exactly the entries the tree lists, problems and notes apart."""
+    problems = sum(len(files) for _, sev, files in warnings if sev != "info")
+    notes = sum(len(files) for _, sev, files in warnings if sev == "info")
+    parts = [f"{problems:,} problem{'s' if problems != 1 else ''}"] if problems else []
+    if notes:
+        parts.append(f"{notes:,} note{'s' if notes != 1 else ''}")
+    tip = ("Entries listed: a problem is an unreadable, near-blank or leaked file or a group of "
+           "identical files with different labels; a note is a group of identical files within a split")
+    return (f"Warnings ({', '.join(parts)})" if parts else "Warnings"), tip
+
+
 class DatasetWarnings(QTreeWidget):
     def __init__(self, parent: QWidget | None = None):
         super().__init__(parent)
@@ -21,7 +39,8 @@ class DatasetWarnings(QTreeWidget):
         for title, severity, files in warnings:
             if not files:
                 continue
-            top = QTreeWidgetItem([f"{title} ({len(files)})", ""])
+            word = _entry_word(files)
+            top = QTreeWidgetItem([f"{title} ({len(files):,} {word}{'s' if len(files) != 1 else ''})", ""])
             top.setForeground(0, QColor(SEVERITY_COLOURS.get(severity, "#b9770e")))
             for path, detail in files[:MAX_CHILDREN]:
                 child = QTreeWidgetItem([path, detail])

@@ -1,6 +1,8 @@
 """Set-up page: choosing data shows its report (chart = report counts, warnings list the
 files), the report runs in the background and can be cancelled, the backbone chooser and
 presets change the config, and the LR preview is the engine's schedule."""
+import dataclasses
+
 import numpy as np
 import pytest
 from PIL import Image
@@ -64,10 +66,10 @@ def test_choosing_a_folder_reports_its_problems(qtbot, page, messy):
     counts = dataset_report(str(messy)).counts
     assert page.chart.bar_heights() == {s: [float(c[k]) for k in ("happy", "sad")] for s, c in counts.items()}
     kinds = page.warnings.kinds()
-    assert kinds["Unreadable files (1)"] == 1
-    assert kinds["Identical images in more than one split (leakage) (1)"] == 1
-    assert kinds["Identical images with different labels (1)"] == 1
-    assert kinds["Near-blank images (1)"] == 1
+    assert kinds["Unreadable files (1 file)"] == 1
+    assert kinds["Identical images in more than one split (leakage) (1 group)"] == 1
+    assert kinds["Identical images with different labels (1 group)"] == 1
+    assert kinds["Near-blank images (1 file)"] == 1
     files = [page.warnings.topLevelItem(i).child(j).text(0)
              for i in range(page.warnings.topLevelItemCount())
              for j in range(page.warnings.topLevelItem(i).childCount())]
@@ -112,9 +114,37 @@ def test_backbone_preset_and_lr_preview(qtbot, page):
 
     page.update_lr_preview()
     steps = page.steps_per_epoch()
-    assert steps == -(-page.report.train_count // state.config.train.batch_size)
+    assert steps == page.report.train_count // state.config.train.batch_size  # full batches, like the loop
     assert np.allclose(page.lr_preview.values(), preview_lr(state.config, steps))
 
     assert page.save_preset("mine")
     assert "mine" in [page.preset_bar.combo.itemText(i) for i in range(page.preset_bar.combo.count())]
     assert load_preset("mine") == state.config
+
+
+def test_warnings_tab_counts_what_it_lists(page):
+    """Issue #20, item 9: the tab's numbers are the entries listed, problems and notes apart."""
+    warnings = [("Unreadable files", "error", [("a.png", "empty")]),
+                ("Identical images in more than one split (leakage)", "warning",
+                 [("train/x.png, test/y.png", ""), ("train/z.png, test/w.png", "")]),
+                ("Identical images within a split", "info", [(f"t/{i}.png, t/{i}b.png", "") for i in range(3)])]
+    page.show_report(dataclasses.replace(page.report, warnings=warnings))
+    kinds = page.warnings.kinds()
+    assert sum(kinds.values()) == 6
+    assert page.tabs.tabText(2) == "Warnings (3 problems, 3 notes)"
+    assert "Identical images within a split (3 groups)" in kinds
+
+
+def test_steps_per_epoch_follow_train_fraction_and_max_per_class(qtbot, page):
+    """Issue #20, item 8: the preview counts the images the run will keep, as the loop does."""
+    from fer_engine.data import load_dataset
+    from fer_engine.training.plan import steps_per_epoch
+
+    cfg = page.state.config.replace(**{"data.train_fraction": 0.3, "data.max_per_class": 20,
+                                       "train.batch_size": 8})
+    page.state.set_config(cfg)
+    page.update_lr_preview()
+    n_train = len(load_dataset(cfg.data).splits["train"])
+    assert page.steps_per_epoch() == steps_per_epoch(n_train, cfg.train) == n_train // 8
+    assert page.steps_per_epoch() < page.report.train_count // 8
+    assert f"{n_train // 8} steps/epoch" in page.lr_note.text()

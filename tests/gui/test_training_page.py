@@ -114,3 +114,15 @@ def test_a_ticked_run_stays_overlaid_when_another_run_starts_and_statuses_follow
     assert list_runs(root)[0].status != "running"
     page._fill_checklist(list_runs(root))  # what the pool-thread re-read hands over
     assert page.checklist.status(str(c.path)) == "running"
+
+
+def test_accuracy_plot_shows_chance_and_majority_lines_and_empty_charts_say_so(qtbot, page, runs):
+    """A 19% run must visibly sit below "always happy"; no run: a message, not dummy axes."""
+    assert all(not e.label.isHidden() for e in page.plots.empty.values())
+    run = runs.write(page.state.runs_root, name="r")
+    run.write_dataset({"class_names": ["happy", "sad"], "split_class_counts": {"train": [30, 10], "val": [6, 4]}})
+    page.watch(str(run.path))
+    assert all(e.label.isHidden() for e in page.plots.empty.values())
+    lines = {round(line.value(), 3): line.label.format for line in page.plots.baseline_lines}
+    assert lines == {0.6: "always happy 60.0%", 0.5: "chance 50.0%"}
+    assert all(line in page.plots.plots["acc"].getPlotItem().items for line in page.plots.baseline_lines)

@@ -1,0 +1,46 @@
+"""An empty chart says so: a centred message over a plot whose axes are hidden, instead of
+pyqtgraph's dummy 0-1 axes that read like data."""
+from __future__ import annotations
+
+import pyqtgraph as pg
+from PySide6.QtCore import QEvent, QObject, Qt
+from PySide6.QtWidgets import QLabel
+
+
+class EmptyState(QObject):
+    """`EmptyState(plot, text)`; `set_empty(True/False)` shows the message or the chart."""
+
+    def __init__(self, plot: pg.PlotWidget, text: str):
+        super().__init__(plot)
+        self.plot = plot
+        self.label = QLabel(text, plot)
+        self.label.setAlignment(Qt.AlignCenter)
+        self.label.setWordWrap(True)
+        self.label.setStyleSheet("color: gray; background: transparent; font-style: italic")
+        plot.installEventFilter(self)
+        self.empty = False
+        self.set_empty(True)
+
+    def set_text(self, text: str) -> None:
+        self.label.setText(text)
+
+    def set_empty(self, empty: bool) -> None:
+        if empty == self.empty:
+            return
+        self.empty = empty
+        item = self.plot.getPlotItem()
+        for name in ("left", "bottom"):
+            item.showAxis(name, not empty)
+        item.getViewBox().setVisible(not empty)
+        if item.legend is not None:
+            item.legend.setVisible(not empty)
+        self.label.setVisible(empty)
+        self._place()
+
+    def eventFilter(self, obj, event) -> bool:  # noqa: N802 - Qt override
+        if event.type() == QEvent.Resize:
+            self._place()
+        return False
+
+    def _place(self) -> None:
+        self.label.setGeometry(10, 30, max(10, self.plot.width() - 20), max(10, self.plot.height() - 40))
