@@ -126,6 +126,46 @@ def analysis_context(run_dir: str | Path, data_path: str, meta: dict[str, Any] |
     return AnalysisContext(run_name=run.display_name, run_id=run.run_id, data=data, checkpoint=checkpoint)
 
 
+def run_context(run_dir: str | Path) -> AnalysisContext:
+    """Name, training data and checkpoint of a run used outside an analysis (live, snapshots)."""
+    run = RunDir(Path(run_dir))
+    try:
+        data = run.config().data.path
+    except Exception:  # noqa: BLE001 - an ensemble or unreadable config: the data stays unnamed
+        data = "?"
+    return analysis_context(run.path, data)
+
+
+#: a run whose test (else best validation) accuracy beats always-the-majority-class by less than
+#: this is "near chance" for the live page's caveat
+NEAR_CHANCE_MARGIN = 0.05
+
+
+def run_caveat(run_dir: str | Path) -> str:
+    """Why a run's live predictions should not be trusted ("" when none): trained on the generated
+    demo faces, or scored near chance on its own test (else validation) faces."""
+    run = RunDir(Path(run_dir))
+    try:
+        if run.config().data.path == "demo":
+            return ("trained on the generated demo set: schematic faces, so its predictions on real "
+                    "faces mean nothing")
+    except Exception:  # noqa: BLE001 - ensembles and unreadable configs have no data of their own
+        return ""
+    summary = run.status().get("summary") or {}
+    info = run.dataset_info() if run.dataset_path.is_file() else {}
+    for split, key in (("test", "test_acc"), ("val", "best_metric")):
+        acc = summary.get(key)
+        if acc is None or (key == "best_metric" and summary.get("monitor") != "val_acc"):
+            continue
+        base = M.split_baselines(info, split)
+        bar = base.majority if base is not None else 1.0 / max(1, len(info.get("class_names") or [1]))
+        if acc < bar + NEAR_CHANCE_MARGIN:
+            return (f"scored {M.accuracy_text(float(acc), base)} on its {split} faces: near chance, "
+                    "so its live predictions are little better than a guess")
+        return ""
+    return ""
+
+
 def open_analysis(run_dir: str | Path | RunDir, split: str = "test", data_path: str | None = None,
                   tta: bool = False, *, device: str = "auto", progress: ProgressFn | None = None,
                   should_stop: StopFn | None = None) -> Analysis:

@@ -60,9 +60,11 @@ class VideoRecorder:
 
 
 def save_snapshot(folder: str | Path, frame: np.ndarray, annotated: np.ndarray, result: FrameResult,
-                  margin: float = 0.1, stem: str | None = None) -> list[Path]:
+                  margin: float = 0.1, stem: str | None = None,
+                  context: dict | None = None) -> list[Path]:
     """Write `<stem>.png` (the frame with its overlay), `<stem>_face<id>.png` (each face crop
-    as in the frame) and `<stem>.json` (the predictions); returns the paths written."""
+    as in the frame) and `<stem>.json` (the predictions, with `context`: which run, checkpoint
+    and source made them); returns the paths written."""
     folder = Path(folder)
     stem = stem or time.strftime("snapshot-%Y%m%d-%H%M%S") + f"-{result.index:06d}"
     try:
@@ -77,7 +79,7 @@ def save_snapshot(folder: str | Path, frame: np.ndarray, annotated: np.ndarray, 
     for path, image in zip(paths, images):
         if not cv2.imwrite(str(path), image):
             raise RecordingError(f"cannot write image {path}")
-    meta = {"frame": result.index, "source": result.name, "fps": round(result.fps, 2),
+    meta = {"frame": result.index, "source": result.name, **(context or {}), "fps": round(result.fps, 2),
             "latency_ms": {k: round(v, 2) for k, v in result.latency_ms.items()},
             "faces": [{**r, "crop": p.name} for r, p in zip(result.records(), paths[1:])]}
     json_path = folder / f"{stem}.json"

@@ -25,7 +25,6 @@ SIDE = 200  # displayed face / overlay side in pixels
 DEFAULT_LAYER = "(backbone default)"
 _MARK = "\u25b6 "  # marks the predicted class on the probability axis
 _PROMPT = "Click a face in the gallery or the scatter, or drop an image file here"
-_FLAT = 0.02  # a map spanning less than this carries no localisation (Grad-CAM's ReLU zeroed it)
 
 OverlayFn = Callable[[np.ndarray, np.ndarray, float, str], np.ndarray]  # face, cam, alpha, colormap -> RGB
 COLORMAPS = ("jet", "turbo", "inferno", "viridis")  # offered heat-map colours (engine names)
@@ -214,10 +213,11 @@ class ImageInspector(QWidget):
         self.cams = np.asarray(cams, np.float32)
         text = (f"{self.method.currentText()} on {request.layer or 'the default layer'}: "
                 "red = regions that raise the class score most")
-        flat = [self.class_names[t] for t, cam in zip(request.targets, self.cams) if np.ptp(cam) < _FLAT]
+        from fer_engine.eval.cam import FLAT_HINT, is_flat
+
+        flat = [self.class_names[t] for t, cam in zip(request.targets, self.cams) if is_flat(cam)]
         if flat:
-            text += (f"\nflat map for {', '.join(flat)}: no positive evidence at this layer "
-                     "(try LayerCAM or Grad-CAM++)")
+            text += f"\nflat map for {', '.join(flat)}: {FLAT_HINT}"
         self.status.setText(text)
         self._blend()
         return True
