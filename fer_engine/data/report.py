@@ -24,11 +24,11 @@ from ..config import DataConfig
 from ..utils.atomic import atomic_path
 from .cache import RawDataset
 from .errors import ProgressFn, StopFn, printable, report_progress, scaled_progress
+from .flagged import NEAR_BLANK_STD
 from .images import convert_mode
 from .loader import SourcePlan, assemble, load_raw, plan_source
 from .parallel import run_batches
 
-NEAR_BLANK_STD = 1.0  # pixel standard deviation (0..255, grayscale) below which a face is blank
 SAMPLES_PER_CLASS = 8
 FACTS_VERSION = 1
 
@@ -75,6 +75,7 @@ class DatasetReport:
     near_blank: list[tuple[str, float]]  # (file, pixel std)
     notes: list[str] = field(default_factory=list)
     samples: dict[str, list[str]] = field(default_factory=dict)  # class -> a few sources
+    split_rule: str = ""  # how the layout's splits are completed (data.layouts.SPLIT_*)
 
     @property
     def imbalance(self) -> dict[str, Any]:
@@ -103,7 +104,7 @@ class DatasetReport:
             "imbalance": self.imbalance, "image_size": self.image_size, "channels": self.channels,
             "mean": train_stats.get("mean", []), "std": train_stats.get("std", []),
             "pixel_stats": self.pixel_stats, "sizes": self.sizes, "modes": self.modes,
-            "notes": self.notes,
+            "notes": self.notes, "split_rule": self.split_rule,
             "unreadable": [{"path": p, "reason": r} for p, r in self.unreadable],
             "duplicates": self.duplicate_summary(),
             "duplicates_within_splits": [g.to_dict() for g in self.duplicate_groups if not g.across_splits],
@@ -167,7 +168,7 @@ def dataset_report(path: str, progress: ProgressFn = None, should_stop: StopFn =
         unreadable=list(raw.unreadable),
         duplicate_groups=_duplicates(facts["md5"], raw.sources, list(split_of), labels),
         near_blank=[(raw.sources[i], float(facts["std"][i])) for i in np.flatnonzero(facts["std"] < NEAR_BLANK_STD)],
-        notes=list(data.notes), samples=_samples(data))
+        notes=list(data.notes), samples=_samples(data), split_rule=raw.split_rule)
     report_progress(progress, 1.0, "dataset report ready")
     return report
 

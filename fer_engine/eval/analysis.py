@@ -13,7 +13,7 @@ from typing import Any
 
 import numpy as np
 
-from ..training.rundir import RunDir
+from ..training.rundir import RunDir, RunDirError
 from . import metrics as M
 from .embed import Embedding, embed
 from .predict import Predictions, ProgressFn, StopFn
@@ -136,6 +136,25 @@ def run_context(run_dir: str | Path) -> AnalysisContext:
     return analysis_context(run.path, data)
 
 
+def run_baselines(run_dir: str | Path, split: str = "val") -> M.Baselines | None:
+    """Chance and majority-class accuracy of a run's own split: from dataset.json, else (runs that
+    predate the per-split counts) from the split's stored predictions; None when neither exists."""
+    run = RunDir(Path(run_dir))
+    try:
+        info = run.dataset_info()
+    except RunDirError:
+        info = {}
+    base = M.split_baselines(info, split)
+    if base is not None or not run.predictions_path(split).is_file():
+        return base
+    try:
+        preds = Predictions.load(run.predictions_path(split))
+    except (OSError, ValueError):
+        return None
+    known = preds.y_true[preds.y_true >= 0]
+    return M.chance_and_majority(np.bincount(known, minlength=len(preds.class_names)), preds.class_names)
+
+
 #: a run whose test (else best validation) accuracy beats always-the-majority-class by less than
 #: this is "near chance" for the live page's caveat
 NEAR_CHANCE_MARGIN = 0.05
@@ -152,13 +171,13 @@ def run_caveat(run_dir: str | Path) -> str:
     except Exception:  # noqa: BLE001 - ensembles and unreadable configs have no data of their own
         return ""
     summary = run.status().get("summary") or {}
-    info = run.dataset_info() if run.dataset_path.is_file() else {}
     for split, key in (("test", "test_acc"), ("val", "best_metric")):
         acc = summary.get(key)
         if acc is None or (key == "best_metric" and summary.get("monitor") != "val_acc"):
             continue
-        base = M.split_baselines(info, split)
-        bar = base.majority if base is not None else 1.0 / max(1, len(info.get("class_names") or [1]))
+        base = run_baselines(run.path, split)
+        n_classes = len(run.preprocess().get("class_names") or []) if run.preprocess_path.is_file() else 0
+        bar = base.majority if base is not None else 1.0 / max(1, n_classes)
         if acc < bar + NEAR_CHANCE_MARGIN:
             return (f"scored {M.accuracy_text(float(acc), base)} on its {split} faces: near chance, "
                     "so its live predictions are little better than a guess")

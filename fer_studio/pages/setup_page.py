@@ -51,6 +51,16 @@ def backbone_params(name: str) -> int:
     return BACKBONES.get(name).param_count()
 
 
+def _amp_note(device: str) -> str:
+    from fer_engine.training.loop import resolve_device
+    from fer_engine.training.precision import amp_note
+
+    try:
+        return amp_note(resolve_device(device))
+    except Exception:  # noqa: BLE001 - an unknown device is check_config's to report
+        return ""
+
+
 class SetupPage(QWidget):
     title = "Set-up"
 
@@ -177,10 +187,22 @@ class SetupPage(QWidget):
         self.summary.set_rows(view.summary)
         self.samples.set_samples(view.samples)
         self.warnings.set_warnings(view.warnings)
+        self._mark_inactive()
         title, tip = count_text(view.warnings)
         self.tabs.setTabText(2, title)
         self.tabs.setTabToolTip(2, tip)
         self.update_lr_preview()
+
+    def _mark_inactive(self) -> None:
+        """Grey out the split fractions the chosen layout ignores; note AMP's effect on this machine."""
+        from fer_engine.data.splits import unused_fraction_keys
+
+        unused = unused_fraction_keys(self.report.raw.get("split_rule", "")) if self.report else {}
+        reasons = dict(unused)
+        note = _amp_note(self.state.config.train.device)
+        if note:
+            reasons["train.amp"] = note
+        self.form.set_inactive(reasons, disable=set(unused))
 
     def _report_failed(self, error: str, _traceback: str) -> None:
         self.task_progress.finish()
@@ -200,6 +222,7 @@ class SetupPage(QWidget):
         self.backbone.set_current(self.state.config.model.backbone)
         self._count_params(self.state.config.model.backbone)
         self._lr_timer.start()
+        self._mark_inactive()
 
     def steps_per_epoch(self) -> int:
         """What the run will take per epoch: the training images its data settings keep
@@ -237,7 +260,7 @@ class SetupPage(QWidget):
             QMessageBox.warning(self, "Cannot load preset", str(e))
             return
         self.state.set_config(cfg.replace(**{"data.path": self.state.config.data.path, "name": ""}))
-        self.state.notify(f"Preset {name} loaded")
+        self.state.notify(f"Preset {name} applied: the recipe was replaced (the data is kept)")
 
     def save_preset(self, name: str | None = None) -> bool:
         if name is None:

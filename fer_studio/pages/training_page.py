@@ -16,7 +16,7 @@ from PySide6.QtCore import Qt, Signal
 from PySide6.QtWidgets import (QHBoxLayout, QLabel, QLineEdit, QPushButton, QSplitter,
                                QVBoxLayout, QWidget)
 
-from fer_engine.training.rundir import RunDir, RunDirError, list_runs
+from fer_engine.training.rundir import RunDir, list_runs
 
 from ..event_log_tail import EventLogTail
 from ..run_curves import RunCurves
@@ -31,12 +31,13 @@ from ..widgets.training_curves import TrainingCurves
 STOP_WAIT_S = 15.0  # how long closing the app waits for stopped runs to write their end
 
 
-WORKER_NICE = 5  # the worker yields the CPU to the window when both want it
+WORKER_NICE = 5  # with the "Train at lower priority" setting: the worker yields the CPU
 
 
 def _lower_priority(pid: int | None) -> None:
-    """Renice a worker started from the GUI (best effort): on a busy CPU the window keeps
-    its frames; an idle window costs the worker nothing."""
+    """Renice a worker started from the GUI (best effort, when the user asked for it in the
+    Runs menu): on a busy CPU the window keeps its frames, at the cost of a slower run. Off by
+    default: a GUI run trains as fast as the same run from the CLI."""
     if pid and hasattr(os, "setpriority"):
         try:
             os.setpriority(os.PRIO_PROCESS, pid, WORKER_NICE)
@@ -142,11 +143,13 @@ class TrainingPage(QWidget):
         from fer_engine.training.worker import start_run
 
         root = self.state.runs_root
+        low_priority = bool(getattr(self.state.settings, "low_priority_training", False))
 
         def job(progress, should_stop):
             curves = curves_from_disk(resume_dir) if resume_dir else None
             handle = start_run(cfg, root, resume_dir=resume_dir, name=name)
-            _lower_priority(handle.pid)
+            if low_priority:
+                _lower_priority(handle.pid)
             return handle, curves
 
         self.error.clear()
@@ -228,12 +231,9 @@ class TrainingPage(QWidget):
 
     def _show_baselines(self) -> None:
         """Chance and majority-class accuracy of the shown run's validation faces (dataset.json)."""
-        from fer_engine.eval.metrics import split_baselines
+        from fer_engine.eval.analysis import run_baselines
 
-        try:
-            b = split_baselines(RunDir(self.shown).dataset_info()) if self.shown else None
-        except RunDirError:
-            b = None
+        b = run_baselines(self.shown, "val") if self.shown else None
         self._baselines_of = self.shown if b is not None else None
         self.plots.set_baselines(b)
 
@@ -333,6 +333,6 @@ class TrainingPage(QWidget):
 
     def _show_summary(self) -> None:
         cfg = self.state.config
-        self.summary.setText(f"data <b>{cfg.data.path}</b> · backbone <b>{cfg.model.backbone}</b> · "
+        self.summary.setText(f"Train will start: data <b>{cfg.data.path}</b> · backbone <b>{cfg.model.backbone}</b> · "
                              f"{cfg.train.epochs} epochs · batch {cfg.train.batch_size} · "
                              f"lr {cfg.optim.lr:g} ({cfg.optim.name}, {cfg.schedule.name})")

@@ -5,6 +5,9 @@ from PySide6.QtGui import QColor
 from PySide6.QtWidgets import QTreeWidget, QTreeWidgetItem, QWidget
 
 SEVERITY_COLOURS = {"error": "#c0392b", "warning": "#b9770e", "info": "#2874a6"}
+DROP_HINT = ("To train without leaked, conflicting and near-blank images, switch on "
+             "\u201cdrop flagged\u201d in the recipe's Data section (data.drop_flagged; the run records "
+             "how many it removed)")
 MAX_CHILDREN = 500  # a tree of 30k duplicates helps nobody; the count says how many
 
 
@@ -51,8 +54,12 @@ class DatasetWarnings(QTreeWidget):
             self.addTopLevelItem(top)
         if self.topLevelItemCount() == 0:
             self.addTopLevelItem(QTreeWidgetItem(["No problems found", ""]))
+        elif any(files and sev != "info" for _, sev, files in warnings):
+            hint = QTreeWidgetItem([DROP_HINT, ""])
+            hint.setToolTip(0, DROP_HINT)
+            self.addTopLevelItem(hint)
 
     def kinds(self) -> dict[str, int]:
         """Top-level titles -> number of files listed (for checks)."""
         return {self.topLevelItem(i).text(0): self.topLevelItem(i).childCount()
-                for i in range(self.topLevelItemCount())}
+                for i in range(self.topLevelItemCount()) if self.topLevelItem(i).text(0) != DROP_HINT}

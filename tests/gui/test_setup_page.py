@@ -21,7 +21,7 @@ def page(qtbot, tmp_path):
     state = AppState(runs_root=tmp_path / "runs")
     p = SetupPage(state)
     qtbot.addWidget(p)
-    qtbot.waitUntil(lambda: p.report is not None, timeout=60_000)  # the demo set, reported at start
+    qtbot.waitUntil(lambda: p.report is not None, timeout=400_000)  # the demo set, reported at start
     return p
 
 
@@ -107,7 +107,7 @@ def test_backbone_preset_and_lr_preview(qtbot, page):
     assert set(list_presets()) <= {page.preset_bar.combo.itemText(i) for i in range(page.preset_bar.combo.count())}
     assert page.preset_bar.combo.currentIndex() == -1  # nothing claims to be loaded at start
     page.preset_bar.combo.setCurrentText("fer2013-competition")
-    page.preset_bar.loadRequested.emit("fer2013-competition")
+    page.preset_bar.combo.activated.emit(page.preset_bar.combo.currentIndex())  # chosen: applied at once
     expected = load_preset("fer2013-competition")
     assert state.config.optim == expected.optim and state.config.eval == expected.eval
     assert state.config.data.path == "demo"  # a preset is a recipe: the chosen data stays
@@ -148,3 +148,24 @@ def test_steps_per_epoch_follow_train_fraction_and_max_per_class(qtbot, page):
     assert page.steps_per_epoch() == steps_per_epoch(n_train, cfg.train) == n_train // 8
     assert page.steps_per_epoch() < page.report.train_count // 8
     assert f"{n_train // 8} steps/epoch" in page.lr_note.text()
+
+
+def test_split_fractions_without_effect_are_disabled_with_the_reason(qtbot, page, tmp_path):
+    """Kaggle-style folders bring their own val/test split: the fractions are greyed, saying why."""
+    from PIL import Image
+
+    rng = np.random.default_rng(0)
+    for split, names in (("train", ["a", "b", "c"]), ("test", ["PublicTest_1", "PrivateTest_1", "PrivateTest_2"])):
+        for cls in ("happy", "sad"):
+            d = tmp_path / "kaggle" / split / cls
+            d.mkdir(parents=True)
+            for n in names:
+                Image.fromarray(rng.integers(0, 255, (48, 48), dtype=np.uint8)).save(d / f"{n}.png")
+    form = page.form
+    assert form.editors["data.val_fraction"].widget.isEnabled()  # the demo set is split by fractions
+    page.state.set_data_path(str(tmp_path / "kaggle"))
+    qtbot.waitUntil(lambda: page.report is not None and page.report.path.endswith("kaggle"), timeout=60_000)
+    for key in ("data.val_fraction", "data.test_fraction"):
+        assert not form.editors[key].widget.isEnabled()
+        assert "own" in form.problem_labels[key].text() and form.problem_labels[key].isVisibleTo(form)
+    assert form.editors["data.train_fraction"].widget.isEnabled()

@@ -126,3 +126,39 @@ def test_accuracy_plot_shows_chance_and_majority_lines_and_empty_charts_say_so(q
     lines = {round(line.value(), 3): line.label.format for line in page.plots.baseline_lines}
     assert lines == {0.6: "always happy 60.0%", 0.5: "chance 50.0%"}
     assert all(line in page.plots.plots["acc"].getPlotItem().items for line in page.plots.baseline_lines)
+
+
+@pytest.mark.parametrize("low", [False, True])
+def test_gui_runs_train_at_normal_priority_unless_the_setting_asks(qtbot, page, started, tmp_path, monkeypatch, low):
+    """Today's nice +5 made GUI runs several times slower than the CLI on a busy machine."""
+    import subprocess
+    import sys
+
+    from fer_engine.training import worker
+
+    child = subprocess.Popen([sys.executable, "-c", "import time; time.sleep(60)"])
+
+    class Handle:  # a started run as `worker.start_run` returns it (the process is a sleeper)
+        def __init__(self, cfg, root, resume_dir=None, name=None):
+            self.run_dir = RunDir.create(root, cfg, name=name)
+            self.run_id, self.pid = self.run_dir.run_id, child.pid
+
+        def poll(self, max_events):
+            return []
+
+        def stop(self):
+            pass
+
+        def close(self):
+            pass
+
+        detach = close
+
+    monkeypatch.setattr(worker, "start_run", Handle)
+    page.state.settings.low_priority_training = low
+    try:
+        started(page)
+        assert os.getpriority(os.PRIO_PROCESS, child.pid) == os.getpriority(os.PRIO_PROCESS, 0) + (5 if low else 0)
+    finally:
+        child.kill()
+        child.wait()
