@@ -7,9 +7,11 @@ from PySide6.QtWidgets import QApplication
 
 _COLOURS = {
     "light": {"window": "#f4f4f6", "base": "#ffffff", "text": "#1e1e24", "button": "#e8e8ec",
-              "highlight": "#2f6fde", "plot_bg": "#ffffff", "plot_fg": "#303038", "muted": "#8a8a96"},
+              "highlight": "#2f6fde", "plot_bg": "#ffffff", "plot_fg": "#303038", "muted": "#8a8a96",
+              "frame": "#a0a0aa"},
     "dark": {"window": "#26262b", "base": "#1c1c20", "text": "#e6e6ea", "button": "#34343a",
-             "highlight": "#4f8ff7", "plot_bg": "#1c1c20", "plot_fg": "#d0d0d8", "muted": "#8c8c98"},
+             "highlight": "#4f8ff7", "plot_bg": "#1c1c20", "plot_fg": "#d0d0d8", "muted": "#8c8c98",
+             "frame": "#8c8c98"},
 }
 
 #: Distinct, colour-blind-friendly series colours (Okabe-Ito, with blue first).
@@ -43,6 +45,8 @@ def apply_theme(app: QApplication, name: str) -> None:
         pal.setColor(role, QColor(c[key]))
     for role in (QPalette.WindowText, QPalette.Text, QPalette.ButtonText, QPalette.ToolTipText):
         pal.setColor(role, QColor(c["text"]))
+    for role in (QPalette.Mid, QPalette.Dark, QPalette.Shadow):  # check-box and frame outlines
+        pal.setColor(role, QColor(c["frame"]))
     pal.setColor(QPalette.HighlightedText, QColor("#ffffff"))
     pal.setColor(QPalette.PlaceholderText, QColor(c["muted"]))
     pal.setColor(QPalette.Disabled, QPalette.Text, QColor(c["muted"]))

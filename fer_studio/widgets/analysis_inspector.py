@@ -68,7 +68,7 @@ class ProbabilityBars(pg.PlotWidget):
         k = len(probs)
         pred = int(np.argmax(probs))
         brushes = [theme.series_colour(i) for i in range(k)]
-        pens = [pg.mkPen("#000000", width=2.5) if i == true_class else pg.mkPen(None) for i in range(k)]
+        pens = [pg.mkPen(theme.colour("text"), width=2.5) if i == true_class else pg.mkPen(None) for i in range(k)]
         self.bars = pg.BarGraphItem(x0=0, y=np.arange(k), height=0.7, width=np.asarray(probs),
                                     brushes=brushes, pens=pens)
         self.addItem(self.bars)
