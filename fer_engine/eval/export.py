@@ -46,6 +46,9 @@ def metrics_to_csv(summary: dict[str, Any], path: str | Path) -> Path:
         w.writerow([f"majority_accuracy_{summary['baselines']['majority_class']}",
                     f"{summary['baselines']['majority']:.6f}"])
     w.writerow(["num_samples", summary["num_samples"]])
+    for key in ("run_name", "run_id", "data", "checkpoint"):  # the analysis page's context, when given
+        if key in summary:
+            w.writerow([key, summary[key]])
     path = Path(path)
     atomic_write_text(path, buf.getvalue())
     return path

@@ -47,6 +47,16 @@ def test_headline_puts_chance_and_majority_beside_the_accuracy(qtbot, page):
     assert f"accuracy {s['accuracy']:.1%} (chance 25.0%, always angry 25.0%)" in text
 
 
+def test_metric_exports_name_the_run_data_and_checkpoint(qtbot, page, tmp_path):
+    page.export("metrics", str(tmp_path / "m.csv"))
+    rows = dict(line.split(",", 1) for line in (tmp_path / "m.csv").read_text().splitlines() if "," in line)
+    assert rows["run_id"] == "run-1" and rows["data"] == "synthetic" and rows["checkpoint"].startswith("best.pt")
+    assert rows["chance_accuracy"] == "0.250000"
+    page.export("metrics", str(tmp_path / "m.json"))
+    meta = json.loads((tmp_path / "m.json").read_text())
+    assert meta["run_name"] == "run-1" and meta["baselines"]["majority_class"] == "angry"
+
+
 def test_a_scatter_click_moves_the_gallery_highlight_and_exports_that_face(qtbot, page, tmp_path):
     page.show_cell(0, 0)
     gallery_rows = page.gallery.rows()
