@@ -162,10 +162,13 @@ def test_split_fractions_without_effect_are_disabled_with_the_reason(qtbot, page
             for n in names:
                 Image.fromarray(rng.integers(0, 255, (48, 48), dtype=np.uint8)).save(d / f"{n}.png")
     form = page.form
-    assert form.editors["data.val_fraction"].widget.isEnabled()  # the demo set is split by fractions
     page.state.set_data_path(str(tmp_path / "kaggle"))
     qtbot.waitUntil(lambda: page.report is not None and page.report.path.endswith("kaggle"), timeout=60_000)
     for key in ("data.val_fraction", "data.test_fraction"):
         assert not form.editors[key].widget.isEnabled()
         assert "own" in form.problem_labels[key].text() and form.problem_labels[key].isVisibleTo(form)
     assert form.editors["data.train_fraction"].widget.isEnabled()
+    flat = tmp_path / "kaggle" / "train"  # one folder of class folders: split by the fractions
+    page.state.set_data_path(str(flat))
+    qtbot.waitUntil(lambda: page.report is not None and page.report.path.endswith("train"), timeout=60_000)
+    assert form.editors["data.val_fraction"].widget.isEnabled() and form.problem_labels["data.val_fraction"].isHidden()

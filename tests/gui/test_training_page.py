@@ -143,11 +143,13 @@ def test_gui_runs_train_at_normal_priority_unless_the_setting_asks(qtbot, page, 
             self.run_dir = RunDir.create(root, cfg, name=name)
             self.run_id, self.pid = self.run_dir.run_id, child.pid
 
+        stopped = False
+
         def poll(self, max_events):
-            return []
+            return [ev.RunStopped(run_id=self.run_id, epoch=0, step=0)] if self.stopped else []
 
         def stop(self):
-            pass
+            self.stopped = True
 
         def close(self):
             pass
