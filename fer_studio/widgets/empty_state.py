@@ -3,8 +3,8 @@ pyqtgraph's dummy 0-1 axes that read like data."""
 from __future__ import annotations
 
 import pyqtgraph as pg
-from PySide6.QtCore import QEvent, QObject, Qt
-from PySide6.QtWidgets import QLabel
+from PySide6.QtCore import QObject, Qt
+from PySide6.QtWidgets import QGridLayout, QLabel
 
 
 class EmptyState(QObject):
@@ -13,16 +13,16 @@ class EmptyState(QObject):
     def __init__(self, plot: pg.PlotWidget, text: str):
         super().__init__(plot)
         self.plot = plot
-        self.label = QLabel(text, plot)
+        self.label = QLabel(text)
         self.label.setAlignment(Qt.AlignCenter)
         self.label.setWordWrap(True)
+        self.label.setAttribute(Qt.WA_TransparentForMouseEvents)
         self.label.setStyleSheet("color: gray; background: transparent; font-style: italic")
-        plot.installEventFilter(self)
+        overlay = QGridLayout(plot)  # lays the label over the plot's viewport, following its size
+        overlay.setContentsMargins(10, 10, 10, 10)
+        overlay.addWidget(self.label)
         self.empty = False
         self.set_empty(True)
-
-    def set_text(self, text: str) -> None:
-        self.label.setText(text)
 
     def set_empty(self, empty: bool) -> None:
         if empty == self.empty:
@@ -35,12 +35,3 @@ class EmptyState(QObject):
         if item.legend is not None:
             item.legend.setVisible(not empty)
         self.label.setVisible(empty)
-        self._place()
-
-    def eventFilter(self, obj, event) -> bool:  # noqa: N802 - Qt override
-        if event.type() == QEvent.Resize:
-            self._place()
-        return False
-
-    def _place(self) -> None:
-        self.label.setGeometry(10, 30, max(10, self.plot.width() - 20), max(10, self.plot.height() - 40))
