@@ -241,7 +241,7 @@ class TrainingPage(QWidget):
         if run_dir == self.shown and self._baselines_of != run_dir:
             self._show_baselines()  # a starting run writes dataset.json after its first events
         status = self.curves[run_dir].status
-        if status != "starting" and self.checklist.status(run_dir) not in ("", status):
+        if status != "starting" and self.checklist.status(run_dir) != status:
             self.checklist.set_status(run_dir, status)
         if run_dir == self.shown or run_dir in self.compared:
             self.plots.refresh()
@@ -261,6 +261,7 @@ class TrainingPage(QWidget):
             self.progress.show_curves(c)
             if status in ("failed", "crashed"):
                 self.error.show_error(status, c.error, c.traceback, c.hint)
+        self.checklist.set_status(run_dir, status)
         name = self.curves[run_dir].name if run_dir in self.curves else Path(run_dir).name
         self.state.notify(f"Run {name} {status}")
         self.state.runsChanged.emit()
@@ -277,12 +278,7 @@ class TrainingPage(QWidget):
         """Re-read the runs folder for the compare list, on a pool thread."""
         root = self.state.runs_root
         self._list_task = run_task(lambda progress, should_stop: list_runs(root), context=self,
-                                   on_done=self._fill_checklist)
-
-    def _fill_checklist(self, summaries) -> None:
-        live = {d: self.curves[d].status for d in self.monitors
-                if d in self.curves and self.curves[d].status != "starting"}
-        self.checklist.set_runs(summaries, live)
+                                   on_done=self.checklist.set_runs)
 
     # -- stopping -------------------------------------------------------------------------------
     def _is_active(self, run_dir: str | None) -> bool:

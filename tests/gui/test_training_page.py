@@ -112,7 +112,7 @@ def test_a_ticked_run_stays_overlaid_when_another_run_starts_and_statuses_follow
     qtbot.waitUntil(lambda: page.curves[str(c.path)].status == "running", timeout=30_000)
     c.status_path.unlink()  # the disk lags the live run (as before its worker writes status.json)
     assert list_runs(root)[0].status != "running"
-    page._fill_checklist(list_runs(root))  # what the pool-thread re-read hands over
+    page.checklist.set_runs(list_runs(root))  # what the pool-thread re-read hands over
     assert page.checklist.status(str(c.path)) == "running"
 
 
