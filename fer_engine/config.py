@@ -31,6 +31,7 @@ class DataConfig:
     split_seed: int = 0
     max_per_class: int = 0  # cap training images per class (0 = all); quick experiments
     train_fraction: float = 1.0  # stratified share of the training images kept (class ratios unchanged)
+    drop_flagged: bool = False  # drop training images that leak into val/test, conflict in label or are near-blank
     cache_dir: str = ""  # "" = ~/.cache/fer-studio/datasets
     format: str = "auto"  # "auto" or a dataset format: ferplus, rafdb, affectnet, ckplus, jaffe, expw, folders, ...
     label_map: str = ""  # numbering of digit-named class folders: fer2013, rafdb, affectnet, ckplus, expw

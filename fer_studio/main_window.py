@@ -124,6 +124,13 @@ class MainWindow(QMainWindow):
         action(runs_menu, "Choose runs &folder…", self._choose_runs_root)
         action(runs_menu, "Open runs folder in file manager",
                lambda: QDesktopServices.openUrl(QUrl.fromLocalFile(str(self.state.runs_root))))
+        runs_menu.addSeparator()
+        low = action(runs_menu, "Train at &lower priority",
+                     lambda on: setattr(self.state.settings, "low_priority_training", bool(on)))
+        low.setCheckable(True)
+        low.setChecked(self.state.settings.low_priority_training)
+        low.setToolTip("Runs started here yield the CPU to other programs (nice +5): the window stays "
+                       "smooth on a busy machine, training is slower")
 
         view_menu = self.menuBar().addMenu("&View")
         group = QActionGroup(self)

@@ -6,6 +6,7 @@ only copies finished values into widgets.
 from __future__ import annotations
 
 from dataclasses import dataclass, field
+from pathlib import Path
 from typing import Any
 
 import numpy as np
@@ -19,7 +20,7 @@ class ReportView:
     class_names: list[str]
     counts: dict[str, list[int]]  # split -> count per class (class_names order)
     summary: list[tuple[str, str]]  # (label, text) rows
-    warnings: list[tuple[str, str, list[tuple[str, str]]]]  # (title, severity, [(file, detail)])
+    warnings: list[tuple[str, str, list[tuple]]]  # (title, severity, [(text, detail, files)])
     samples: dict[str, list[tuple[np.ndarray, str]]] = field(default_factory=dict)
     train_count: int = 0
     raw: dict[str, Any] = field(default_factory=dict)  # the report's to_dict()
@@ -33,7 +34,7 @@ def build_report_view(path: str, report: Any, samples: bool = True, image_size: 
     counts = {split: [int(per_class.get(c, 0)) for c in class_names]
               for split, per_class in d.get("counts", {}).items()}
     view = ReportView(path=path, class_names=class_names, counts=counts,
-                      summary=_summary_rows(d, counts), warnings=_warning_rows(d),
+                      summary=_summary_rows(d, counts), warnings=_warning_rows(d, _root(path, d)),
                       train_count=sum(counts.get("train", [])), raw=d)
     if samples:
         view.samples = _decode_samples(path, d.get("samples", {}), image_size, channels, should_stop)
@@ -105,22 +106,42 @@ WARNING_KINDS = {
 }
 
 
-def _warning_rows(d: dict[str, Any]) -> list[tuple[str, str, list[tuple[str, str]]]]:
+def _root(path: str, d: dict[str, Any]) -> str:
+    """The folder warning paths are shown relative to (a CSV's folder; "" for the demo set)."""
+    root = str(d.get("path") or path)
+    if root == "demo" or not root:
+        return ""
+    p = Path(root)
+    return str(p.parent if p.suffix.lower() == ".csv" else p)
+
+
+def _rel(file: str, root: str) -> str:
+    if root and file.startswith(root.rstrip("/") + "/"):
+        return file[len(root.rstrip("/")) + 1:]
+    return file
+
+
+def _warning_rows(d: dict[str, Any], root: str = "") -> list[tuple[str, str, list[tuple[str, str, list[str]]]]]:
+    """(title, severity, entries); an entry is (text, detail, its files as full paths), text relative
+    to the dataset folder."""
     out = []
     for key, (title, severity) in WARNING_KINDS.items():
-        out.append((title, severity, [_file_row(x) for x in d.get(key, [])]))
+        out.append((title, severity, [_file_row(x, root) for x in d.get(key, [])]))
     return out
 
 
-def _file_row(x: Any) -> tuple[str, str]:
+def _file_row(x: Any, root: str = "") -> tuple[str, str, list[str]]:
     if isinstance(x, dict):
         files = x.get("files") or x.get("paths")
         if files:
-            return ", ".join(map(str, files)), str(x.get("detail", x.get("labels", "")))
-        return str(x.get("path", x)), str(x.get("detail", x.get("error", x.get("reason", ""))))
+            files = [str(f) for f in files]
+            return (", ".join(_rel(f, root) for f in files), str(x.get("detail", x.get("labels", ""))), files)
+        file = str(x.get("path", x))
+        return _rel(file, root), str(x.get("detail", x.get("error", x.get("reason", "")))), [file]
     if isinstance(x, (list, tuple)):
-        return ", ".join(map(str, x)), ""
-    return str(x), ""
+        files = [str(f) for f in x]
+        return ", ".join(_rel(f, root) for f in files), "", files
+    return _rel(str(x), root), "", [str(x)]
 
 
 def _decode_samples(path: str, samples: dict[str, list[str]], size: int, channels: int,

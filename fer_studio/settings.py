@@ -29,6 +29,7 @@ class Settings:
     window_state: str = ""  # QMainWindow.saveState(), base64
     last_page: str = "setup"
     theme: str = "light"
+    low_priority_training: bool = False  # renice GUI-started workers (smoother window, slower runs)
     path: Path | None = field(default=None, repr=False, compare=False)
 
     @staticmethod

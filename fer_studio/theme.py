@@ -7,9 +7,11 @@ from PySide6.QtWidgets import QApplication
 
 _COLOURS = {
     "light": {"window": "#f4f4f6", "base": "#ffffff", "text": "#1e1e24", "button": "#e8e8ec",
-              "highlight": "#2f6fde", "plot_bg": "#ffffff", "plot_fg": "#303038", "muted": "#8a8a96"},
+              "highlight": "#2f6fde", "plot_bg": "#ffffff", "plot_fg": "#303038", "muted": "#8a8a96",
+              "frame": "#a0a0aa"},
     "dark": {"window": "#26262b", "base": "#1c1c20", "text": "#e6e6ea", "button": "#34343a",
-             "highlight": "#4f8ff7", "plot_bg": "#1c1c20", "plot_fg": "#d0d0d8", "muted": "#8c8c98"},
+             "highlight": "#4f8ff7", "plot_bg": "#1c1c20", "plot_fg": "#d0d0d8", "muted": "#8c8c98",
+             "frame": "#8c8c98"},
 }
 
 #: Distinct, colour-blind-friendly series colours (Okabe-Ito, with blue first).
@@ -43,6 +45,8 @@ def apply_theme(app: QApplication, name: str) -> None:
         pal.setColor(role, QColor(c[key]))
     for role in (QPalette.WindowText, QPalette.Text, QPalette.ButtonText, QPalette.ToolTipText):
         pal.setColor(role, QColor(c["text"]))
+    for role in (QPalette.Mid, QPalette.Dark, QPalette.Shadow):  # check-box and frame outlines
+        pal.setColor(role, QColor(c["frame"]))
     pal.setColor(QPalette.HighlightedText, QColor("#ffffff"))
     pal.setColor(QPalette.PlaceholderText, QColor(c["muted"]))
     pal.setColor(QPalette.Disabled, QPalette.Text, QColor(c["muted"]))
@@ -54,6 +58,10 @@ def apply_theme(app: QApplication, name: str) -> None:
     for w in app.allWidgets():
         if isinstance(w, pg.PlotWidget):
             style_plot(w)
+        elif w.styleSheet():  # a widget with its own style sheet keeps the old palette until re-polished
+            w.style().unpolish(w)
+            w.style().polish(w)
+            w.update()
 
 
 def style_plot(plot: pg.PlotWidget) -> None:
@@ -64,9 +72,22 @@ def style_plot(plot: pg.PlotWidget) -> None:
     for name in ("left", "bottom"):
         axis = item.getAxis(name)
         axis.enableAutoSIPrefix(False)  # "accuracy (x0.001)" over 150 ... reads wrong
+        # pyqtgraph's update ignores the flag and rescales a visible label's axis (accuracy 200-900)
+        axis.autoSIPrefixScale, axis.labelUnitPrefix = 1.0, ""
         axis.setStyle(maxTickLevel=1)  # major and minor ticks: a lighter grid, faster to paint
         axis.setPen(pg.mkPen(c["plot_fg"]))
         axis.setTextPen(pg.mkPen(c["plot_fg"]))
+        axis.picture = None  # repaint the tick labels at the restored scale
+        axis.update()
     item.titleLabel.setAttr("color", c["plot_fg"])
+    if item.titleLabel.isVisible() and item.titleLabel.text:
+        item.titleLabel.setText(item.titleLabel.text, color=c["plot_fg"])  # re-render in the new colour
+    if item.legend is not None:
+        item.legend.setLabelTextColor(c["plot_fg"])
+        for _, label in item.legend.items:
+            label.setText(label.text)  # re-render in the new colour
+        fill = QColor(c["plot_bg"])
+        fill.setAlpha(200)
+        item.legend.setBrush(pg.mkBrush(fill))
 
 THEMES = tuple(_COLOURS)

@@ -28,7 +28,12 @@ def load_dataset(cfg: DataConfig, progress: ProgressFn = None, should_stop: Stop
     """Every face of `cfg.path` as uint8 arrays with train/val/test splits (see fer_engine.data)."""
     plan = plan_source(cfg.path, cfg.cache_dir, progress, should_stop, cfg)
     raw = load_raw(plan, cfg.image_size, cfg.channels, cfg.cache_dir, progress, should_stop)
-    return assemble(raw, cfg)
+    data = assemble(raw, cfg)
+    if cfg.drop_flagged:
+        from .flagged import drop_flagged
+
+        data = drop_flagged(data)
+    return data
 
 
 def resolve_source(path: str, cache_folder: str = "", progress: ProgressFn = None,

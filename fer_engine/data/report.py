@@ -24,12 +24,12 @@ from ..config import DataConfig
 from ..utils.atomic import atomic_path
 from .cache import RawDataset
 from .errors import ProgressFn, StopFn, printable, report_progress, scaled_progress
+from .flagged import NEAR_BLANK_STD
 from .images import convert_mode
 from .loader import SourcePlan, assemble, load_raw, plan_source
 from .near_duplicates import BITS, MAX_DISTANCE, near_duplicate_groups, phash
 from .parallel import run_batches
 
-NEAR_BLANK_STD = 1.0  # pixel standard deviation (0..255, grayscale) below which a face is blank
 SAMPLES_PER_CLASS = 8
 FACTS_VERSION = 2  # 2: with the perceptual hash of each decoded face
 
@@ -80,6 +80,7 @@ class DatasetReport:
     dropped: dict[str, int] = field(default_factory=dict)  # reason -> faces the format left out
     subjects: int = 0  # distinct subjects, when the format or data.subject_regex names them
     near_duplicate_groups: list[DuplicateGroup] = field(default_factory=list)  # perceptual hash, not byte-identical
+    split_rule: str = ""  # how the layout's splits are completed (data.layouts.SPLIT_*)
 
     @property
     def imbalance(self) -> dict[str, Any]:
@@ -103,7 +104,7 @@ class DatasetReport:
             "imbalance": self.imbalance, "image_size": self.image_size, "channels": self.channels,
             "mean": train_stats.get("mean", []), "std": train_stats.get("std", []),
             "pixel_stats": self.pixel_stats, "sizes": self.sizes, "modes": self.modes,
-            "notes": self.notes,
+            "notes": self.notes, "split_rule": self.split_rule,
             "unreadable": [{"path": p, "reason": r} for p, r in self.unreadable],
             "duplicates": self.duplicate_summary(),
             "duplicates_within_splits": [g.to_dict() for g in self.duplicate_groups if not g.across_splits],
@@ -185,7 +186,8 @@ def dataset_report(path: str, progress: ProgressFn = None, should_stop: StopFn =
         near_blank=[(raw.sources[i], float(facts["std"][i])) for i in np.flatnonzero(facts["std"] < NEAR_BLANK_STD)],
         notes=list(data.notes), samples=_samples(data), label_map=list(data.label_map),
         dropped=dict(raw.dropped), subjects=0 if data.groups is None else len(set(data.groups.tolist())),
-        near_duplicate_groups=_near_duplicates(raw, facts, list(split_of), labels))
+        near_duplicate_groups=_near_duplicates(raw, facts, list(split_of), labels),
+        split_rule=raw.split_rule)
     report_progress(progress, 1.0, "dataset report ready")
     return report
 

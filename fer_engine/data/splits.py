@@ -8,6 +8,21 @@ from .layouts import SPLIT_ALL, SPLIT_NONE, SPLIT_VAL_FROM_TRAIN, SPLITS, UNASSI
 TRAIN, VAL, TEST = (SPLITS.index(s) for s in SPLITS)
 
 
+#: the split-fraction keys a layout's split rule leaves without effect, and why
+_UNUSED_FRACTIONS = {
+    SPLIT_NONE: {"data.val_fraction": "the dataset brings its own validation split",
+                 "data.test_fraction": "the dataset brings its own test split"},
+    SPLIT_VAL_FROM_TRAIN: {"data.test_fraction": "split folders: the test split is the test/ folder "
+                                                 "(no test split without one)"},
+    SPLIT_ALL: {},
+}
+
+
+def unused_fraction_keys(rule: str) -> dict[str, str]:
+    """Config keys that change nothing for a layout with this split rule -> the reason."""
+    return dict(_UNUSED_FRACTIONS.get(rule, {}))
+
+
 def complete_splits(labels: np.ndarray, splits: np.ndarray, rule: str, val_fraction: float,
                     test_fraction: float, seed: int, groups: np.ndarray | None = None
                     ) -> tuple[np.ndarray, list[str]]:

@@ -13,7 +13,7 @@ from typing import Any
 
 import numpy as np
 
-from ..training.rundir import RunDir
+from ..training.rundir import RunDir, RunDirError
 from . import metrics as M
 from .embed import Embedding, embed
 from .predict import Predictions, ProgressFn, StopFn
@@ -59,6 +59,19 @@ class Analysis:
     def summary(self) -> dict[str, Any]:
         return M.summary(self.predictions, self.train_counts)
 
+    def context(self) -> "AnalysisContext":
+        """Which run, dataset and weights these numbers belong to (every headline and export names them)."""
+        return analysis_context(self.run_dir, self.data_path, self.predictions.meta)
+
+    def headline(self) -> str:
+        """One line naming the run, the data, the checkpoint, the split and its accuracy in context."""
+        s, c = self.summary(), self.context()
+        b = s.get("baselines")
+        base = M.Baselines(**b) if b else None
+        tta = " (TTA)" if s.get("tta", "none") != "none" else ""
+        return (f"{c.describe()} · {s['split']}{tta} · {s['num_samples']:,} faces · "
+                f"accuracy {M.accuracy_text(s['accuracy'], base)}")
+
     def most_confused(self, min_count: int = 1) -> list[tuple[str, str, int]]:
         return M.most_confused(self.confusion, self.class_names, min_count)
 
@@ -82,6 +95,94 @@ class Analysis:
             self._embeddings[method] = embed(self.predictions.features, method,
                                              progress=progress, should_stop=should_stop)
         return self._embeddings[method]
+
+
+@dataclass(frozen=True)
+class AnalysisContext:
+    run_name: str  # the display name (the folder id when the run has none)
+    run_id: str
+    data: str  # the dataset evaluated
+    checkpoint: str  # e.g. "best.pt (epoch 12)"
+
+    def describe(self) -> str:
+        name = self.run_name if self.run_name == self.run_id else f"{self.run_name} [{self.run_id}]"
+        return f"{name} · data {self.data} · {self.checkpoint}"
+
+
+def analysis_context(run_dir: str | Path, data_path: str, meta: dict[str, Any] | None = None) -> AnalysisContext:
+    """Name, dataset and checkpoint of a run (or ensemble) as the headline shows them."""
+    run = RunDir(Path(run_dir))
+    meta = meta or {}
+    status = run.status().get("summary") or {}
+    if (run.path / "ensemble.json").is_file():
+        checkpoint = "members' best.pt"
+    else:
+        checkpoint = meta.get("checkpoint_file") or "best.pt"
+        if checkpoint == "best.pt" and status.get("best_epoch"):
+            checkpoint += f" (epoch {int(status['best_epoch'])})"
+        elif checkpoint == "last.pt":
+            checkpoint += " (no best checkpoint)"
+    data = data_path if data_path == "demo" else Path(data_path).name or str(data_path)
+    return AnalysisContext(run_name=run.display_name, run_id=run.run_id, data=data, checkpoint=checkpoint)
+
+
+def run_context(run_dir: str | Path) -> AnalysisContext:
+    """Name, training data and checkpoint of a run used outside an analysis (live, snapshots)."""
+    run = RunDir(Path(run_dir))
+    try:
+        data = run.config().data.path
+    except Exception:  # noqa: BLE001 - an ensemble or unreadable config: the data stays unnamed
+        data = "?"
+    return analysis_context(run.path, data)
+
+
+def run_baselines(run_dir: str | Path, split: str = "val") -> M.Baselines | None:
+    """Chance and majority-class accuracy of a run's own split: from dataset.json, else (runs that
+    predate the per-split counts) from the split's stored predictions; None when neither exists."""
+    run = RunDir(Path(run_dir))
+    try:
+        info = run.dataset_info()
+    except RunDirError:
+        info = {}
+    base = M.split_baselines(info, split)
+    if base is not None or not run.predictions_path(split).is_file():
+        return base
+    try:
+        preds = Predictions.load(run.predictions_path(split))
+    except (OSError, ValueError):
+        return None
+    known = preds.y_true[preds.y_true >= 0]
+    return M.chance_and_majority(np.bincount(known, minlength=len(preds.class_names)), preds.class_names)
+
+
+#: a run whose test (else best validation) accuracy beats always-the-majority-class by less than
+#: this is "near chance" for the live page's caveat
+NEAR_CHANCE_MARGIN = 0.05
+
+
+def run_caveat(run_dir: str | Path) -> str:
+    """Why a run's live predictions should not be trusted ("" when none): trained on the generated
+    demo faces, or scored near chance on its own test (else validation) faces."""
+    run = RunDir(Path(run_dir))
+    try:
+        if run.config().data.path == "demo":
+            return ("trained on the generated demo set: schematic faces, so its predictions on real "
+                    "faces mean nothing")
+    except Exception:  # noqa: BLE001 - ensembles and unreadable configs have no data of their own
+        return ""
+    summary = run.status().get("summary") or {}
+    for split, key in (("test", "test_acc"), ("val", "best_metric")):
+        acc = summary.get(key)
+        if acc is None or (key == "best_metric" and summary.get("monitor") != "val_acc"):
+            continue
+        base = run_baselines(run.path, split)
+        n_classes = len(run.preprocess().get("class_names") or []) if run.preprocess_path.is_file() else 0
+        bar = base.majority if base is not None else 1.0 / max(1, n_classes)
+        if acc < bar + NEAR_CHANCE_MARGIN:
+            return (f"scored {M.accuracy_text(float(acc), base)} on its {split} faces: near chance, "
+                    "so its live predictions are little better than a guess")
+        return ""
+    return ""
 
 
 def open_analysis(run_dir: str | Path | RunDir, split: str = "test", data_path: str | None = None,

@@ -48,6 +48,17 @@ for _m in (
 ):
     CAM_METHODS.register(_m.name, _m)
 
+#: a map spanning less than this carries no localisation (Grad-CAM's ReLU zeroed it)
+FLAT_SPAN = 0.02
+
+
+def is_flat(cam: np.ndarray) -> bool:
+    """Whether a [0, 1] map shows nothing: no positive evidence for the class at that layer."""
+    return float(np.ptp(np.asarray(cam))) < FLAT_SPAN
+
+
+FLAT_HINT = "no positive evidence at this layer (try LayerCAM or Grad-CAM++)"
+
 COLORMAPS = {"jet": cv2.COLORMAP_JET, "turbo": cv2.COLORMAP_TURBO, "inferno": cv2.COLORMAP_INFERNO,
              "viridis": cv2.COLORMAP_VIRIDIS, "magma": cv2.COLORMAP_MAGMA, "hot": cv2.COLORMAP_HOT}
 

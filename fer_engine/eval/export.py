@@ -41,7 +41,14 @@ def metrics_to_csv(summary: dict[str, Any], path: str | Path) -> Path:
     for key in ("accuracy", "macro_f1", "balanced_accuracy"):
         if "prior_corrected" in summary:
             w.writerow([f"prior_corrected_{key}", f"{summary['prior_corrected'][key]:.6f}"])
+    if summary.get("baselines"):
+        w.writerow(["chance_accuracy", f"{summary['baselines']['chance']:.6f}"])
+        w.writerow([f"majority_accuracy_{summary['baselines']['majority_class']}",
+                    f"{summary['baselines']['majority']:.6f}"])
     w.writerow(["num_samples", summary["num_samples"]])
+    for key in ("run_name", "run_id", "data", "checkpoint"):  # the analysis page's context, when given
+        if key in summary:
+            w.writerow([key, summary[key]])
     path = Path(path)
     atomic_write_text(path, buf.getvalue())
     return path

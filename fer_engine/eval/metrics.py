@@ -100,6 +100,40 @@ def balanced_accuracy(cm: np.ndarray) -> float:
     return float(_prf(cm)[1][present].mean())
 
 
+@dataclass(frozen=True)
+class Baselines:
+    """What an accuracy must beat on the same faces: guessing, and always saying the commonest class."""
+    chance: float  # 1 / number of classes present (a uniform random guess)
+    majority: float  # share of the most frequent true class (always predicting it)
+    majority_class: str
+
+
+def chance_and_majority(class_counts: Sequence[float], class_names: Sequence[str]) -> Baselines | None:
+    """The two baselines of an accuracy from the evaluated faces' per-class counts (None when empty)."""
+    counts = np.asarray(class_counts, dtype=np.float64)
+    total = counts.sum()
+    if total <= 0 or len(counts) != len(class_names):
+        return None
+    top = int(np.argmax(counts))
+    return Baselines(chance=1.0 / int((counts > 0).sum()), majority=float(counts[top] / total),
+                     majority_class=str(class_names[top]))
+
+
+def split_baselines(dataset_info: dict[str, Any], split: str = "val") -> Baselines | None:
+    """The baselines of a run's split from its dataset.json (None for runs that predate the counts)."""
+    counts = (dataset_info.get("split_class_counts") or {}).get(split)
+    return chance_and_majority(counts, dataset_info.get("class_names") or []) if counts else None
+
+
+def accuracy_text(acc: float, baselines: Baselines | None = None) -> str:
+    """An accuracy with its context, the one format of every headline and table:
+    "41.2% (chance 14.3%, always happy 24.5%)"."""
+    text = f"{acc:.1%}"
+    if baselines is not None:
+        text += f" (chance {baselines.chance:.1%}, always {baselines.majority_class} {baselines.majority:.1%})"
+    return text
+
+
 def most_confused(cm: np.ndarray, class_names: Sequence[str],
                   min_count: int = 1) -> list[tuple[str, str, int]]:
     """Off-diagonal cells as (true, predicted, count), largest first, count >= min_count."""
@@ -146,6 +180,11 @@ def headline(cm: np.ndarray) -> dict[str, float]:
             "balanced_accuracy": balanced_accuracy(cm)}
 
 
+def _baselines_dict(cm: np.ndarray, class_names: Sequence[str]) -> dict[str, Any] | None:
+    b = chance_and_majority(np.asarray(cm).sum(axis=1), class_names)
+    return None if b is None else asdict(b)
+
+
 def summary(preds: Predictions, train_counts: Sequence[float] | None = None,
             prior_target: str = "uniform") -> dict[str, Any]:
     """Everything a report prints, JSON-ready.
@@ -163,6 +202,7 @@ def summary(preds: Predictions, train_counts: Sequence[float] | None = None,
         "num_excluded": int((~preds.known).sum()),  # true class unknown to the model
         "excluded_classes": _unknown_classes(preds),
         **headline(cm),
+        "baselines": _baselines_dict(cm, preds.class_names),
         "class_names": list(preds.class_names),
         "present_classes": [preds.class_names[i] for i in present],
         "per_class": [asdict(m) for m in per_class(cm, preds.class_names)],

@@ -34,7 +34,12 @@ def format_summary(s: dict[str, Any], title: str = "") -> str:
         header.append(f"prior-corrected ({pc['target']})")
         for row, key in zip(headline, ("accuracy", "macro_f1", "balanced_accuracy")):
             row.append(f"{pc[key]:.4f}")
-    out += ["", format_table(header, headline), ""]
+    out += ["", format_table(header, headline)]
+    if s.get("baselines"):
+        b = s["baselines"]
+        out.append(f"baselines on these faces: chance {b['chance']:.4f}, "
+                   f"always {b['majority_class']} {b['majority']:.4f}")
+    out.append("")
     per_class = [[m["name"], f"{m['precision']:.3f}", f"{m['recall']:.3f}", f"{m['f1']:.3f}", m["support"]]
                  for m in s["per_class"] if m["name"] in s["present_classes"]]
     out += [format_table(["class", "precision", "recall", "F1", "support"], per_class), ""]

@@ -35,8 +35,9 @@ def _text(img: np.ndarray, text: str, org: tuple[int, int], scale: float, color,
 
 
 def _cam_overlay(img: np.ndarray, box: np.ndarray, cam: np.ndarray, margin: float, alpha: float) -> None:
-    """Blend a JET heat map of `cam` over the face's crop square (clipped to the frame),
-    each pixel weighted by its CAM value."""
+    """Blend a JET heat map of `cam` over the face's crop square (clipped to the frame): the
+    whole square is tinted (cold = blue, as in every Grad-CAM figure, so the map is visible
+    even where it is weak), hot regions more strongly."""
     x0, y0, s = square_box(box, margin)
     h, w = img.shape[:2]
     cx0, cy0, cx1, cy1 = max(0, x0), max(0, y0), min(w, x0 + s), min(h, y0 + s)
@@ -45,7 +46,7 @@ def _cam_overlay(img: np.ndarray, box: np.ndarray, cam: np.ndarray, margin: floa
     weight = cv2.resize(np.clip(cam, 0, 1).astype(np.float32), (s, s), interpolation=cv2.INTER_LINEAR)
     heat = cv2.applyColorMap(np.uint8(weight * 255), cv2.COLORMAP_JET).astype(np.float32)
     rows, cols = slice(cy0 - y0, cy1 - y0), slice(cx0 - x0, cx1 - x0)
-    a = (alpha * weight[rows, cols])[..., None]  # cold areas leave the face visible
+    a = (alpha * (0.5 + 0.5 * weight[rows, cols]))[..., None]  # the face stays visible under cold areas
     region = img[cy0:cy1, cx0:cx1].astype(np.float32)
     img[cy0:cy1, cx0:cx1] = np.clip(region * (1 - a) + heat[rows, cols] * a, 0, 255).astype(np.uint8)
 

@@ -101,6 +101,10 @@ class LivePipeline:
         self._cam: tuple[int, np.ndarray] | None = None
         self._held: tuple[dict[int, np.ndarray], dict[int, np.ndarray], dict[int, np.ndarray]] = ({}, {}, {})
 
+    def reset_cam(self) -> None:
+        """Drop the held heat map (the CAM method changed): the next frame computes one."""
+        self._cam = None
+
     def process(self, frame: Frame) -> FrameResult:
         t0 = time.perf_counter()
         detected = self._count % self.detect_every == 0

@@ -66,9 +66,11 @@ class VideoRecorder:
 
 
 def save_snapshot(folder: str | Path, frame: np.ndarray, annotated: np.ndarray, result: FrameResult,
-                  margin: float = 0.1, stem: str | None = None) -> list[Path]:
+                  margin: float = 0.1, stem: str | None = None,
+                  context: dict | None = None) -> list[Path]:
     """Write `<stem>.png` (the frame with its overlay), `<stem>_face<id>.png` (each face crop
-    as in the frame) and `<stem>.json` (the predictions); returns the paths written."""
+    as in the frame) and `<stem>.json` (the predictions, with `context`: which run, checkpoint
+    and source made them); returns the paths written."""
     folder = Path(folder)
     stem = stem or time.strftime("snapshot-%Y%m%d-%H%M%S") + f"-{result.index:06d}"
     try:
@@ -85,7 +87,7 @@ def save_snapshot(folder: str | Path, frame: np.ndarray, annotated: np.ndarray, 
             write_image(path, image)  # any file name (cv2.imwrite crashes on non-UTF-8 ones)
         except (OSError, ValueError) as e:
             raise RecordingError(printable(f"cannot write image {path}: {getattr(e, 'strerror', None) or e}")) from None
-    meta = {"frame": result.index, "source": result.name, "fps": round(result.fps, 2),
+    meta = {"frame": result.index, "source": result.name, **(context or {}), "fps": round(result.fps, 2),
             "latency_ms": {k: round(v, 2) for k, v in result.latency_ms.items()},
             "faces": [{**r, "crop": p.name} for r, p in zip(result.records(), paths[1:])]}
     json_path = folder / f"{stem}.json"

@@ -32,6 +32,7 @@ from ..utils.disk import UNWRITABLE, disk_error_message
 from . import events as ev
 from .batches import TrainBatches, to_device
 from .checkpoint import capture_rng, load_checkpoint, restore_rng, save_checkpoint
+from .plan import steps_per_epoch
 from .precision import amp_dtype, describe
 from .rundir import RunDir
 
@@ -257,6 +258,7 @@ class Training:
             "image_size": int(data.images.shape[1]), "channels": int(data.images.shape[-1]),
             "splits": {k: int(len(v)) for k, v in data.splits.items()},
             "train_class_counts": data.class_counts("train").tolist(), "notes": list(data.notes),
+            "split_class_counts": {k: data.class_counts(k).tolist() for k in data.splits},
         })
         self.run_dir.write_warnings(self.warnings)
 
@@ -296,10 +298,7 @@ class Training:
         if isinstance(self.criterion, torch.nn.Module):
             self.criterion.to(dev)
         self.optimizer = build_optimizer(self.model, cfg.optim)
-        n, bs = self.shard_size(len(self.train_labels)), cfg.train.batch_size
-        self.steps_per_epoch = max(1, n // bs)  # full batches only (BatchNorm needs > 1 sample)
-        if cfg.train.max_steps_per_epoch > 0:
-            self.steps_per_epoch = min(self.steps_per_epoch, cfg.train.max_steps_per_epoch)
+        self.steps_per_epoch = steps_per_epoch(self.shard_size(len(self.train_labels)), cfg.train)
         aug = BatchAugment(cfg.augment)
         self.augment = None if aug.is_identity else AugmentStream(
             aug, self.np_rng, self.aug_gen, chunk=min(64, self.steps_per_epoch))

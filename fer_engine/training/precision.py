@@ -44,3 +44,12 @@ def describe(device: torch.device, dtype: torch.dtype | None, channels_last: boo
     if channels_last:
         extras.append("channels_last")
     return f"{device} ({', '.join(extras)})" if extras else str(device)
+
+
+def amp_note(device: torch.device) -> str:
+    """Why `train.amp` changes nothing on `device` ("" when it does): training stays float32."""
+    if amp_dtype(device, True) is not None:
+        return ""
+    if device.type == "cpu":
+        return "no effect on this CPU: it has no native bfloat16 (AVX512-BF16/AMX), so training runs in float32"
+    return f"no effect on {device}: training runs in float32"

@@ -254,6 +254,18 @@ class RunDir:
         return self.status().get("status") == "running"
 
     # -- metrics ------------------------------------------------------------------------
+    def precision(self) -> str:
+        """The precision the run trained in, from its first RunStarted event ("" when not started)."""
+        try:
+            with open(self.events_path, encoding="utf-8") as f:
+                for line in f:
+                    if '"RunStarted"' in line:
+                        event = json.loads(line)
+                        return precision_of(str(event.get("device", ""))) if isinstance(event, dict) else ""
+        except (OSError, ValueError):
+            pass
+        return ""
+
     def write_metrics_row(self, epoch: int, metrics: dict[str, float]) -> None:
         """Record one epoch, replacing rows of this epoch and later (a resumed run redoes them)."""
         rows = [r for r in self.read_metrics() if r["epoch"] < epoch]
@@ -392,6 +404,10 @@ class RunSummary:
     epochs_done: int = 0
     kind: str = "run"  # "run" or "kfold"
     problem: str = ""  # why a "damaged" run cannot be read
+    dataset: str = ""  # the training data (folder or file name, or "demo")
+    epochs_planned: int = 0
+    test_acc: float = math.nan  # on the run's own test split, without TTA (finished runs)
+    precision: str = ""  # what it trained in ("float32", "bfloat16", ...); "" before it started
 
 
 def summarize_run(run: RunDir) -> RunSummary:
@@ -403,9 +419,13 @@ def summarize_run(run: RunDir) -> RunSummary:
         backbone = cfg.model.backbone
         tricks = _active_tricks(cfg)
         kind = "kfold" if cfg.kfold.k >= 2 else "run"
+        dataset, planned = _data_name(cfg.data.path), cfg.train.epochs
     except Exception as e:  # noqa: BLE001 - a config this version cannot read still lists
-        backbone, tricks, kind = "?", [], "run"
+        backbone, tricks, kind, dataset, planned = "?", [], "run", "?", 0
         problems.append(str(e))
+    precision = run.precision()
+    if "amp" in tricks and precision == "float32":
+        tricks.remove("amp")  # asked for, but this device computed in float32: not a trick of the run
     status = run.status()
     if status["status"] == DAMAGED:
         problems.append(status["message"])
@@ -425,6 +445,7 @@ def summarize_run(run: RunDir) -> RunSummary:
         date=_run_date(run), backbone=backbone, tricks=tricks, best_val_acc=best,
         status=DAMAGED if problems else status["status"],
         epochs_done=max((r["epoch"] for r in rows), default=0), kind=kind, problem="; ".join(problems),
+        dataset=dataset, epochs_planned=planned, test_acc=_test_acc(status), precision=precision,
     )
 
 
@@ -435,6 +456,25 @@ def _damaged(run: RunDir, e: Exception) -> RunSummary:
         date = datetime.fromtimestamp(0)
     return RunSummary(path=run.path, run_id=run.run_id, name=run.run_id, date=date, backbone="?",
                       status=DAMAGED, problem=f"{type(e).__name__}: {e}")
+
+
+def precision_of(device_line: str) -> str:
+    """What a run computed in, read back from its device line (`precision.describe`, which
+    this module does not import: it pulls in torch): "bfloat16", "float16" or "float32"."""
+    for dtype in ("bfloat16", "float16"):
+        if f"{dtype} autocast" in device_line:
+            return dtype
+    return "float32"
+
+
+def _data_name(path: str) -> str:
+    return path if path == "demo" else Path(path).name or path
+
+
+def _test_acc(status: dict[str, Any]) -> float:
+    summary = status.get("summary")
+    value = summary.get("test_acc", math.nan) if isinstance(summary, dict) else math.nan
+    return float(value) if isinstance(value, (int, float)) else math.nan
 
 
 def _run_date(run: RunDir) -> datetime:

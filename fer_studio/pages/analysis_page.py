@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import html
 import threading
+from dataclasses import asdict
 from pathlib import Path
 from typing import Any, Callable
 
@@ -122,6 +123,7 @@ class AnalysisPage(QWidget):
         self.model: Any = None
         self.model_error = ""
         self.embedding: Any = None
+        self.inspected_row: int | None = None  # the analysis row in the inspector (None: a dropped file)
         self._build()
         state.analysisRequested.connect(self.open_run)
         state.runSelected.connect(self._run_selected)
@@ -157,6 +159,8 @@ class AnalysisPage(QWidget):
         export_menu.addAction("Metrics (CSV/JSON)\u2026", lambda: self._ask_export("metrics"))
         export_menu.addAction("Grad-CAM overlays of the gallery selection\u2026",
                               lambda: self._ask_export("overlays"))
+        export_menu.addAction("Grad-CAM overlays of the inspected face\u2026",
+                              lambda: self._ask_export("inspected"))
         self.export_button.setMenu(export_menu)
         self.export_button.setEnabled(False)
         self.tasks = AnalysisTasks()
@@ -212,7 +216,7 @@ class AnalysisPage(QWidget):
         self.matrix.cellClicked.connect(self.show_cell)
         self.pairs.pairClicked.connect(self.show_cell)
         self.gallery.faceClicked.connect(self.inspect_row)
-        self.scatter.pointClicked.connect(self.inspect_row)
+        self.scatter.pointClicked.connect(self._inspect_scatter_point)
         self.scatter.selectionMade.connect(self._show_selection)
         self.scatter.methodRequested.connect(self.compute_embedding)
         self.inspector.camsRequested.connect(self._compute_cams)
@@ -317,7 +321,11 @@ class AnalysisPage(QWidget):
         self.state.notify(f"Analysis: {message}")
 
     def _opened(self, run_dir: str, analysis, embedding, model, model_error: str) -> None:
+        """Show a newly opened analysis; every view is reset to it (nothing of the previous run stays)."""
         self.run_dir, self.analysis, self.model, self.model_error = run_dir, analysis, model, model_error
+        self.tasks.cancel("drop")
+        self.inspector.clear()
+        self.inspected_row = None
         self.suspects.runs_root = self.state.runs_root
         self.suspects.set_run(run_dir)
         self.cross.add_run(run_dir)
@@ -348,9 +356,7 @@ class AnalysisPage(QWidget):
 
     def _summary_text(self, analysis) -> str:
         s = analysis.summary()
-        parts = [f"<b>{Path(self.run_dir).name}</b> \u00b7 {s['split']}"
-                 f"{' (TTA)' if s.get('tta', 'none') != 'none' else ''} \u00b7 {s['num_samples']:,} faces",
-                 f"accuracy <b>{s['accuracy']:.1%}</b>", f"macro-F1 <b>{s['macro_f1']:.3f}</b>",
+        parts = [html.escape(analysis.headline()), f"macro-F1 <b>{s['macro_f1']:.3f}</b>",
                  f"balanced acc <b>{s['balanced_accuracy']:.1%}</b>"]
         if "prior_corrected" in s:
             parts.append(f"prior-corrected acc <b>{s['prior_corrected']['accuracy']:.1%}</b>")
@@ -375,7 +381,13 @@ class AnalysisPage(QWidget):
                                "Scatter selection, most confident first")
 
     # -- inspector ---------------------------------------------------------------------------
+    def _inspect_scatter_point(self, row: int) -> None:
+        """A scatter click: the gallery highlight follows, so exports take the inspected face."""
+        self.gallery.select_row(row)
+        self.inspect_row(row)
+
     def inspect_row(self, row: int) -> None:
+        self.inspected_row = int(row)
         f = self.faces
         src = self.analysis.sources[row] if getattr(self.analysis, "sources", None) else f"#{row}"
         self.inspector.show_face(f.face(row), f.probs[row], int(f.y_true[row]), f"{Path(src).name}")
@@ -391,6 +403,7 @@ class AnalysisPage(QWidget):
             face = model.decode(path)
             return face, model.predict(face)
 
+        self.inspected_row = None
         self.tasks.start("drop", f"Predicting {Path(path).name}", job,
                          on_done=lambda r: self.inspector.show_face(r[0], r[1], -1, Path(path).name),
                          on_error=self._failed)
@@ -421,6 +434,7 @@ class AnalysisPage(QWidget):
 
     def _show_embedding(self, embedding) -> None:
         self.embedding = embedding
+        self.scatter.show_method(embedding.method)  # the picker names what the plot shows
         if embedding.explained_variance_ratio is not None:
             note = (f"PCA shows {float(np.sum(embedding.explained_variance_ratio)):.1%} of the "
                     "feature variance; \u00d7 = mistake")
@@ -430,7 +444,7 @@ class AnalysisPage(QWidget):
 
     # -- export ---------------------------------------------------------------------------------
     def _ask_export(self, kind: str) -> None:
-        if kind == "overlays":
+        if kind in ("overlays", "inspected"):
             path = QFileDialog.getExistingDirectory(self, "Folder for the Grad-CAM overlays")
         else:
             filters = {"matrix": "PNG (*.png);;SVG (*.svg)", "scatter": "PNG (*.png);;SVG (*.svg)",
@@ -451,7 +465,7 @@ class AnalysisPage(QWidget):
         a = self.analysis
         if a is None:
             raise ValueError("no analysis is open")
-        title = f"{Path(self.run_dir).name} \u00b7 {a.split}"
+        title = f"{a.context().describe()} \u00b7 {a.split}"
         if kind == "matrix":
             ex.confusion_matrix_figure(a.confusion, a.class_names, path,
                                        normalized=self.matrix.normalized.isChecked(), title=title)
@@ -460,16 +474,21 @@ class AnalysisPage(QWidget):
                               a.class_names, path, axis_labels=self.embedding.axis_labels, title=title)
         elif kind == "metrics":
             writer = ex.metrics_to_json if path.lower().endswith(".json") else ex.metrics_to_csv
-            writer(a.summary(), path)
+            writer({**a.summary(), **asdict(a.context())}, path)
         elif kind == "overlays":
-            self._export_overlays(path)
+            self._export_overlays(path, self.gallery.selected_rows())
+        elif kind == "inspected":
+            if self.inspected_row is None:
+                raise ValueError("no face of this split is inspected: click one in the gallery or the scatter")
+            self._export_overlays(path, np.array([self.inspected_row]))
         else:
             raise ValueError(f"unknown export {kind!r}")
-        if kind != "overlays":
+        if kind not in ("overlays", "inspected"):
             self.state.notify(f"Exported {kind} to {path}")
 
-    def _export_overlays(self, folder: str) -> None:
-        model, rows = self.model, self.gallery.selected_rows()
+    def _export_overlays(self, folder: str, rows: np.ndarray) -> None:
+        """Grad-CAM of each row's predicted class beside its face, one PNG per row."""
+        model = self.model
         if model is None or not model.methods:
             raise ValueError(self.model_error or getattr(model, "unavailable", "") or "no model")
         a, method = self.analysis, self.inspector.method.currentData()

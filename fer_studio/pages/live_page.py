@@ -10,6 +10,8 @@ from __future__ import annotations
 import time
 from pathlib import Path
 
+import numpy as np
+
 from PySide6.QtCore import Qt
 from PySide6.QtWidgets import (QFileDialog, QFormLayout, QGroupBox, QHBoxLayout, QLabel,
                                QLineEdit, QPushButton, QSplitter, QVBoxLayout, QWidget)
@@ -69,6 +71,14 @@ class LivePage(QWidget):
         self.fps_label = QLabel("– fps")
         self.fps_label.setStyleSheet("font-size: 15px; font-weight: 600;")
         self.latency_label = QLabel("")
+        self.cam_note = QLabel("")
+        self.cam_note.setStyleSheet("color: #b9770e")
+        self.cam_note.setWordWrap(True)
+        self.caveat = QLabel("")
+        self.caveat.setWordWrap(True)
+        self.caveat.setStyleSheet("color: #b9770e; font-weight: 600")
+        self.caveat.hide()
+        self.session: LiveSettings | None = None  # the settings of the session the view shows
         self.banner = QLabel()
         self.banner.setWordWrap(True)
         self.banner.setTextInteractionFlags(Qt.TextInteractionFlag.TextSelectableByMouse)
@@ -90,6 +100,7 @@ class LivePage(QWidget):
         run_row.addWidget(self.run_combo, 1)
         run_row.addWidget(pick_run)
         top.addRow("Run", run_row)
+        top.addRow("", self.caveat)
         top.addRow("Source", self.source)
         buttons = QHBoxLayout()
         for b in (self.start_btn, self.stop_btn, self.snapshot_btn, self.record_btn):
@@ -105,6 +116,7 @@ class LivePage(QWidget):
         sl.addWidget(QLabel("<b>Probabilities per face</b> (smoothed)"))
         sl.addWidget(self.bars, 1)
         sl.addWidget(self.faces_label)
+        sl.addWidget(self.cam_note)
         box = QGroupBox("Settings")
         QVBoxLayout(box).addWidget(self.settings_panel)
         sl.addWidget(box)
@@ -126,6 +138,7 @@ class LivePage(QWidget):
         layout.addWidget(self.banner)
         layout.addWidget(split, 1)
 
+        self.run_combo.currentIndexChanged.connect(lambda _: self._show_caveat())
         state.liveRequested.connect(self.use_run)
         state.runSelected.connect(self._run_selected)
         state.runsChanged.connect(self.refresh_runs)
@@ -143,9 +156,26 @@ class LivePage(QWidget):
 
     def _show_runs(self, runs: list[tuple[str, str]]) -> None:
         self.run_combo.set_runs(runs, keep=self.run_dir() or self.state.selected_run)
+        self._show_caveat()
 
     def run_dir(self) -> str:
         return self.run_combo.currentData() or ""
+
+    def _show_caveat(self) -> None:
+        """Warn before a demo-trained or near-chance run is used on real faces."""
+        run_dir = self.run_dir()
+        if not run_dir:
+            self.caveat.hide()
+            return
+        from fer_engine.eval.analysis import run_caveat
+
+        def done(text: str, d=run_dir) -> None:
+            if d != self.run_dir():
+                return  # the choice moved on while this was read
+            self.caveat.setText(f"\u26a0 This run was {text}." if text else "")
+            self.caveat.setVisible(bool(text))
+
+        run_task(lambda progress, should_stop: run_caveat(run_dir), context=self, on_done=done)
 
     def use_run(self, run_dir: str) -> None:
         """Choose this run (the runs list's "Live" action) and show the page."""
@@ -184,6 +214,8 @@ class LivePage(QWidget):
         if problem:
             self.show_message(problem, "error")
             return
+        self._clear_session()
+        self.session = s
         self.show_message(f"Starting {s.source_kind} {s.source}…", "info")
         self.view.clear("Starting…")
         self.worker = LiveWorker(s)
@@ -214,6 +246,16 @@ class LivePage(QWidget):
             self.worker.stop()
             self.worker.wait(5000)
 
+    def _clear_session(self) -> None:
+        """Forget everything the previous session showed (frame, fps, probabilities, snapshot)."""
+        self.latest = None
+        self.fps_label.setText("– fps")
+        self.latency_label.setText("")
+        self.faces_label.setText("")
+        self.cam_note.setText("")
+        self.bars.show_faces([], np.zeros((0, len(self.bars.class_names))))
+        self.snapshot_btn.setEnabled(False)
+
     def _show_latest(self) -> None:
         if self.worker is None:
             return
@@ -234,8 +276,22 @@ class LivePage(QWidget):
         self.bars.show_faces(r.track_ids, r.smoothed)
         self.faces_label.setText("   ".join(f"#{t}: <b>{lab}</b> {c:.0%}" for t, lab, c in
                                             zip(r.track_ids[:3], r.labels, r.confidences)))
+        self.cam_note.setText(self._cam_text(r))
         if self.banner.property("kind") == "info":
             self.banner.hide()
+
+    def _cam_text(self, r) -> str:
+        """Which face the heat map explains, or why it shows nothing."""
+        from fer_engine.eval.cam import FLAT_HINT, is_flat
+
+        if r.cam is None or self.session is None or not self.session.cam:
+            return ""
+        i = [int(t) for t in r.track_ids].index(r.cam_track) if r.cam_track in list(r.track_ids) else -1
+        target = r.labels[i] if i >= 0 else "?"
+        method = self.settings_panel.cam_method.currentText()
+        if is_flat(r.cam):
+            return f"{method} of face #{r.cam_track} ({target}): flat map, {FLAT_HINT}"
+        return f"{method} of face #{r.cam_track}: red = what raises the {target} score most"
 
     def _ended(self, how: str, message: str) -> None:
         if how == FAILED:
@@ -274,13 +330,25 @@ class LivePage(QWidget):
             return []
         item = self.latest
         try:
-            paths = save_snapshot(self._out_dir(), item.frame.image, item.annotated, item.result, item.margin)
+            paths = save_snapshot(self._out_dir(), item.frame.image, item.annotated, item.result, item.margin,
+                                  context=self._snapshot_context(item))
         except (RecordingError, OSError) as e:
             self.show_message(str(e), "error")
             return []
         self.show_message(f"Snapshot saved: {paths[0]} (+ {len(paths) - 1} files)", "ok")
         self.state.notify(f"Snapshot saved to {paths[0].parent}")
         return paths
+
+    def _snapshot_context(self, item) -> dict:
+        """Which run, checkpoint and source made the frame's predictions (for the JSON)."""
+        from fer_engine.eval.analysis import run_context
+
+        s = self.session
+        c = run_context(s.run_dir)
+        return {"run": c.run_name, "run_id": c.run_id, "run_dir": str(Path(s.run_dir).resolve()),
+                "checkpoint": c.checkpoint, "trained_on": c.data, "source_kind": s.source_kind,
+                "source": s.source if s.source_kind == "camera" else str(Path(s.source).resolve()),
+                "image": item.result.name}
 
     def _record_toggled(self, on: bool) -> None:
         if self.worker is None:

@@ -6,8 +6,6 @@ schema and the tricks registry; every edit goes to `state.config`.
 """
 from __future__ import annotations
 
-import math
-
 from PySide6.QtCore import Qt, QTimer
 from PySide6.QtWidgets import (QGroupBox, QInputDialog, QLabel, QMessageBox, QSplitter,
                                QTabWidget, QVBoxLayout, QWidget)
@@ -24,7 +22,7 @@ from ..widgets.class_counts_chart import ClassCountsChart
 from ..widgets.config_form import ConfigForm
 from ..widgets.data_source_picker import DataSourcePicker
 from ..widgets.dataset_summary import DatasetSummary
-from ..widgets.dataset_warnings import DatasetWarnings
+from ..widgets.dataset_warnings import DatasetWarnings, count_text
 from ..widgets.device_picker import DevicePicker
 from ..widgets.lr_preview import LrPreview
 from ..widgets.preset_bar import PresetBar
@@ -58,6 +56,17 @@ def backbone_params(name: str) -> int:
 #: DataConfig fields that change what a dataset report reads (format, label map, votes, subjects).
 DATA_OPTIONS = ("format", "label_map", "label_mode", "sequence_frames", "sequence_first_neutral",
                 "subject_regex", "split_by", "label_overrides")
+
+
+def _amp_note(device: str) -> str:
+    from fer_engine.training.loop import resolve_device
+    from fer_engine.training.precision import amp_note
+
+    try:
+        return amp_note(resolve_device(device))
+    except Exception:  # noqa: BLE001 - an unknown device is check_config's to report
+        return ""
+
 
 class SetupPage(QWidget):
     title = "Set-up"
@@ -190,9 +199,22 @@ class SetupPage(QWidget):
         self.summary.set_rows(view.summary)
         self.samples.set_samples(view.samples)
         self.warnings.set_warnings(view.warnings)
-        n_warn = sum(len(files) for _, sev, files in view.warnings if sev != "info")
-        self.tabs.setTabText(2, f"Warnings ({n_warn})" if n_warn else "Warnings")
+        self._mark_inactive()
+        title, tip = count_text(view.warnings)
+        self.tabs.setTabText(2, title)
+        self.tabs.setTabToolTip(2, tip)
         self.update_lr_preview()
+
+    def _mark_inactive(self) -> None:
+        """Grey out the split fractions the chosen layout ignores; note AMP's effect on this machine."""
+        from fer_engine.data.splits import unused_fraction_keys
+
+        unused = unused_fraction_keys(self.report.raw.get("split_rule", "")) if self.report else {}
+        reasons = dict(unused)
+        note = _amp_note(self.state.config.train.device)
+        if note:
+            reasons["train.amp"] = note
+        self.form.set_inactive(reasons, disable=set(unused))
 
     def _report_failed(self, error: str, _traceback: str) -> None:
         self.task_progress.finish()
@@ -217,17 +239,24 @@ class SetupPage(QWidget):
         self.backbone.set_current(self.state.config.model.backbone)
         self._count_params(self.state.config.model.backbone)
         self._lr_timer.start()
+        self._mark_inactive()
 
     def steps_per_epoch(self) -> int:
+        """What the run will take per epoch: the training images its data settings keep
+        (`train_fraction`, `max_per_class`), full batches, the step cap (the loop's own rule)."""
+        from fer_engine.training.plan import kept_train_count, steps_per_epoch
+
         cfg = self.state.config
-        n = self.report.train_count if self.report else 0
+        train_counts = self.report.counts.get("train") if self.report else None
+        if not train_counts:
+            cap = cfg.train.max_steps_per_epoch
+            return min(DEFAULT_STEPS_PER_EPOCH, cap) if cap else DEFAULT_STEPS_PER_EPOCH
+        n = kept_train_count(train_counts, cfg.data)
         try:  # each of several processes visits its shard of the epoch
             n = distributed.shard_size(n, distributed.plan_for(cfg).world)
         except ValueError:
             pass
-        steps = math.ceil(n / max(1, cfg.train.batch_size)) if n else DEFAULT_STEPS_PER_EPOCH
-        cap = cfg.train.max_steps_per_epoch
-        return max(1, min(steps, cap) if cap else steps)
+        return steps_per_epoch(n, cfg.train)
 
     def update_lr_preview(self) -> None:
         from fer_engine.tricks.schedule import preview_lr, preview_note
@@ -253,7 +282,7 @@ class SetupPage(QWidget):
             QMessageBox.warning(self, "Cannot load preset", str(e))
             return
         self.state.set_config(cfg.replace(**{"data.path": self.state.config.data.path, "name": ""}))
-        self.state.notify(f"Preset {name} loaded")
+        self.state.notify(f"Preset {name} applied: the recipe was replaced (the data is kept)")
 
     def save_preset(self, name: str | None = None) -> bool:
         if name is None:

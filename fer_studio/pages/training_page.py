@@ -31,12 +31,13 @@ from ..widgets.training_curves import TrainingCurves
 STOP_WAIT_S = 15.0  # how long closing the app waits for stopped runs to write their end
 
 
-WORKER_NICE = 5  # the worker yields the CPU to the window when both want it
+WORKER_NICE = 5  # with the "Train at lower priority" setting: the worker yields the CPU
 
 
 def _lower_priority(pid: int | None) -> None:
-    """Renice a worker started from the GUI (best effort): on a busy CPU the window keeps
-    its frames; an idle window costs the worker nothing."""
+    """Renice a worker started from the GUI (best effort, when the user asked for it in the
+    Runs menu): on a busy CPU the window keeps its frames, at the cost of a slower run. Off by
+    default: a GUI run trains as fast as the same run from the CLI."""
     if pid and hasattr(os, "setpriority"):
         try:
             os.setpriority(os.PRIO_PROCESS, pid, WORKER_NICE)
@@ -52,6 +53,12 @@ def curves_from_disk(run_dir: str) -> RunCurves:
     return curves
 
 
+def _mark_starting(curves: RunCurves, detail: str) -> None:
+    """A run whose worker is being started: "starting" until its first event says otherwise."""
+    curves.status, curves.phase, curves.phase_detail, curves.phase_fraction = "starting", "starting", detail, -1.0
+    curves.error = curves.traceback = curves.hint = ""
+
+
 class TrainingPage(QWidget):
     title = "Training"
     eventReceived = Signal(str, object)  # (run directory, event) for every event of a watched run
@@ -63,7 +70,8 @@ class TrainingPage(QWidget):
         self.monitors: dict[str, RunMonitor] = {}
         self.curves: dict[str, RunCurves] = {}
         self.shown: str | None = None
-        self.compared: list[str] = []
+        self.ticked: list[str] = []
+        self._baselines_of: str | None = None  # the run whose baselines the accuracy plot shows  # runs ticked in the compare list (the shown one included)
         self._start_task: Task | None = None
         self._list_task: Task | None = None
         self._retired: list[RunMonitor] = []  # ended monitors awaiting deletion
@@ -135,14 +143,20 @@ class TrainingPage(QWidget):
         from fer_engine.training.worker import start_run
 
         root = self.state.runs_root
+        low_priority = bool(getattr(self.state.settings, "low_priority_training", False))
 
         def job(progress, should_stop):
             curves = curves_from_disk(resume_dir) if resume_dir else None
             handle = start_run(cfg, root, resume_dir=resume_dir, name=name)
-            _lower_priority(handle.pid)
+            if low_priority:
+                _lower_priority(handle.pid)
             return handle, curves
 
         self.error.clear()
+        if resume_dir and resume_dir in self.curves:  # say at once that it is starting
+            _mark_starting(self.curves[resume_dir], "resuming from the last checkpoint")
+            self.progress.show_curves(self.curves[resume_dir])
+            self.checklist.set_status(resume_dir, "starting")
         self._start_task = run_task(job, context=self, on_done=lambda result: self._started(result, name),
                                     on_error=self._start_failed)
         self._update_buttons()
@@ -151,6 +165,7 @@ class TrainingPage(QWidget):
         handle, curves = result
         run_dir = str(handle.run_dir.path)
         curves = curves or RunCurves(run_id=handle.run_id, name=name or handle.run_id)
+        _mark_starting(curves, "the worker is loading the data")
         self._watch_source(run_dir, handle, curves, can_stop=True)
         self.state.notify(f"Run {curves.name} started in {run_dir}")
         self.state.runsChanged.emit()
@@ -196,19 +211,38 @@ class TrainingPage(QWidget):
             self.error.clear()
         self._update_buttons()
 
+    @property
+    def compared(self) -> list[str]:
+        """Ticked runs overlaid beside the shown one (a ticked run stays ticked when another is shown)."""
+        return [d for d in self.ticked if d != self.shown]
+
     def compare(self, run_dirs: list[str]) -> None:
-        self.compared = [d for d in run_dirs if d != self.shown]
-        for d in self.compared:
-            if d not in self.curves:
-                self.curves[d] = curves_from_disk(d)
+        self.ticked = list(run_dirs)
         self._set_plot_runs()
 
     def _set_plot_runs(self) -> None:
+        for d in self.compared:
+            if d not in self.curves:
+                self.curves[d] = curves_from_disk(d)
         dirs = ([self.shown] if self.shown else []) + self.compared
         self.plots.set_runs([(self.curves[d], self.curves[d].name or Path(d).name) for d in dirs])
+        self._show_baselines()
         self.progress.show_curves(self.curves[self.shown] if self.shown else None)
 
+    def _show_baselines(self) -> None:
+        """Chance and majority-class accuracy of the shown run's validation faces (dataset.json)."""
+        from fer_engine.eval.analysis import run_baselines
+
+        b = run_baselines(self.shown, "val") if self.shown else None
+        self._baselines_of = self.shown if b is not None else None
+        self.plots.set_baselines(b)
+
     def _redraw(self, run_dir: str) -> None:
+        if run_dir == self.shown and self._baselines_of != run_dir:
+            self._show_baselines()  # a starting run writes dataset.json after its first events
+        status = self.curves[run_dir].status
+        if status != "starting" and self.checklist.status(run_dir) != status:
+            self.checklist.set_status(run_dir, status)
         if run_dir == self.shown or run_dir in self.compared:
             self.plots.refresh()
         if run_dir == self.shown:
@@ -227,6 +261,7 @@ class TrainingPage(QWidget):
             self.progress.show_curves(c)
             if status in ("failed", "crashed"):
                 self.error.show_error(status, c.error, c.traceback, c.hint)
+        self.checklist.set_status(run_dir, status)
         name = self.curves[run_dir].name if run_dir in self.curves else Path(run_dir).name
         self.state.notify(f"Run {name} {status}")
         self.state.runsChanged.emit()
@@ -234,7 +269,7 @@ class TrainingPage(QWidget):
 
     def _prune(self) -> None:
         """Keep curves only of runs shown, compared or active (bounded memory over many runs)."""
-        keep = set(self.monitors) | set(self.compared) | ({self.shown} if self.shown else set())
+        keep = set(self.monitors) | set(self.ticked) | ({self.shown} if self.shown else set())
         for d in list(self.curves):
             if d not in keep:
                 del self.curves[d]
@@ -294,6 +329,6 @@ class TrainingPage(QWidget):
 
     def _show_summary(self) -> None:
         cfg = self.state.config
-        self.summary.setText(f"data <b>{cfg.data.path}</b> · backbone <b>{cfg.model.backbone}</b> · "
+        self.summary.setText(f"Train will start: data <b>{cfg.data.path}</b> · backbone <b>{cfg.model.backbone}</b> · "
                              f"{cfg.train.epochs} epochs · batch {cfg.train.batch_size} · "
                              f"lr {cfg.optim.lr:g} ({cfg.optim.name}, {cfg.schedule.name})")

@@ -9,7 +9,7 @@ from __future__ import annotations
 from collections import OrderedDict
 
 import numpy as np
-from PySide6.QtCore import QAbstractListModel, QModelIndex, QSize, Qt, Signal
+from PySide6.QtCore import QAbstractListModel, QItemSelectionModel, QModelIndex, QSize, Qt, Signal
 from PySide6.QtGui import QColor, QPainter, QPixmap
 from PySide6.QtWidgets import QAbstractItemView, QLabel, QListView, QVBoxLayout, QWidget
 
@@ -135,6 +135,16 @@ class FaceGallery(QWidget):
     def rows(self) -> np.ndarray:
         """The prediction rows shown, in display order."""
         return self.model.rows.copy()
+
+    def select_row(self, row: int | None) -> None:
+        """Make `row` the gallery's selection when shown (else select nothing): the highlighted
+        face is always the inspected one."""
+        self.view.clearSelection()
+        hits = np.flatnonzero(self.model.rows == row) if row is not None else ()
+        if len(hits):
+            index = self.model.index(int(hits[0]))
+            self.view.selectionModel().select(index, QItemSelectionModel.ClearAndSelect)
+            self.view.scrollTo(index)
 
     def selected_rows(self) -> np.ndarray:
         """Selected rows in display order, or every shown row when nothing is selected."""

@@ -24,7 +24,7 @@ from .analysis_images import to_pixmap
 SIDE = 200  # displayed face / overlay side in pixels
 DEFAULT_LAYER = "(backbone default)"
 _MARK = "\u25b6 "  # marks the predicted class on the probability axis
-_FLAT = 0.02  # a map spanning less than this carries no localisation (Grad-CAM's ReLU zeroed it)
+_PROMPT = "Click a face in the gallery or the scatter, or drop an image file here"
 
 OverlayFn = Callable[[np.ndarray, np.ndarray, float, str], np.ndarray]  # face, cam, alpha, colormap -> RGB
 COLORMAPS = ("jet", "turbo", "inferno", "viridis")  # offered heat-map colours (engine names)
@@ -68,7 +68,7 @@ class ProbabilityBars(pg.PlotWidget):
         k = len(probs)
         pred = int(np.argmax(probs))
         brushes = [theme.series_colour(i) for i in range(k)]
-        pens = [pg.mkPen("#000000", width=2.5) if i == true_class else pg.mkPen(None) for i in range(k)]
+        pens = [pg.mkPen(theme.colour("text"), width=2.5) if i == true_class else pg.mkPen(None) for i in range(k)]
         self.bars = pg.BarGraphItem(x0=0, y=np.arange(k), height=0.7, width=np.asarray(probs),
                                     brushes=brushes, pens=pens)
         self.addItem(self.bars)
@@ -117,7 +117,7 @@ class ImageInspector(QWidget):
         self._serial = 0
         self._quiet = False
 
-        self.title = QLabel("Click a face in the gallery or the scatter, or drop an image file here")
+        self.title = QLabel(_PROMPT)
         self.title.setWordWrap(True)
         self.face_label = QLabel()
         self.face_label.setFixedSize(SIDE, SIDE)
@@ -176,6 +176,19 @@ class ImageInspector(QWidget):
         self.layer.addItems([DEFAULT_LAYER, *layers])
         self._quiet = False
 
+    def clear(self) -> None:
+        """Show nothing: the face, overlays and probabilities belonged to another run or dataset."""
+        self._serial += 1  # CAMs still being computed for the old face are dropped on arrival
+        self.face, self.probs, self.true_class = None, np.zeros(0, np.float32), -1
+        self.request, self.cams, self.overlays = None, None, []
+        self.title.setText(_PROMPT)
+        self.verdict.setText("")
+        self.face_label.clear()
+        self.bars.hide()
+        for panel in self.panels:
+            panel.image.clear()
+        self.status.setText("")
+
     def show_face(self, face: np.ndarray, probs: np.ndarray, true_class: int = -1, title: str = "") -> None:
         """Inspect a face: its probabilities, then overlays for (predicted, true or runner-up)."""
         self.face, self.probs, self.true_class = face, np.asarray(probs, np.float32), int(true_class)
@@ -200,10 +213,11 @@ class ImageInspector(QWidget):
         self.cams = np.asarray(cams, np.float32)
         text = (f"{self.method.currentText()} on {request.layer or 'the default layer'}: "
                 "red = regions that raise the class score most")
-        flat = [self.class_names[t] for t, cam in zip(request.targets, self.cams) if np.ptp(cam) < _FLAT]
+        from fer_engine.eval.cam import FLAT_HINT, is_flat
+
+        flat = [self.class_names[t] for t, cam in zip(request.targets, self.cams) if is_flat(cam)]
         if flat:
-            text += (f"\nflat map for {', '.join(flat)}: no positive evidence at this layer "
-                     "(try LayerCAM or Grad-CAM++)")
+            text += f"\nflat map for {', '.join(flat)}: {FLAT_HINT}"
         self.status.setText(text)
         self._blend()
         return True

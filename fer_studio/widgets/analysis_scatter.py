@@ -16,6 +16,7 @@ from PySide6.QtWidgets import QComboBox, QFrame, QHBoxLayout, QLabel, QVBoxLayou
 
 from .. import theme
 from .analysis_images import FaceSet, to_pixmap
+from .empty_state import EmptyState
 
 #: combo label -> embedding method key of fer_engine.eval.embed.EMBEDDINGS
 METHODS = {"PCA": "pca", "t-SNE": "tsne"}
@@ -126,6 +127,7 @@ class FeatureScatter(QWidget):
         self.faces: FaceSet | None = None
         self.points = np.zeros((0, 2), np.float32)
         self.items: dict[int, pg.ScatterPlotItem] = {}  # true class -> its points
+        self.empty = EmptyState(self.plot, "Open a run: its faces' features show here as points")
         top = QHBoxLayout()
         top.addWidget(QLabel("Embedding"))
         top.addWidget(self.method)
@@ -191,6 +193,7 @@ class FeatureScatter(QWidget):
         if self.marker.scene() is not None:
             self.plot.removeItem(self.marker)
         self.marker.clear()
+        self.empty.set_empty(self.faces is None or len(self.points) != len(self.faces))
         if self.faces is None or len(self.points) != len(self.faces):
             return
         names = self.faces.class_names

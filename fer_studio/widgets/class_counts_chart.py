@@ -6,6 +6,7 @@ import pyqtgraph as pg
 from PySide6.QtWidgets import QWidget
 
 from .. import theme
+from .empty_state import EmptyState
 
 
 class ClassCountsChart(pg.PlotWidget):
@@ -20,12 +21,14 @@ class ClassCountsChart(pg.PlotWidget):
         self.addLegend(offset=(-8, 8))
         self.counts: dict[str, list[int]] = {}
         self.class_names: list[str] = []
+        self.empty = EmptyState(self, "Choose a dataset: its images per class and split show here")
 
     def set_counts(self, class_names: list[str], counts: dict[str, list[int]]) -> None:
         """counts: split -> one count per class (in class_names order)."""
         self.clear()
         self.getPlotItem().legend.clear()
         self.class_names, self.counts = list(class_names), {k: list(v) for k, v in counts.items()}
+        self.empty.set_empty(not class_names or not counts)
         n_splits = max(1, len(counts))
         width = 0.8 / n_splits
         x = np.arange(len(class_names), dtype=float)

@@ -42,6 +42,8 @@ class ConfigForm(QWidget):
         self.labels: dict[str, QLabel] = {}
         self.problem_labels: dict[str, QLabel] = {}
         self._section_index: dict[str, int] = {}
+        self.inactive: dict[str, str] = {}  # key -> why it has no effect (data layout, machine)
+        self.disabled: set[str] = set()  # inactive keys whose editor is disabled
         self._updating = False
         self.toolbox = QToolBox()
         self.general_problems = QLabel(wordWrap=True)
@@ -98,13 +100,24 @@ class ConfigForm(QWidget):
     def _show_problem(self, key: str, severity: str, message: str) -> None:
         label = self.problem_labels[key]
         colour = SEVERITY_COLOURS.get(severity, SEVERITY_COLOURS["warning"])
-        label.setText(f"<span style='color:{colour}'>⚠ {html.escape(message)}</span>")
+        mark = "\u2139" if severity == "info" else "\u26a0"
+        label.setText(f"<span style='color:{colour}'>{mark} {html.escape(message)}</span>")
         label.show()
+
+    def set_inactive(self, reasons: dict[str, str], disable: set[str] = frozenset()) -> None:
+        """Say under each key why it has no effect here; `disable` those that cannot have one."""
+        self.inactive, self.disabled = dict(reasons), set(disable) & set(reasons)
+        for key, editor in self.editors.items():
+            editor.widget.setEnabled(key not in self.disabled)
+        self.show_problems()
 
     def show_problems(self) -> None:
         problems = check(self.state.config)
         for label in self.problem_labels.values():
             label.hide()
+        for key, reason in self.inactive.items():
+            if key in self.problem_labels:
+                self._show_problem(key, "info", reason)
         per_section: dict[str, int] = {}
         general = []
         for p in problems:

@@ -5,6 +5,8 @@ import numpy as np
 import pyqtgraph as pg
 from PySide6.QtWidgets import QWidget
 
+from .empty_state import EmptyState
+
 FACE_COLORS = ("#4e9af1", "#f1a14e", "#5cc87a")
 
 
@@ -23,6 +25,7 @@ class LiveProbBars(pg.PlotWidget):
         self.bars: list[pg.BarGraphItem] = []
         self.track_ids: list[int] = []
         self.setMinimumHeight(180)
+        self.empty = EmptyState(self, "Class probabilities of the faces found show here")
 
     def set_classes(self, class_names: list[str]) -> None:
         if class_names == self.class_names:
@@ -35,6 +38,7 @@ class LiveProbBars(pg.PlotWidget):
 
     def show_faces(self, track_ids, probs: np.ndarray) -> None:
         """Bars of up to three faces' (smoothed) probabilities, (N, K)."""
+        self.empty.set_empty(len(probs) == 0 or not self.class_names)
         ids = [int(t) for t in track_ids][: len(FACE_COLORS)]
         if ids != self.track_ids:
             for item in self.bars:

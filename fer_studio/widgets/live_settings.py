@@ -14,6 +14,13 @@ SMOOTHING_TITLES = {"ema": "Moving average (EMA)", "window": "Window mean", "non
 DETECTOR_TITLES = {"haar": "Haar cascade (OpenCV)", "yunet": "YuNet (DNN, model file)"}
 
 
+def _cam_methods() -> list[tuple[str, str]]:
+    """(key, title) of the CAM methods fast enough for a stream (Score-CAM is not)."""
+    from fer_engine.eval.cam import CAM_METHODS
+
+    return [(name, m.title) for name, m in CAM_METHODS.items() if not m.slow]
+
+
 class LiveSettingsPanel(QWidget):
     changed = Signal()
 
@@ -41,6 +48,12 @@ class LiveSettingsPanel(QWidget):
         self.alpha.setToolTip("Weight of the newest frame (1 = no smoothing)")
         self.window = QSpinBox(minimum=1, maximum=60, value=d.window, suffix=" frames")
         self.cam = QCheckBox("Grad-CAM overlay on the largest face")
+        self.cam_method = QComboBox()
+        for key, title in _cam_methods():
+            self.cam_method.addItem(title, key)
+        self.cam_method.setCurrentIndex(max(0, self.cam_method.findData(d.cam_method)))
+        self.cam_method.setToolTip("How the heat map is computed (LayerCAM and Grad-CAM++ still show "
+                                   "something where Grad-CAM's map is flat)")
         self.cam_every = QSpinBox(minimum=1, maximum=60, value=d.cam_every)
         self.cam_every.setToolTip("Recompute the heat map every N frames (it is costly)")
         form = QFormLayout(self)
@@ -54,8 +67,9 @@ class LiveSettingsPanel(QWidget):
         form.addRow("EMA alpha", self.alpha)
         form.addRow("Window", self.window)
         form.addRow(self.cam)
+        form.addRow("CAM method", self.cam_method)
         form.addRow("CAM every", self.cam_every)
-        for w in (self.detector, self.smoothing):
+        for w in (self.detector, self.smoothing, self.cam_method):
             w.currentIndexChanged.connect(self._changed)
         for w in (self.min_face, self.detect_every, self.classify_every, self.alpha, self.window, self.cam_every):
             w.valueChanged.connect(self._changed)
@@ -68,7 +82,8 @@ class LiveSettingsPanel(QWidget):
                        min_face=self.min_face.value(), detect_every=self.detect_every.value(),
                        classify_every=self.classify_every.value(),
                        smoothing=self.smoothing.currentData(), alpha=self.alpha.value(),
-                       window=self.window.value(), cam=self.cam.isChecked(), cam_every=self.cam_every.value())
+                       window=self.window.value(), cam=self.cam.isChecked(),
+                       cam_method=self.cam_method.currentData(), cam_every=self.cam_every.value())
 
     def _browse_model(self) -> None:
         path, _ = QFileDialog.getOpenFileName(self, "YuNet model file", "", "ONNX model (*.onnx)")
@@ -82,6 +97,7 @@ class LiveSettingsPanel(QWidget):
         self.alpha.setEnabled(self.smoothing.currentData() == "ema")
         self.window.setEnabled(self.smoothing.currentData() == "window")
         self.cam_every.setEnabled(self.cam.isChecked())
+        self.cam_method.setEnabled(self.cam.isChecked())
 
     def _changed(self, *_) -> None:
         self._enable()

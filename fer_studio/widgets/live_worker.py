@@ -36,6 +36,7 @@ class LiveSettings:
     alpha: float = 0.4
     window: int = 5
     cam: bool = False
+    cam_method: str = "gradcam"  # a key of fer_engine.eval.cam.CAM_METHODS
     cam_every: int = 5
     margin: float = 0.1
     realtime: bool = True  # videos play at their own frame rate
@@ -132,7 +133,7 @@ class LiveWorker(QThread):
         if not s.run_dir:
             raise ValueError("choose a run (or an ensemble) to classify the faces with")
         predictor = load_predictor(s.run_dir, s.device)
-        cam = make_cam_fn(predictor) if s.cam else None
+        cam = make_cam_fn(predictor, s.cam_method) if s.cam else None
         return LivePipeline(
             predictor, create_detector(s.detector, model_path=s.yunet_model, min_face=s.min_face),
             make_smoother(s.smoothing, s.alpha, s.window), detect_every=s.detect_every,
@@ -171,10 +172,11 @@ class LiveWorker(QThread):
         pipe.detect_every = s.detect_every
         pipe.classify_every = s.classify_every
         pipe.classifier.margin = s.margin
-        if s.cam and pipe.cam_fn is None:
+        if s.cam and (pipe.cam_fn is None or s.cam_method != old.cam_method):
             from fer_engine.live.cam import make_cam_fn
 
-            pipe.cam_fn = make_cam_fn(pipe.classifier.predictor)
+            pipe.cam_fn = make_cam_fn(pipe.classifier.predictor, s.cam_method)
+            pipe.reset_cam()
         pipe.cam_every = s.cam_every if s.cam else 0
         self.settings = s
         return s.margin

@@ -6,6 +6,7 @@ import pyqtgraph as pg
 from PySide6.QtWidgets import QWidget
 
 from .. import theme
+from .empty_state import EmptyState
 
 
 class LrPreview(pg.PlotWidget):
@@ -17,11 +18,13 @@ class LrPreview(pg.PlotWidget):
         self.setLabel("left", "lr")
         self.showGrid(x=True, y=True, alpha=0.25)
         self.curve = self.plot([], [], pen=pg.mkPen(theme.series_colour(0), width=2))
+        self.empty = EmptyState(self, "No schedule to preview")
 
     def set_schedule(self, lr: np.ndarray, steps_per_epoch: int) -> None:
         lr = np.asarray(lr, dtype=float)
         x = np.arange(1, len(lr) + 1, dtype=float) / max(1, steps_per_epoch)
         self.curve.setData(x, lr)
+        self.empty.set_empty(len(lr) == 0)
 
     def values(self) -> np.ndarray:
         _, y = self.curve.getData()

@@ -1,4 +1,4 @@
-"""Presets and config files: load a named preset, save as preset, import/export JSON."""
+"""Presets and config files: a preset applies when chosen, save as preset, import/export JSON."""
 from __future__ import annotations
 
 from PySide6.QtCore import Signal
@@ -15,19 +15,18 @@ class PresetBar(QWidget):
         super().__init__(parent)
         self.combo = QComboBox()
         self.combo.setMinimumContentsLength(18)
-        load = QPushButton("Load")
-        load.setToolTip("Replace the recipe by this preset (the chosen data is kept)")
+        self.combo.setToolTip("Choosing a preset replaces the recipe at once (the chosen data is kept)")
         save = QPushButton("Save as preset…")
         imp = QPushButton("Import…")
         exp = QPushButton("Export…")
-        load.clicked.connect(lambda: self.combo.currentText() and self.loadRequested.emit(self.combo.currentText()))
+        self.combo.activated.connect(lambda i: self.loadRequested.emit(self.combo.itemText(i)))  # user choices only
         save.clicked.connect(self.saveRequested)
         imp.clicked.connect(self.importRequested)
         exp.clicked.connect(self.exportRequested)
         lay = QHBoxLayout(self)
         lay.setContentsMargins(0, 0, 0, 0)
         lay.addWidget(QLabel("Preset"))
-        for w in (self.combo, load, save, imp, exp):
+        for w in (self.combo, save, imp, exp):
             lay.addWidget(w)
         lay.addStretch(1)
 

@@ -50,7 +50,7 @@ class RunProgress(QWidget):
         if c.phase_fraction >= 0:
             phase += f" {100 * c.phase_fraction:.0f}%"
         detail = f" — {c.phase_detail}" if c.phase_detail else ""
-        status = c.status if c.status != "running" else phase + detail
+        status = c.status if c.status not in ("running", "starting") else phase + detail
         if c.fold:
             status = f"{c.fold} · {status}"
         self.phase.setText(f"<b>{c.name or c.run_id}</b>: {status}" + (f" · {c.best}" if c.best else ""))

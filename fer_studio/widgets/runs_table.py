@@ -8,18 +8,36 @@ from PySide6.QtCore import (QAbstractTableModel, QItemSelectionModel, QModelInde
 from PySide6.QtGui import QColor
 from PySide6.QtWidgets import QAbstractItemView, QHeaderView, QTableView, QWidget
 
+from fer_engine.eval.metrics import accuracy_text
+
 STATUS_COLOURS = {"running": "#2874a6", "finished": "#1e8449", "stopped": "#b9770e",
                   "failed": "#c0392b", "crashed": "#c0392b", "damaged": "#c0392b"}
+
+
+
+def _acc(value: float) -> str:
+    return "–" if math.isnan(value) else accuracy_text(value)
+
+
+def _tricks(s) -> str:
+    """The tricks, with mixed precision named by what the run computed in (float32 runs drop it)."""
+    names = [f"amp ({s.precision})" if t == "amp" and s.precision else t for t in s.tricks]
+    return ", ".join(names) or "–"
+
 
 #: column title -> (display text, sort key) of a RunSummary
 COLUMNS = {
     "Name": (lambda s: s.name, lambda s: s.name.lower()),
     "Date": (lambda s: s.date.strftime("%Y-%m-%d %H:%M"), lambda s: s.date.timestamp()),
+    "Dataset": (lambda s: s.dataset or "–", lambda s: s.dataset.lower()),
     "Backbone": (lambda s: s.backbone, lambda s: s.backbone),
-    "Tricks": (lambda s: ", ".join(s.tricks) or "–", lambda s: len(s.tricks)),
-    "Best val acc": (lambda s: "–" if math.isnan(s.best_val_acc) else f"{100 * s.best_val_acc:.2f}%",
+    "Tricks": (_tricks, lambda s: len(s.tricks)),
+    "Precision": (lambda s: s.precision or "–", lambda s: s.precision),
+    "Best val acc": (lambda s: _acc(s.best_val_acc),
                      lambda s: -1.0 if math.isnan(s.best_val_acc) else s.best_val_acc),
-    "Epochs": (lambda s: str(s.epochs_done), lambda s: s.epochs_done),
+    "Test acc": (lambda s: _acc(s.test_acc), lambda s: -1.0 if math.isnan(s.test_acc) else s.test_acc),
+    "Epochs": (lambda s: f"{s.epochs_done} / {s.epochs_planned}" if s.epochs_planned else str(s.epochs_done),
+               lambda s: s.epochs_done),
     "Status": (lambda s: s.status + (" (k-fold)" if s.kind == "kfold" else ""), lambda s: s.status),
 }
 
@@ -55,6 +73,8 @@ class RunsTableModel(QAbstractTableModel):
         if role == Qt.UserRole + 1:
             return str(s.path)
         if role == Qt.ToolTipRole:
+            if list(COLUMNS)[index.column()] == "Epochs":
+                return f"{s.epochs_done} of {s.epochs_planned} planned epochs completed"
             return str(s.path) + (f"\ndamaged: {s.problem}" if s.problem else "")
         if role == Qt.ForegroundRole and list(COLUMNS)[index.column()] == "Status":
             return QColor(STATUS_COLOURS.get(s.status, "#808080"))
@@ -79,7 +99,7 @@ class RunsTable(QTableView):
         self.verticalHeader().hide()
         header = self.horizontalHeader()
         header.setSectionResizeMode(QHeaderView.ResizeToContents)
-        header.setSectionResizeMode(3, QHeaderView.Stretch)
+        header.setSectionResizeMode(list(COLUMNS).index("Tricks"), QHeaderView.Stretch)
 
     def set_rows(self, rows: list) -> None:
         keep = set(self.selected_run_dirs())

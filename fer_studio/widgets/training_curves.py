@@ -15,6 +15,7 @@ from PySide6.QtWidgets import QGridLayout, QWidget
 
 from .. import theme
 from ..run_curves import RunCurves
+from .empty_state import EmptyState
 
 #: plot key -> (title, y label, [(series, style)]); style: "solid", "dash", "faint".
 PLOTS = {
@@ -59,11 +60,34 @@ class TrainingCurves(QWidget):
             grid.addWidget(plot, i // 2, i % 2)
             self.plots[key] = plot
         self.plots["lr"].setLogMode(y=False)
+        self.empty = {key: EmptyState(plot, "No run shown: press Train, or open a run from the Runs page")
+                      for key, plot in self.plots.items()}
+        self.baseline_lines: list[pg.InfiniteLine] = []  # chance / majority class on the accuracy plot
         self._runs: list[tuple[RunCurves, str]] = []
         self._items: dict[tuple[str, int, str], pg.PlotDataItem] = {}
 
+    def set_baselines(self, baselines) -> None:
+        """Dashed lines of chance and always-the-majority-class accuracy on the main run's
+        validation faces (`fer_engine.eval.metrics.Baselines`, or None to remove them)."""
+        plot = self.plots["acc"]
+        for line in self.baseline_lines:
+            plot.removeItem(line)
+        self.baseline_lines = []
+        if baselines is None:
+            return
+        for value, text in ((baselines.majority, f"always {baselines.majority_class} {baselines.majority:.1%}"),
+                            (baselines.chance, f"chance {baselines.chance:.1%}")):
+            line = pg.InfiniteLine(pos=value, angle=0, movable=False,
+                                   pen=pg.mkPen(theme.colour("muted"), width=1.5, style=Qt.DashLine),
+                                   label=text, labelOpts={"position": 0.02, "anchors": [(0, 1), (0, 1)],
+                                                          "color": theme.colour("muted")})
+            plot.addItem(line, ignoreBounds=False)
+            self.baseline_lines.append(line)
+
     def set_runs(self, runs: list[tuple[RunCurves, str]]) -> None:
         """Show these runs (curves, display name); the first is the main run."""
+        for empty in self.empty.values():
+            empty.set_empty(not runs)
         if self._runs and len(runs) == len(self._runs):  # same layout: keep the plot items
             self._runs = list(runs)
             for plot in self.plots.values():

@@ -102,7 +102,9 @@ def test_closing_while_training_asks(qtbot, window, started, tiny_config, wait_e
     runs_page, training2 = w2.pages["runs"], w2.pages["training"]
     runs_page.refresh_now()
     assert runs_page.table.run_dirs() == [run_dir]
-    assert runs_page.table.proxy.index(0, 6).data() == "running"
+    from fer_studio.widgets.runs_table import COLUMNS
+
+    assert runs_page.table.proxy.index(0, list(COLUMNS).index("Status")).data() == "running"
     steps_before = len(run.read_events())
     w2.state.watchRequested.emit(run_dir)
     assert run_dir in training2.monitors and not training2.monitors[run_dir].can_stop

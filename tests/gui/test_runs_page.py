@@ -24,17 +24,45 @@ def _select(page, run_dir):
     page.table.selectRow(page.table.run_dirs().index(str(run_dir)))
 
 
+def _row_dicts(page):
+    from fer_studio.widgets.runs_table import COLUMNS
+
+    return [dict(zip(COLUMNS, row)) for row in _rows(page)]
+
+
 def test_engine_made_run_appears_with_its_facts(qtbot, state, runs):
     page = RunsPage(state)
     qtbot.addWidget(page)
     run = runs.write(state.runs_root, name="from-cli", epochs=3)
     # the page's first read runs while the run is being written and may show it half-written;
     # the watcher's re-read then shows the finished run
-    qtbot.waitUntil(lambda: [r[6] for r in _rows(page)] == ["finished"], timeout=5000)
-    (row,) = _rows(page)
-    assert row[0] == "from-cli" and row[2] == "fer_cnn" and row[4] == "80.00%" and row[6] == "finished"
-    assert "label_smoothing" in row[3] or "Label smoothing" in row[3]
+    qtbot.waitUntil(lambda: [r["Status"] for r in _row_dicts(page)] == ["finished"], timeout=5000)
+    (row,) = _row_dicts(page)
+    assert row["Name"] == "from-cli" and row["Backbone"] == "fer_cnn" and row["Best val acc"] == "80.0%"
+    assert "label_smoothing" in row["Tricks"] or "Label smoothing" in row["Tricks"]
     assert page.table.run_dirs() == [str(run.path)]
+
+
+def test_runs_list_shows_dataset_planned_epochs_test_accuracy_and_the_precision_used(qtbot, state, runs):
+    """A CPU without bfloat16 trains an amp config in float32: the list says so (issue #20, item 7)."""
+    page = RunsPage(state)
+    qtbot.addWidget(page)
+    f32 = runs.write(state.runs_root, name="f32", epochs=2)
+    f32.write_status("finished", summary={"test_acc": 0.4125})
+    bf16 = runs.write(state.runs_root, name="bf16", epochs=2)
+    lines = bf16.events_path.read_text().splitlines()
+    lines = [ln.replace('"device": "cpu"', '"device": "cpu (bfloat16 autocast, channels_last)"') for ln in lines]
+    bf16.events_path.write_text("\n".join(lines) + "\n")
+    for run in (f32, bf16):
+        cfg = run.config().replace(**{"train.amp": True, "train.epochs": 5, "data.path": "/data/fer2013"})
+        cfg.save(run.config_path)
+    page.refresh_now()
+    assert {r["Name"]: r["Precision"] for r in _row_dicts(page)} == {"f32": "float32", "bf16": "bfloat16"}
+    rows = {r["Name"]: r for r in _row_dicts(page)}
+    assert "amp" not in rows["f32"]["Tricks"] and "Mixed" not in rows["f32"]["Tricks"]
+    assert "amp (bfloat16)" in rows["bf16"]["Tricks"]
+    assert rows["f32"]["Dataset"] == "fer2013" and rows["f32"]["Epochs"] == "2 / 5"
+    assert rows["f32"]["Test acc"] == "41.2%" and rows["bf16"]["Test acc"] == "–"
 
 
 def test_rename_delete_and_duplicate(qtbot, state, monkeypatch, runs):

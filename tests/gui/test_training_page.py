@@ -7,7 +7,7 @@ import signal
 import pytest
 
 from fer_engine.training import events as ev
-from fer_engine.training.rundir import RunDir
+from fer_engine.training.rundir import RunDir, list_runs
 from fer_studio.pages.training_page import TrainingPage
 from fer_studio.state import AppState
 
@@ -64,7 +64,14 @@ def test_stop_takes_effect_and_resume_continues(qtbot, page, started, seen, tiny
     assert isinstance(RunDir(run_dir).read_events()[-1], ev.RunStopped)
     assert RunDir(run_dir).status()["status"] == "stopped"
     assert page.resume_button.isEnabled()
-    assert started(page, page.resume) == run_dir
+    checks = []
+
+    def resume_and_look():
+        page.resume()  # the worker takes seconds to start: the page says it is starting meanwhile
+        checks.append(("starting" in page.progress.phase.text(), page.checklist.status(run_dir)))
+
+    assert started(page, resume_and_look) == run_dir
+    assert checks == [(True, "starting")]
     assert wait_end(qtbot, page, run_dir) == "finished"
     x, _ = page.plots.data("acc", "val_acc")
     assert x == [1.0, 2.0, 3.0]  # epochs trained again after the resume point are not doubled
@@ -88,3 +95,72 @@ def test_killed_worker_is_reported_and_the_window_stays_usable(qtbot, page, star
     page.error.toggle.click()
     assert not page.error.traceback.isHidden()
     assert page.train_button.isEnabled()
+
+
+def test_a_ticked_run_stays_overlaid_when_another_run_starts_and_statuses_follow_live(qtbot, page, runs):
+    """Issue #20, item 5."""
+    root = page.state.runs_root
+    a, b = runs.write(root, name="run A"), runs.write(root, name="run B")
+    page.watch(str(a.path))
+    page.checklist.set_runs(list_runs(root))
+    page.checklist.set_checked([str(a.path), str(b.path)])  # the shown run ticked too
+    assert sorted(page.plots.run_names()) == ["run A", "run B"]
+    c = runs.write(root, name="run C", status="running")  # another run starts and is shown
+    page.watch(str(c.path))
+    assert page.shown == str(c.path)
+    assert page.plots.run_names() == ["run C", "run A", "run B"]
+    qtbot.waitUntil(lambda: page.curves[str(c.path)].status == "running", timeout=30_000)
+    c.status_path.unlink()  # the disk lags the live run (as before its worker writes status.json)
+    assert list_runs(root)[0].status != "running"
+    page.checklist.set_runs(list_runs(root))  # what the pool-thread re-read hands over
+    assert page.checklist.status(str(c.path)) == "running"
+
+
+def test_accuracy_plot_shows_chance_and_majority_lines_and_empty_charts_say_so(qtbot, page, runs):
+    """A 19% run must visibly sit below "always happy"; no run: a message, not dummy axes."""
+    assert all(not e.label.isHidden() for e in page.plots.empty.values())
+    run = runs.write(page.state.runs_root, name="r")
+    run.write_dataset({"class_names": ["happy", "sad"], "split_class_counts": {"train": [30, 10], "val": [6, 4]}})
+    page.watch(str(run.path))
+    assert all(e.label.isHidden() for e in page.plots.empty.values())
+    lines = {round(line.value(), 3): line.label.format for line in page.plots.baseline_lines}
+    assert lines == {0.6: "always happy 60.0%", 0.5: "chance 50.0%"}
+    assert all(line in page.plots.plots["acc"].getPlotItem().items for line in page.plots.baseline_lines)
+
+
+@pytest.mark.parametrize("low", [False, True])
+def test_gui_runs_train_at_normal_priority_unless_the_setting_asks(qtbot, page, started, tmp_path, monkeypatch, low):
+    """Today's nice +5 made GUI runs several times slower than the CLI on a busy machine."""
+    import subprocess
+    import sys
+
+    from fer_engine.training import worker
+
+    child = subprocess.Popen([sys.executable, "-c", "import time; time.sleep(60)"])
+
+    class Handle:  # a started run as `worker.start_run` returns it (the process is a sleeper)
+        def __init__(self, cfg, root, resume_dir=None, name=None):
+            self.run_dir = RunDir.create(root, cfg, name=name)
+            self.run_id, self.pid = self.run_dir.run_id, child.pid
+
+        stopped = False
+
+        def poll(self, max_events):
+            return [ev.RunStopped(run_id=self.run_id, epoch=0, step=0)] if self.stopped else []
+
+        def stop(self):
+            self.stopped = True
+
+        def close(self):
+            pass
+
+        detach = close
+
+    monkeypatch.setattr(worker, "start_run", Handle)
+    page.state.settings.low_priority_training = low
+    try:
+        started(page)
+        assert os.getpriority(os.PRIO_PROCESS, child.pid) == os.getpriority(os.PRIO_PROCESS, 0) + (5 if low else 0)
+    finally:
+        child.kill()
+        child.wait()
