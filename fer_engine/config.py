@@ -128,6 +128,7 @@ class TrainConfig:
     seed: int = 0
     device: str = "auto"  # "auto", "cpu", "cuda", "cuda:1", ...
     max_steps_per_epoch: int = 0  # cap on batches per epoch (0 = all); smoke tests and previews
+    tensorboard: bool = True  # TensorBoard event files in <run>/tensorboard (when tensorboard is installed)
 
 
 @dataclass

@@ -170,8 +170,9 @@ def _dataset_info(source: _Source, split: str) -> dict:
 
 def export_model(source_dir: str | Path, out: str | Path, fmt: str = "onnx",
                  options: ExportOptions = ExportOptions(), *, card: bool = True,
-                 progress: Progress | None = None) -> ExportResult:
-    """Export a run or ensemble directory to `out` in format `fmt` (see `EXPORTS`)."""
+                 check_faces: int = CHECK_FACES, progress: Progress | None = None) -> ExportResult:
+    """Export a run or ensemble directory to `out` in format `fmt` (see `EXPORTS`); the
+    self-check uses `check_faces` test faces spread over the split."""
     from .graph import ExportGraph, reference_probs
 
     spec: ExportFormat = EXPORTS.get(fmt)
@@ -190,7 +191,7 @@ def export_model(source_dir: str | Path, out: str | Path, fmt: str = "onnx",
     say(0.0, "loading the model")
     models, infos, size, channels = _members(source)
     dataset, split, idx = _split_faces(source, size, channels, progress)
-    check_idx = _spread(idx, CHECK_FACES)
+    check_idx = _spread(idx, check_faces)
     faces = dataset.images[check_idx]
     what = f"backbone {infos[0].backbone}" if len(infos) == 1 else \
         f"the ensemble ({', '.join(i.backbone for i in infos)})"

@@ -5,6 +5,8 @@ file; torch is imported only when exporting, so loading an ONNX file stays torch
 """
 from __future__ import annotations
 
+import contextlib
+import io
 import re
 import warnings
 from dataclasses import dataclass
@@ -62,7 +64,9 @@ def export_onnx(graph, path: Path, options: ExportOptions, what: str) -> None:
     size, channels = graph.image_size, graph.channels
     dynamic = {"faces": {0: "batch"}, "probs": {0: "batch"}} if options.dynamic_batch else None
     try:
-        with warnings.catch_warnings(), torch.inference_mode(False), torch.no_grad():
+        quiet = io.StringIO()  # the exporter prints its TorchScript graph when it fails
+        with warnings.catch_warnings(), torch.no_grad(), contextlib.redirect_stdout(quiet), \
+                contextlib.redirect_stderr(quiet):
             warnings.simplefilter("ignore")
             torch.onnx.export(graph, (_example(size, channels),), str(path), dynamo=False,
                               opset_version=options.opset, input_names=["faces"], output_names=["probs"],
@@ -88,15 +92,17 @@ def write_onnx_metadata(path: Path, meta: ExportMetadata) -> None:
     onnx.save(model, str(path))
 
 
-def read_onnx_metadata(path: str | Path) -> ExportMetadata:
-    """The metadata of an .onnx file, read through onnxruntime (no onnx package needed)."""
+def read_onnx_metadata(path: str | Path, session=None) -> ExportMetadata:
+    """The metadata of an .onnx file, read through onnxruntime (no onnx package needed);
+    pass an open `session` of that file to avoid loading it twice."""
     import onnxruntime as ort
 
     path = Path(path)
     if not path.is_file():
         raise ExportError(f"model file not found: {path}")
     try:
-        props = ort.InferenceSession(str(path), providers=["CPUExecutionProvider"]).get_modelmeta().custom_metadata_map
+        session = session or ort.InferenceSession(str(path), providers=["CPUExecutionProvider"])
+        props = session.get_modelmeta().custom_metadata_map
     except Exception as e:  # onnxruntime's own exception types
         raise ExportError(f"not a readable ONNX model: {path} ({str(e).splitlines()[0]})") from None
     if METADATA_KEY not in props:
@@ -135,8 +141,10 @@ def write_torchscript_metadata(path: Path, meta: ExportMetadata) -> None:
 
     from ..utils.atomic import atomic_write_text
 
-    module = torch.jit.load(str(path))
-    torch.jit.save(module, str(path), _extra_files={f"{METADATA_KEY}.json": meta.to_json()})
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", FutureWarning)
+        module = torch.jit.load(str(path))
+        torch.jit.save(module, str(path), _extra_files={f"{METADATA_KEY}.json": meta.to_json()})
     atomic_write_text(sidecar_path(path), meta.to_json() + "\n")
 
 
@@ -149,7 +157,9 @@ def read_torchscript_metadata(path: str | Path) -> ExportMetadata:
         raise ExportError(f"model file not found: {path}")
     extra = {f"{METADATA_KEY}.json": ""}
     try:
-        torch.jit.load(str(path), map_location="cpu", _extra_files=extra)
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore", FutureWarning)
+            torch.jit.load(str(path), map_location="cpu", _extra_files=extra)
     except Exception as e:  # torch raises RuntimeError subclasses for foreign files
         raise ExportError(f"not a TorchScript model: {path} ({str(e).splitlines()[0]})") from None
     text = extra[f"{METADATA_KEY}.json"]

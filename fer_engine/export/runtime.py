@@ -8,6 +8,7 @@ batch size; faces are then fed in chunks of that size.
 """
 from __future__ import annotations
 
+import warnings
 from abc import ABC, abstractmethod
 from pathlib import Path
 from typing import Any
@@ -64,16 +65,21 @@ class OnnxPredictor(ExportedPredictor):
             import onnxruntime as ort
         except ImportError:
             raise ExportError("running an .onnx model needs onnxruntime (pip install onnxruntime)") from None
-        super().__init__(path, read_onnx_metadata(path))
+        path = Path(path)
+        if not path.is_file():
+            raise ExportError(f"model file not found: {path}")
         opts = ort.SessionOptions()
         if threads:
             opts.intra_op_num_threads = threads
+        # no busy-waiting between ops: on a shared CPU (or beside the GUI) spinning threads
+        # steal the cores the next op needs
+        opts.add_session_config_entry("session.intra_op.allow_spinning", "0")
+        providers = onnx_providers(device)
         try:
-            self.session = ort.InferenceSession(str(self.path), opts, providers=onnx_providers(device))
-        except ExportError:
-            raise
+            self.session = ort.InferenceSession(str(path), opts, providers=providers)
         except Exception as e:  # onnxruntime raises its own types for unreadable graphs
-            raise ExportError(f"onnxruntime cannot load {self.path}: {str(e).splitlines()[0]}") from None
+            raise ExportError(f"not a readable ONNX model: {path} ({str(e).splitlines()[0]})") from None
+        super().__init__(path, read_onnx_metadata(path, self.session))
         inp = self.session.get_inputs()[0]
         self.input_name = inp.name
         self.batch = inp.shape[0] if isinstance(inp.shape[0], int) else 0  # 0 = any batch size
@@ -106,7 +112,9 @@ class TorchScriptPredictor(ExportedPredictor):
         super().__init__(path, read_torchscript_metadata(path))
         self.device = torch.device(resolve_device(device))
         try:
-            self.module = torch.jit.load(str(self.path), map_location=self.device).eval()
+            with warnings.catch_warnings():
+                warnings.simplefilter("ignore", FutureWarning)  # TorchScript is deprecated upstream, still supported
+                self.module = torch.jit.load(str(self.path), map_location=self.device).eval()
         except Exception as e:  # torch raises RuntimeError subclasses for foreign files
             raise ExportError(f"cannot load TorchScript {self.path}: {str(e).splitlines()[0]}") from None
 

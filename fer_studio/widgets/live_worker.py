@@ -124,14 +124,14 @@ class LiveWorker(QThread):
         return open_source(self.settings.source, self.settings.source_kind)
 
     def _build_pipeline(self):
-        from fer_engine.eval.predictor import load_predictor
+        from fer_engine.export.source import open_model
         from fer_engine.live import LivePipeline, create_detector, make_smoother
         from fer_engine.live.cam import make_cam_fn
 
         s = self.settings
         if not s.run_dir:
             raise ValueError("choose a run (or an ensemble) to classify the faces with")
-        predictor = load_predictor(s.run_dir, s.device)
+        predictor = open_model(s.run_dir, s.device)
         cam = make_cam_fn(predictor) if s.cam else None
         return LivePipeline(
             predictor, create_detector(s.detector, model_path=s.yunet_model, min_face=s.min_face),
