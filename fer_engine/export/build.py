@@ -199,7 +199,7 @@ def export_model(source_dir: str | Path, out: str | Path, fmt: str = "onnx",
     say(0.15, "computing the PyTorch reference")
     reference = reference_probs(models, infos, faces, size)
     tmp = out.with_name(f".{out.stem}.{int(time.time() * 1000)}.tmp{spec.suffix}")
-    extra = [tmp.with_name(tmp.stem + ".f32" + spec.suffix)]
+    f32 = tmp.with_name(tmp.stem + ".f32" + spec.suffix)  # the float32 graph while reducing precision
     result_notes = []
     if source.kind == "ensemble" and source.vote == "hard":
         result_notes.append("note: the ensemble votes hard in fer-studio; the exported graph averages probabilities")
@@ -207,7 +207,7 @@ def export_model(source_dir: str | Path, out: str | Path, fmt: str = "onnx",
         say(0.25, f"exporting to {spec.name}")
         spec.export(graph, tmp, options, what)
         meta = ExportMetadata(
-            class_names=list(dict.fromkeys(source.runs[0].preprocess()["class_names"])),
+            class_names=list(source.runs[0].preprocess()["class_names"]),
             image_size=size, channels=channels, members=infos, kind=source.kind,
             dataset=_dataset_info(source, split), test_accuracy=_stored_accuracy(source),
             config_hash=config_hash(source.runs[0].config_path.read_text(encoding="utf-8")),
@@ -222,23 +222,17 @@ def export_model(source_dir: str | Path, out: str | Path, fmt: str = "onnx",
             raise ExportError(f"the {spec.name} export of {what} differs from PyTorch by {check.max_abs_diff:.2e} "
                               f"(> {PARITY_TOLERANCE:g}) on {check.faces} test faces; not written")
         if options.half or options.int8:
-            meta = _reduce(tmp, extra[0], spec, meta, options, dataset, split, idx, reference, faces, checks, say)
+            meta = _reduce(tmp, f32, spec, meta, options, dataset, split, idx, reference, faces, checks, say)
         meta = replace(meta, self_check={"faces": checks[-1].faces, "max_abs_diff": checks[-1].max_abs_diff,
                                          "label_agreement": checks[-1].label_agreement,
                                          "against": checks[-1].against, "precision": checks[-1].precision})
         spec.write_metadata(tmp, meta)
-        tmp.replace(out)
-        if spec.name == "torchscript":
-            from .formats import sidecar_path
-
-            sidecar_path(tmp).replace(sidecar_path(out))
+        for done, final in zip([tmp, *spec.sidecars(tmp)], [out, *spec.sidecars(out)]):
+            done.replace(final)
     finally:
-        for p in [tmp, *extra]:
-            p.unlink(missing_ok=True)
-        if spec.name == "torchscript":
-            from .formats import sidecar_path
-
-            sidecar_path(tmp).unlink(missing_ok=True)
+        for p in (tmp, f32):
+            for q in (p, *spec.sidecars(p)):
+                q.unlink(missing_ok=True)
     result = ExportResult(out, meta, checks, notes=result_notes)
     if card:
         from .card import write_model_card

@@ -45,7 +45,7 @@ def _members(run_path: Path):
     return [RunDir.open(run_path)], "single run"
 
 
-def _data_problems(run, lines: list[str], with_report: bool) -> None:
+def _data_problems(run, lines: list[str], with_report: bool, noted: list[str]) -> None:
     """Known problems of the training data, from the dataset report (cached per-file facts)."""
     if not with_report:
         lines.append("- Dataset report not run (`fer-studio inspect-data PATH` lists duplicates and leaks).")
@@ -69,7 +69,7 @@ def _data_problems(run, lines: list[str], with_report: bool) -> None:
     if imb["ratio"]:
         lines.append(f"- Class imbalance (train): {imb['ratio']:.1f}x ({imb['largest']} vs {imb['smallest']}).")
     lines.append(f"- Near-blank images: {len(rep.near_blank):,}; unreadable files: {len(rep.unreadable):,}.")
-    lines += [f"- Note: {n}" for n in rep.notes]
+    lines += [f"- Note: {n}" for n in rep.notes if n not in noted]
 
 
 def _recipe(run) -> list[str]:
@@ -142,8 +142,9 @@ def write_model_card(run_dir: str | Path, out: str | Path, *, export: ExportMeta
     counts = info.get("train_class_counts")
     if counts:
         lines.append("- Training faces per class: " + ", ".join(f"{n} {c:,}" for n, c in zip(names, counts)) + ".")
-    lines += [f"- Note: {n}" for n in info.get("notes", [])]
-    _data_problems(runs[0], lines, with_report)
+    notes = list(info.get("notes", []))
+    lines += [f"- Note: {n}" for n in notes]
+    _data_problems(runs[0], lines, with_report, notes)
     lines += ["", "## Recipe", ""]
     for r in runs:
         lines += _recipe(r)

@@ -35,6 +35,7 @@ class ExportFormat:
     write_metadata: Callable[[Path, ExportMetadata], None]
     read_metadata: Callable[[Path], ExportMetadata]
     options: frozenset[str]  # the ExportOptions it honours beyond the defaults
+    sidecars: Callable[[Path], list[Path]] = lambda path: []  # files written beside the model
 
 
 EXPORTS: Registry[ExportFormat] = Registry("export format")
@@ -183,4 +184,5 @@ EXPORTS.register("onnx", ExportFormat(
     read_onnx_metadata, frozenset({"opset", "dynamic_batch", "half", "int8"})))
 EXPORTS.register("torchscript", ExportFormat(
     "torchscript", "TorchScript (PyTorch without fer-studio)", ".pt", export_torchscript, load_torchscript,
-    write_torchscript_metadata, read_torchscript_metadata, frozenset({"dynamic_batch"})))
+    write_torchscript_metadata, read_torchscript_metadata, frozenset({"dynamic_batch"}),
+    lambda path: [sidecar_path(path)]))

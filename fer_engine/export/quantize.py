@@ -5,7 +5,10 @@ choice for CNNs on CPU); "dynamic" quantises weights only and needs no data.
 """
 from __future__ import annotations
 
+import contextlib
+import logging
 from pathlib import Path
+from typing import Iterator
 
 import numpy as np
 
@@ -40,6 +43,20 @@ class _FacesReader:
         self._next = 0
 
 
+@contextlib.contextmanager
+def _quiet_quantizer() -> Iterator[None]:
+    """onnxruntime's quantiser logs advice and per-tensor notes as root warnings; the export
+    reports what matters (the difference and the accuracy change) itself."""
+    root = logging.getLogger()
+    only_errors = logging.Filter()
+    only_errors.filter = lambda record: record.levelno >= logging.ERROR  # type: ignore[method-assign]
+    root.addFilter(only_errors)
+    try:
+        yield
+    finally:
+        root.removeFilter(only_errors)
+
+
 def to_int8(src: Path, dst: Path, mode: str, calibration_faces: np.ndarray | None = None,
             batch: int = 1) -> None:
     """Quantise `src` into `dst` ("static" needs `calibration_faces`, uint8 stored format)."""
@@ -48,13 +65,15 @@ def to_int8(src: Path, dst: Path, mode: str, calibration_faces: np.ndarray | Non
     if mode not in INT8_MODES:
         raise ExportError(f"int8 mode must be one of {', '.join(INT8_MODES)}, got {mode!r}")
     if mode == "dynamic":
-        quantize_dynamic(str(src), str(dst), weight_type=QuantType.QInt8)
+        with _quiet_quantizer():
+            quantize_dynamic(str(src), str(dst), weight_type=QuantType.QInt8)
         return
     if calibration_faces is None or len(calibration_faces) < batch:
         raise ExportError("static int8 quantisation needs calibration faces (the run's training split)")
     import onnx
 
     input_name = onnx.load(str(src), load_external_data=False).graph.input[0].name
-    quantize_static(str(src), str(dst), _FacesReader(input_name, calibration_faces, batch),
-                    quant_format=QuantFormat.QDQ, per_channel=True, activation_type=QuantType.QUInt8,
-                    weight_type=QuantType.QInt8)
+    with _quiet_quantizer():
+        quantize_static(str(src), str(dst), _FacesReader(input_name, calibration_faces, batch),
+                        quant_format=QuantFormat.QDQ, per_channel=True, activation_type=QuantType.QUInt8,
+                        weight_type=QuantType.QInt8)

@@ -201,6 +201,7 @@ class LivePage(QWidget):
         self.worker.frameReady.connect(self._show_latest)
         self.worker.ended.connect(self._ended)
         self.worker.recordingSaved.connect(self._recording_saved)
+        self.worker.notice.connect(lambda text: self.show_message(text, "error"))
         self.worker.finished.connect(self._worker_finished)
         self._set_running(True)
         self.worker.start()

@@ -51,17 +51,30 @@ def test_live_page_plays_a_video_with_an_exported_model(qtbot, tiny_run, tiny_on
     page = LivePage(AppState(runs_root=tiny_run.parent))
     qtbot.addWidget(page)
     page.out_dir.setText(str(tmp_path / "saved"))
+    page.show()
     page.run_combo.select(str(tiny_onnx))
     page.source.set_source("video", str(video))
     page.start()
     try:
         qtbot.waitUntil(lambda: page.latest is not None and len(page.latest.result.boxes) > 0, timeout=60000)
         assert page.latest.result.probs.shape[1] == 7  # a run loader would refuse a file: the export plays
-        page.settings_panel.cam.setChecked(True)  # Grad-CAM needs the PyTorch model: a clear message
+        page.settings_panel.cam.setChecked(True)  # no Grad-CAM without the PyTorch model: said, play goes on
+        qtbot.waitUntil(lambda: "Grad-CAM is off" in page.banner.text(), timeout=60000)
+        shown = page.view.frames_shown
+        qtbot.waitUntil(lambda: page.view.frames_shown > shown + 2, timeout=60000)
+        assert page.worker is not None and page.latest.result.cam is None
+        page.stop()
         qtbot.waitUntil(lambda: page.worker is None, timeout=60000)
-        assert "Grad-CAM needs the PyTorch model" in page.banner.text()
     finally:
         page.shutdown()
+
+
+def test_grad_cam_on_an_exported_model_says_it_needs_the_run(tiny_onnx):
+    from fer_engine.export.source import open_model
+    from fer_engine.live.cam import make_cam_fn
+
+    with pytest.raises(ValueError, match="Grad-CAM needs the PyTorch model"):
+        make_cam_fn(open_model(tiny_onnx, "cpu"))
 
 
 def test_model_card_has_every_section(tiny_run, tmp_path):
