@@ -1,18 +1,20 @@
 """The "Export…" dialog of the runs page: format and options, then the self-check's result.
 
-The export runs as a background task (`fer_engine.export.build.export_model`); the dialog
-shows its progress, then the self-check lines (max |probability difference| and label
-agreement against PyTorch, the int8 accuracy change) or the one-line reason it was refused.
+The export runs in its own process (`fer_engine.export.job.ExportJob`, polled by a timer);
+the dialog shows its progress, then the self-check lines (max |probability difference| and
+label agreement against PyTorch, the int8 accuracy change) or the one-line reason it was
+refused. Closing the dialog stops an export in progress.
 """
 from __future__ import annotations
 
 from pathlib import Path
 
+from PySide6.QtCore import QTimer
 from PySide6.QtWidgets import (QCheckBox, QComboBox, QDialog, QDialogButtonBox, QFileDialog, QFormLayout,
                                QHBoxLayout, QLineEdit, QPlainTextEdit, QProgressBar, QPushButton, QSpinBox,
                                QVBoxLayout, QWidget)
 
-from ..tasks import Task, run_task
+POLL_MS = 100
 
 #: Precision choices: (title, ExportOptions changes, formats that offer it).
 PRECISIONS = [
@@ -31,8 +33,9 @@ class ExportDialog(QDialog):
         self.run_dir = Path(run_dir)
         self.setWindowTitle(f"Export {self.run_dir.name}")
         self.setMinimumWidth(620)
-        self.task: Task | None = None
-        self.result = None
+        self.job = None  # the ExportJob in progress
+        self.lines: list[str] = []  # the last export's report
+        self.timer = QTimer(self, interval=POLL_MS, timeout=self._poll)
         self.format_combo = QComboBox()
         for name, spec in EXPORTS.items():
             self.format_combo.addItem(spec.title, name)
@@ -68,6 +71,7 @@ class ExportDialog(QDialog):
         self.export_btn = self.buttons.addButton("Export", QDialogButtonBox.ButtonRole.ActionRole)
         self.export_btn.clicked.connect(self.start)
         self.buttons.rejected.connect(self.reject)
+        self.finished.connect(self._stop)
         lay = QVBoxLayout(self)
         lay.addLayout(form)
         lay.addWidget(self.progress)
@@ -109,38 +113,44 @@ class ExportDialog(QDialog):
                              **(self.precision_combo.currentData() or {}))
 
     def start(self) -> None:
-        """Export in the background; the report shows the self-check or the reason it failed."""
-        from fer_engine.export.build import export_model
+        """Export in a separate process; the report shows the self-check or the reason it failed."""
+        from fer_engine.export.job import ExportJob
 
         out = Path(self.out_edit.text().strip())
         if not out.name:
             self.report.setPlainText("Choose the file to write.")
             return
-        run_dir, fmt, options, card = self.run_dir, self.fmt(), self.options(), self.card.isChecked()
-
-        def work(progress, should_stop):
-            out.parent.mkdir(parents=True, exist_ok=True)
-            return export_model(run_dir, out, fmt, options, card=card, progress=progress)
-
+        self.job = ExportJob.start(self.run_dir, out, self.fmt(), self.options(), self.card.isChecked())
         self.export_btn.setEnabled(False)
         self.progress.setValue(0)
         self.progress.show()
         self.report.setPlainText(f"Exporting to {out} …")
-        self.task = run_task(work, context=self, on_done=self._done, on_error=self._failed,
-                             on_progress=self._progressed)
+        self.timer.start()
 
-    def _progressed(self, fraction: float, text: str) -> None:
-        if fraction >= 0:
-            self.progress.setValue(round(100 * fraction))
-        self.progress.setFormat(f"%p% {text}")
+    def running(self) -> bool:
+        return self.job is not None and not self.job.finished
 
-    def _done(self, result) -> None:
-        self.result = result
-        self.progress.setValue(100)
-        self.export_btn.setEnabled(True)
-        self.report.setPlainText("\n".join(result.lines()))
+    def _poll(self) -> None:
+        for message in self.job.poll():
+            kind, *rest = message
+            if kind == "progress":
+                fraction, text = rest
+                self.progress.setValue(round(100 * max(fraction, 0.0)))
+                self.progress.setFormat(f"%p% {text}")
+            elif kind == "done":
+                self.lines = list(rest[0])
+                self.progress.setValue(100)
+                self.report.setPlainText("\n".join(self.lines))
+            else:
+                self.lines = [f"Not exported: {rest[0]}"]
+                self.progress.hide()
+                self.report.setPlainText(self.lines[0])
+        if self.job.finished:
+            self.timer.stop()
+            self.export_btn.setEnabled(True)
 
-    def _failed(self, error: str, _tb: str) -> None:
-        self.export_btn.setEnabled(True)
-        self.progress.hide()
-        self.report.setPlainText(f"Not exported: {error}")
+    def _stop(self, *_) -> None:
+        """The dialog closed: stop an export in progress."""
+        self.timer.stop()
+        if self.running():
+            self.job.cancel()

@@ -35,5 +35,23 @@ def test_dialog_explains_a_refused_export(qtbot, runs_root, tmp_path):
     dialog.out_edit.setText(str(tmp_path / "x.onnx"))
     dialog.start()
     qtbot.waitUntil(lambda: dialog.export_btn.isEnabled(), timeout=WAIT_MS)
-    assert dialog.report.toPlainText().startswith("Not exported:") and "no checkpoint" in dialog.report.toPlainText()
+    assert dialog.lines[0].startswith("Not exported:") and "no checkpoint" in dialog.report.toPlainText()
     assert not (tmp_path / "x.onnx").exists()
+
+
+def test_a_crashed_export_process_is_reported_and_a_cancel_leaves_no_file(tiny_run, tmp_path):
+    import time
+
+    from fer_engine.export.job import ExportJob
+
+    job = ExportJob.start(tiny_run, tmp_path / "killed.onnx")
+    job._process.kill()  # a native crash looks like this from the parent
+    deadline = time.monotonic() + 60
+    messages = []
+    while not job.finished and time.monotonic() < deadline:
+        messages += job.poll()
+        time.sleep(0.05)
+    assert messages[-1][0] == "failed" and "ended without a result (exit code -9)" in messages[-1][1]
+    job = ExportJob.start(tiny_run, tmp_path / "cancelled.onnx")
+    job.cancel()
+    assert job.finished and list(tmp_path.iterdir()) == []
