@@ -126,7 +126,7 @@ def export_torchscript(graph, path: Path, options: ExportOptions, what: str) -> 
             warnings.simplefilter("ignore")
             traced = torch.jit.trace(graph, (_example(graph.image_size, graph.channels, 2),), check_trace=False)
             traced = torch.jit.freeze(traced.eval())
-        torch.jit.save(traced, str(path))
+            torch.jit.save(traced, str(path))
     except Exception as e:  # tracing raises many types
         text = str(e).strip().splitlines()[0] if str(e).strip() else type(e).__name__
         raise ExportError(f"{what} does not export to TorchScript: {text}") from None
