@@ -93,7 +93,7 @@ class LivePage(QWidget):
         run_row.addWidget(self.run_combo, 1)
         run_row.addWidget(pick_run)
         run_row.addWidget(pick_model)
-        top.addRow("Run", run_row)
+        top.addRow("Model", run_row)  # a run, an ensemble or an exported file
         top.addRow("Source", self.source)
         buttons = QHBoxLayout()
         for b in (self.start_btn, self.stop_btn, self.snapshot_btn, self.record_btn):
