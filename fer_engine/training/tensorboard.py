@@ -128,8 +128,8 @@ class TensorBoardLogger:
 
 def with_tensorboard(config: RunConfig, run_dir: RunDir, emit: Emit) -> Emit:
     """`emit` that also logs to TensorBoard when `train.tensorboard` is on and it is installed."""
-    if not config.train.tensorboard or not available():
-        return emit
+    if not config.train.tensorboard or not available() or not getattr(run_dir, "writer", True):
+        return emit  # off, not installed, or a distributed rank that does not write the run directory
     try:
         logger = TensorBoardLogger(config, run_dir)
     except Exception as e:  # noqa: BLE001 - TensorBoard must never stop a run
