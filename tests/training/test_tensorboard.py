@@ -49,3 +49,16 @@ def test_tensorboard_can_be_turned_off(tiny_data, runs_root):
 def test_scalar_tags_group_splits():
     assert [scalar_tag(k) for k in ("val_acc", "train_loss", "val_f1", "lr", "test_acc_tta")] == [
         "accuracy/val", "loss/train", "f1/val", "epoch/lr", "accuracy_tta/test"]
+
+
+def test_only_the_writing_rank_logs(tiny_data, runs_root):
+    from fer_engine.training.tensorboard import with_tensorboard
+
+    cfg = tiny_config(tiny_data)
+    run = RunDir.create(runs_root, cfg)
+    emit = print
+    run.writer = False  # as a distributed rank other than 0 sees its run directory
+    assert with_tensorboard(cfg, run, emit) is emit and not tensorboard_dir(run).exists()
+    run.writer = True
+    logged = with_tensorboard(cfg, run, emit)
+    assert logged is not emit and tensorboard_dir(run).is_dir()
