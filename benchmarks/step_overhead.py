@@ -28,7 +28,7 @@ import torch.nn.functional as F
 from torch import nn
 
 import fer_engine.models
-from fer_engine.classes import CANONICAL_CLASSES
+from fer_engine.classes import FER2013_CLASSES
 from fer_engine.config import RunConfig
 from fer_engine.data.arrays import DatasetArrays
 from fer_engine.training.events import StepProgress
@@ -56,7 +56,7 @@ class OnePixel(nn.Module):
 def random_faces(n: int, seed: int = 0) -> DatasetArrays:
     rng = np.random.default_rng(seed)
     return DatasetArrays(images=rng.integers(0, 256, (n, 48, 48, 1), dtype=np.uint8),
-                         labels=rng.integers(0, 7, n), class_names=list(CANONICAL_CLASSES),
+                         labels=rng.integers(0, 7, n), class_names=list(FER2013_CLASSES),
                          splits={"train": np.arange(n)}, sources=[""] * n, layout="synthetic")
 
 

@@ -142,6 +142,7 @@ class TrainConfig:
     nodes: int = 1  # machines taking part (multi-node: launch on each node with fer_engine.training.torchrun)
     sync_bn: bool = False  # SyncBatchNorm across processes (CUDA only)
     scale_lr: bool = False  # linear scaling rule: optim.lr is for one process's batch, x processes
+    tensorboard: bool = True  # TensorBoard event files in <run>/tensorboard (when tensorboard is installed)
 
 
 @dataclass

@@ -81,6 +81,18 @@ def read_rgb(source: ImageSource) -> np.ndarray:
         raise ImageDecodeError(name, _reason(e)) from None
 
 
+def to_stored_format(faces, size: int, channels: int) -> np.ndarray:
+    """uint8 faces (B, H, W[, C]), any size, RGB or gray -> (B, size, size, channels).
+
+    Each face goes through `decode_image`, so a face from the camera is converted exactly
+    like the training data (the run predictor and exported models use this).
+    """
+    out = np.empty((len(faces), size, size, channels), np.uint8)
+    for i, face in enumerate(faces):
+        out[i] = decode_image(np.asarray(face), size, channels)
+    return out
+
+
 def _open(source, size: int) -> tuple[Image.Image, str]:
     """Open and fully decode a path or bytes, with a reason for every failure."""
     if isinstance(source, (bytes, bytearray, memoryview)):

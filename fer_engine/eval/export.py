@@ -69,6 +69,12 @@ def _save_figure(fig, path: str | Path) -> Path:
 def confusion_matrix_figure(cm: np.ndarray, class_names: Sequence[str], path: str | Path, *,
                             normalized: bool = False, title: str = "") -> Path:
     """Heat map with a number in every cell; rows of classes absent from the data are dropped."""
+    return _save_figure(confusion_figure(cm, class_names, normalized=normalized, title=title), path)
+
+
+def confusion_figure(cm: np.ndarray, class_names: Sequence[str], *, normalized: bool = False,
+                     title: str = ""):
+    """The matplotlib Figure of `confusion_matrix_figure` (TensorBoard draws it to pixels)."""
     from matplotlib.figure import Figure
 
     from .metrics import normalize_rows, present_classes
@@ -93,7 +99,7 @@ def confusion_matrix_figure(cm: np.ndarray, class_names: Sequence[str], path: st
                     color="white" if values[r, c] > threshold else "black")
     if title:
         ax.set_title(title)
-    return _save_figure(fig, path)
+    return fig
 
 
 def scatter_figure(points: np.ndarray, y_true: np.ndarray, y_pred: np.ndarray,

@@ -18,6 +18,7 @@ from typing import Protocol
 import numpy as np
 import torch
 
+from ..data.images import to_stored_format  # noqa: F401 - re-exported (torch-free home)
 from ..training.precision import amp_dtype
 from ..training.rundir import RunDir
 
@@ -27,20 +28,6 @@ class Predictor(Protocol):
 
     def predict_faces(self, faces: np.ndarray) -> np.ndarray:
         """uint8 (B, H, W, C) faces of any size -> (B, K) float32 probabilities."""
-
-
-def to_stored_format(faces: np.ndarray, size: int, channels: int) -> np.ndarray:
-    """uint8 faces (B, H, W[, C]), any size, RGB or gray -> (B, size, size, channels).
-
-    Each face goes through `fer_engine.data.images.decode_image`, the dataset decoder,
-    so a face from the camera is converted exactly like the training data.
-    """
-    from ..data.images import decode_image
-
-    out = np.empty((len(faces), size, size, channels), np.uint8)
-    for i, face in enumerate(faces):
-        out[i] = decode_image(np.asarray(face), size, channels)
-    return out
 
 
 class RunPredictor:

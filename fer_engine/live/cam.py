@@ -20,6 +20,8 @@ def make_cam_fn(predictor: object, method: str = "gradcam", layer: str | None = 
 
     CAM_METHODS.get(method)  # an unknown method fails now, not at the first face
     member = (getattr(predictor, "members", None) or [predictor])[0]
+    if not hasattr(member, "model"):
+        raise ValueError("Grad-CAM needs the PyTorch model: choose the run, not an exported model file")
     pre = member.preprocess
     size, channels = int(pre["image_size"]), int(pre["channels"])
     if not hasattr(member.model, "cam_target_layers"):

@@ -56,6 +56,7 @@ class StepProgress(Event):
 class EpochMetrics(Event):
     epoch: int
     metrics: dict[str, float]  # train_loss, train_acc, val_loss, val_acc, val_f1, lr, epoch_time
+    confusion: list[list[int]] | None = None  # validation confusion matrix (rows: true class)
 
 
 @dataclass(frozen=True)

@@ -113,7 +113,9 @@ def fit(config: RunConfig, run_dir: RunDir, emit: Emit, should_stop: StopFn,
     e.g. one k-fold split) replaces loading `config.data`. `training` builds the job in
     place of `Training` (one rank of a distributed run, `ddp_fit.DistributedTraining`).
     """
-    rec = Recorder(run_dir, emit)
+    from .tensorboard import with_tensorboard
+
+    rec = Recorder(run_dir, with_tensorboard(config, run_dir, emit))
     started = time.time()
     run_dir.repair()
     if config.kfold.k >= 2:
@@ -215,6 +217,7 @@ class Training:
         self.opt_step = 0  # optimiser steps since the start (the LR schedule's clock)
         self.best_epoch = 0
         self.early_stopped = False
+        self.val_confusion: np.ndarray | None = None  # of the last validation (TensorBoard shows it)
         self.started = time.time()
 
     def check_stop(self) -> None:
@@ -492,7 +495,7 @@ class Training:
                     vote_sum += float(F.cross_entropy(logits, q, reduction="sum"))
                 preds.append(logits.argmax(1).cpu().numpy())
         self.model.train()
-        cm = confusion_matrix(labels, np.concatenate(preds), len(self.class_names))
+        cm = self.val_confusion = confusion_matrix(labels, np.concatenate(preds), len(self.class_names))
         out = {"val_loss": loss_sum / max(n, 1), "val_acc": accuracy(cm), "val_f1": macro_f1(cm)}
         if votes is not None:  # evaluation is against the top vote; this is against all the votes
             out["val_vote_ce"] = vote_sum / max(n, 1)
@@ -506,7 +509,8 @@ class Training:
     def _end_epoch(self, epoch: int, metrics: dict[str, float]) -> None:
         run_id = self.run_dir.run_id
         self.epoch = epoch
-        self.rec(ev.EpochMetrics(run_id=run_id, epoch=epoch, metrics=metrics))
+        cm = None if self.val_confusion is None else self.val_confusion.tolist()
+        self.rec(ev.EpochMetrics(run_id=run_id, epoch=epoch, metrics=metrics, confusion=cm))
         self.run_dir.write_metrics_row(epoch, metrics)
         # Without a validation split (the k-fold final model) the last epoch is the best.
         improved = self.stopper.update(metrics[self.monitor]) if self.has_val else True

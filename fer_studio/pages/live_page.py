@@ -50,10 +50,13 @@ class LivePage(QWidget):
         self.latest = None  # the LiveFrame shown
         self._cameras_task = None
 
-        self.run_combo = RunCombo("The run (or ensemble) whose model classifies the faces")
+        self.run_combo = RunCombo("The run, ensemble or exported model (.onnx, .pt) that classifies the faces")
         pick_run = QPushButton("Folder…")
         pick_run.setToolTip("Use a run or ensemble folder from elsewhere")
         pick_run.clicked.connect(self._pick_run_folder)
+        pick_model = QPushButton("Model file…")
+        pick_model.setToolTip("Use an exported model (ONNX runs on onnxruntime, TorchScript on PyTorch)")
+        pick_model.clicked.connect(self._pick_model_file)
         self.source = LiveSourcePicker()
         self.source.camerasRequested.connect(self.find_cameras)
 
@@ -99,7 +102,8 @@ class LivePage(QWidget):
         run_row = QHBoxLayout()
         run_row.addWidget(self.run_combo, 1)
         run_row.addWidget(pick_run)
-        top.addRow("Run", run_row)
+        run_row.addWidget(pick_model)
+        top.addRow("Model", run_row)  # a run, an ensemble or an exported file
         top.addRow("", self.caveat)
         top.addRow("Source", self.source)
         buttons = QHBoxLayout()
@@ -191,6 +195,12 @@ class LivePage(QWidget):
         if path:
             self.run_combo.select(path)
 
+    def _pick_model_file(self) -> None:
+        path, _ = QFileDialog.getOpenFileName(self, "Exported model", str(self.state.runs_root),
+                                              "Exported models (*.onnx *.pt);;All files (*)")
+        if path:
+            self.run_combo.select(path)
+
     # -- cameras -----------------------------------------------------------------------------
     def find_cameras(self) -> None:
         from fer_engine.live import list_cameras
@@ -223,6 +233,7 @@ class LivePage(QWidget):
         self.worker.frameReady.connect(self._show_latest)
         self.worker.ended.connect(self._ended)
         self.worker.recordingSaved.connect(self._recording_saved)
+        self.worker.notice.connect(lambda text: self.show_message(text, "error"))
         self.worker.finished.connect(self._worker_finished)
         self._set_running(True)
         self.worker.start()
@@ -230,7 +241,8 @@ class LivePage(QWidget):
     @staticmethod
     def _check(s: LiveSettings) -> str:
         if not s.run_dir:
-            return "Choose a run (or an ensemble) first: train one, or pick its folder with “Folder…”."
+            return ("Choose a run (or an ensemble) first: train one, pick its folder with “Folder…”, "
+                    "or an exported model with “Model file…”.")
         if not s.source:
             return ("No camera was found: connect one and press “Find cameras”, or choose a video file "
                     "or an image folder." if s.source_kind == "camera" else "Choose a video file or an image folder.")

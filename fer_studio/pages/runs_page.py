@@ -51,6 +51,8 @@ class RunsPage(QWidget):
              lambda: self._each(self.state.analysisRequested.emit, "analysis")),
             ("Live", "Use this run's model on the live page",
              lambda: self._each(self.state.liveRequested.emit, "live")),
+            ("Export…", "One ONNX or TorchScript file with its preprocessing, checked against PyTorch, "
+                        "and its model card", self.export_run),
             ("Duplicate config", "Load this run's config into the set-up page", self.duplicate_config),
             ("Rename…", "Change the name shown for this run", self.rename_run),
             ("Open folder", "Open the run folder in the file manager", self.open_folder),
@@ -155,6 +157,12 @@ class RunsPage(QWidget):
             self.state.set_config(cfg.replace(name=""))
             self.state.notify(f"Config of {RunDir(d).display_name} loaded into the set-up page")
             self.state.pageRequested.emit("setup")
+
+    def export_run(self) -> None:
+        from ..widgets.export_dialog import ExportDialog
+
+        for d in self._selected()[:1]:
+            ExportDialog(d, self).open()
 
     def rename_run(self) -> None:
         for d in self._selected()[:1]:

@@ -58,6 +58,7 @@ class LiveWorker(QThread):
     frameReady = Signal()  # a new LiveFrame waits in take_latest()
     ended = Signal(str, str)  # (STOPPED | ENDED | FAILED, message)
     recordingSaved = Signal(str, int)  # path, frames written
+    notice = Signal(str)  # a setting that cannot apply (e.g. Grad-CAM on an exported model); play goes on
 
     def __init__(self, settings: LiveSettings, parent=None):
         super().__init__(parent)
@@ -125,15 +126,14 @@ class LiveWorker(QThread):
         return open_source(self.settings.source, self.settings.source_kind)
 
     def _build_pipeline(self):
-        from fer_engine.eval.predictor import load_predictor
+        from fer_engine.export.source import open_model
         from fer_engine.live import LivePipeline, create_detector, make_smoother
-        from fer_engine.live.cam import make_cam_fn
 
         s = self.settings
         if not s.run_dir:
             raise ValueError("choose a run (or an ensemble) to classify the faces with")
-        predictor = load_predictor(s.run_dir, s.device)
-        cam = make_cam_fn(predictor, s.cam_method) if s.cam else None
+        predictor = open_model(s.run_dir, s.device)
+        cam = self._cam_fn(predictor, s.cam_method) if s.cam else None
         return LivePipeline(
             predictor, create_detector(s.detector, model_path=s.yunet_model, min_face=s.min_face),
             make_smoother(s.smoothing, s.alpha, s.window), detect_every=s.detect_every,
@@ -173,13 +173,21 @@ class LiveWorker(QThread):
         pipe.classify_every = s.classify_every
         pipe.classifier.margin = s.margin
         if s.cam and (pipe.cam_fn is None or s.cam_method != old.cam_method):
-            from fer_engine.live.cam import make_cam_fn
-
-            pipe.cam_fn = make_cam_fn(pipe.classifier.predictor, s.cam_method)
+            pipe.cam_fn = self._cam_fn(pipe.classifier.predictor, s.cam_method)
             pipe.reset_cam()
-        pipe.cam_every = s.cam_every if s.cam else 0
+        pipe.cam_every = s.cam_every if s.cam and pipe.cam_fn is not None else 0
         self.settings = s
         return s.margin
+
+    def _cam_fn(self, predictor, method: str):
+        """The CAM function, or None with a notice when this model has none (an export)."""
+        from fer_engine.live.cam import make_cam_fn
+
+        try:
+            return make_cam_fn(predictor, method)
+        except ValueError as e:
+            self.notice.emit(f"Grad-CAM is off: {e}")
+            return None
 
     def _record(self, annotated: np.ndarray, fps: float | None) -> None:
         from fer_engine.live import VideoRecorder

@@ -1,4 +1,7 @@
-"""`fer-studio predict RUN_DIR SOURCE`: find faces in images, folders or videos and classify them."""
+"""`fer-studio predict MODEL SOURCE`: find faces in images, folders or videos and classify them.
+
+MODEL is a run or ensemble directory or an exported model (.onnx runs on onnxruntime
+without importing torch; .pt is TorchScript)."""
 from __future__ import annotations
 
 import argparse
@@ -10,13 +13,14 @@ from .. import CliError
 
 NAME = "predict"
 HELP = ("Detect faces in an image, a folder of images or a video and print each face's "
-        "expression as the run (or ensemble) predicts it; optionally write the annotated frames.")
+        "expression as the run, ensemble or exported model (.onnx, .pt) predicts it; optionally write the "
+        "annotated frames.")
 
 VIDEO_SUFFIXES = (".mp4", ".avi", ".mov", ".mkv", ".m4v")
 
 
 def add_arguments(p: argparse.ArgumentParser) -> None:
-    p.add_argument("run_dir", metavar="RUN_DIR", help="a finished run or ensemble directory")
+    p.add_argument("run_dir", metavar="MODEL", help="a finished run or ensemble directory, or an exported .onnx/.pt file")
     p.add_argument("source", metavar="SOURCE", help="an image, a folder of images, a video file or a camera index")
     p.add_argument("--out", metavar="PATH", default="",
                    help="write the annotated frames: a video (.mp4, .avi, ...) or else a folder of PNG images")
@@ -32,14 +36,15 @@ def add_arguments(p: argparse.ArgumentParser) -> None:
                    help="videos: smoothing of each face's probabilities over time (default ema)")
     p.add_argument("--alpha", type=float, default=0.4, help="EMA weight of the newest frame (default 0.4)")
     p.add_argument("--window", type=int, default=5, help="window length in frames (default 5)")
-    p.add_argument("--margin", type=float, default=0.1, help="crop margin around the box, per side (default 0.1)")
+    p.add_argument("--margin", type=float, default=None,
+                   help="crop margin around the box, per side (default 0.1, or the exported model's)")
     p.add_argument("--max-frames", type=int, default=0, metavar="N", help="stop after N frames (0 = all)")
     p.add_argument("--device", default="auto", help="auto (the GPU when there is one, default), cpu, cuda, ...")
 
 
 def run(args: argparse.Namespace) -> int:
     from ...data.errors import printable
-    from ...eval.predictor import load_predictor
+    from ...export.source import face_margin, open_model
     from ...live import (LivePipeline, RecordingError, SourceError, annotate, create_detector,
                          make_smoother, open_source)
 
@@ -51,8 +56,11 @@ def run(args: argparse.Namespace) -> int:
         raise CliError(str(e)) from None
     with source:
         independent = source.kind == "images"  # unrelated pictures: no tracking or smoothing
+        predictor = open_model(args.run_dir, args.device)
+        if args.margin is None:
+            args.margin = face_margin(predictor)
         pipe = LivePipeline(
-            load_predictor(args.run_dir, args.device),
+            predictor,
             create_detector(args.detector, model_path=args.yunet_model, min_face=args.min_face),
             make_smoother("none" if independent else args.smoothing, args.alpha, args.window),
             detect_every=1 if independent else args.every,

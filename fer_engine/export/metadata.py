@@ -1,0 +1,129 @@
+"""What an exported model carries about itself, and the figures that go into it (torch-free).
+
+The exported graph takes uint8 faces (B, S, S, C) in the stored format of the run: the face
+box widened by `face_margin` per side into a square crop, converted like the training data
+(`fer_engine.data.images.decode_image`: Pillow, whole crop resized bicubic to S x S, gray as
+ITU-R 601-2 luma). Everything after that (scale to [0, 1], resize to the model's input size,
+mean/std, softmax, the ensemble mean) is inside the graph; its output is (B, K) probabilities.
+"""
+from __future__ import annotations
+
+import hashlib
+import json
+import math
+from dataclasses import asdict, dataclass, field, fields
+from typing import Any
+
+#: Key of the JSON blob in ONNX metadata props / TorchScript extra files / the sidecar.
+METADATA_KEY = "fer_studio"
+FORMAT_VERSION = 1
+#: The face-crop margin the live pipeline uses (`LivePipeline(margin=...)`'s default).
+DEFAULT_FACE_MARGIN = 0.1
+
+
+class ExportError(ValueError):
+    """An export that cannot be made or a file that is not a fer-studio export; one line."""
+
+
+def wilson_interval_95(correct: int, n: int) -> tuple[float, float]:
+    """95% Wilson score interval of a proportion correct/n ((nan, nan) for n = 0).
+
+    Kept here until the shared confidence-interval helper (issue #21) is merged.
+    """
+    if n <= 0:
+        return math.nan, math.nan
+    z = 1.959963984540054
+    p = correct / n
+    denom = 1 + z * z / n
+    centre = (p + z * z / (2 * n)) / denom
+    half = z * math.sqrt(p * (1 - p) / n + z * z / (4 * n * n)) / denom
+    return max(0.0, centre - half), min(1.0, centre + half)
+
+
+def accuracy_with_interval(correct: int, n: int) -> dict[str, float]:
+    low, high = wilson_interval_95(correct, n)
+    return {"accuracy": correct / n if n else math.nan, "low": low, "high": high, "n": int(n),
+            "interval": "wilson 95%"}
+
+
+def config_hash(config_json: str) -> str:
+    """sha256 of the run config with sorted keys (two equal configs hash alike)."""
+    canonical = json.dumps(json.loads(config_json), sort_keys=True, separators=(",", ":"))
+    return "sha256:" + hashlib.sha256(canonical.encode("utf-8")).hexdigest()
+
+
+@dataclass
+class MemberInfo:
+    """One model inside the graph and the preprocessing the graph applies for it."""
+
+    run_id: str
+    backbone: str
+    channels: int  # the channels this member was trained on (gray is computed in-graph)
+    input_size: int  # the model's input size (the graph resizes S -> input_size)
+    mean: list[float]
+    std: list[float]
+
+
+@dataclass
+class ExportMetadata:
+    """Everything a script, a phone or a web page needs to run the file like fer-studio."""
+
+    class_names: list[str]  # output order
+    image_size: int  # S of the uint8 input (B, S, S, C)
+    channels: int  # C of the input: 1 gray, 3 RGB
+    members: list[MemberInfo]
+    kind: str = "run"  # "run" or "ensemble" (probabilities averaged)
+    face_margin: float = DEFAULT_FACE_MARGIN
+    dataset: dict[str, Any] = field(default_factory=dict)  # path, layout, split sizes
+    test_accuracy: dict[str, Any] = field(default_factory=dict)  # accuracy_with_interval (+ "tta")
+    config_hash: str = ""
+    precision: str = "float32"  # float32, float16, int8
+    format: str = "onnx"
+    opset: int = 0
+    dynamic_batch: bool = False
+    self_check: dict[str, Any] = field(default_factory=dict)  # faces, max_abs_diff, label_agreement
+    int8: dict[str, Any] = field(default_factory=dict)  # mode, accuracy before/after on the test split
+    source: str = ""  # the run or ensemble directory it came from
+    created: str = ""
+    input: str = "uint8 (B, S, S, C) faces: square crop with face_margin per side, Pillow bicubic resize"
+    output: str = "float32 (B, K) probabilities in class_names order"
+    version: int = FORMAT_VERSION
+
+    @property
+    def mean(self) -> list[float]:
+        return self.members[0].mean
+
+    @property
+    def std(self) -> list[float]:
+        return self.members[0].std
+
+    @property
+    def input_size(self) -> int:
+        return self.members[0].input_size
+
+    def to_json(self) -> str:
+        return json.dumps(asdict(self), sort_keys=True)
+
+    @classmethod
+    def from_json(cls, text: str, where: str = "model") -> "ExportMetadata":
+        try:
+            d = json.loads(text)
+            if not isinstance(d, dict):
+                raise TypeError("not an object")
+            known = {f.name for f in fields(cls)}
+            d = {k: v for k, v in d.items() if k in known}
+            d["members"] = [MemberInfo(**m) for m in d.get("members", [])]
+            meta = cls(**d)
+        except (TypeError, ValueError) as e:
+            raise ExportError(f"{where}: unreadable fer-studio metadata ({e})") from None
+        if meta.version > FORMAT_VERSION:
+            raise ExportError(f"{where} was exported by a newer fer-studio (metadata version {meta.version})")
+        if not meta.class_names or meta.channels not in (1, 3) or meta.image_size < 1 or not meta.members:
+            raise ExportError(f"{where}: metadata lacks class names, input format or members")
+        return meta
+
+    def preprocess(self) -> dict[str, Any]:
+        """The run-style preprocess dict (what `live.classify.input_format` reads)."""
+        return {"class_names": list(self.class_names), "image_size": self.image_size,
+                "channels": self.channels, "input_size": self.input_size, "mean": self.mean,
+                "std": self.std}
