@@ -102,7 +102,7 @@ def _ablate_variants(spec: StudySpec, base: RunConfig) -> list[Variant]:
     leave = spec.ablate.mode == "leave-one-out"
     for name in spec.ablate.tricks:
         if name not in TRICKS:
-            raise StudyError(f"ablate: unknown trick {name!r}; see the TRICKS registry (fer-studio study plan --tricks)")
+            raise StudyError(f"ablate: unknown trick {name!r}; switchable tricks: {', '.join(SWITCHES.names())}")
         if name not in SWITCHES:
             raise StudyError(f"ablate: trick {name!r} has no automatic on/off values; vary its keys "
                              f"({', '.join(TRICKS.get(name).keys)}) in grid instead")
