@@ -130,9 +130,12 @@ def _unknown_classes(preds: Predictions) -> list[str]:
     return [c for c in preds.meta.get("data_classes") or [] if (canonical_name(c) or c) not in known]
 
 
-def headline(cm: np.ndarray) -> dict[str, float]:
-    """The three numbers every report starts with."""
-    return {"accuracy": accuracy(cm), "macro_f1": macro_f1(cm),
+def headline(cm: np.ndarray) -> dict[str, Any]:
+    """The three numbers every report starts with, and the accuracy's 95% (Wilson) interval."""
+    from ..study.stats import accuracy_interval
+
+    iv = accuracy_interval(int(np.trace(cm)), int(np.asarray(cm).sum()))
+    return {"accuracy": accuracy(cm), "accuracy_ci95": [iv.low, iv.high], "macro_f1": macro_f1(cm),
             "balanced_accuracy": balanced_accuracy(cm)}
 
 

@@ -346,6 +346,7 @@ class RunSummary:
     status: str = "created"
     epochs_done: int = 0
     kind: str = "run"  # "run" or "kfold"
+    best_val_acc_ci: tuple[float, float] = (math.nan, math.nan)  # 95% Wilson interval over the val faces
 
 
 def summarize_run(run: RunDir) -> RunSummary:
@@ -364,11 +365,26 @@ def summarize_run(run: RunDir) -> RunSummary:
     if kind == "kfold":
         best = run.kfold().get("mean", {}).get("val_acc", math.nan)
     return RunSummary(
+        best_val_acc_ci=_val_interval(run, best) if kind == "run" else (math.nan, math.nan),
         path=run.path, run_id=run.run_id, name=run.display_name,
         date=_run_date(run), backbone=backbone, tricks=tricks, best_val_acc=best,
         status=status.get("status", "created"), epochs_done=max((r["epoch"] for r in rows), default=0),
         kind=kind,
     )
+
+
+def _val_interval(run: RunDir, acc: float) -> tuple[float, float]:
+    """95% interval of a validation accuracy over the run's val faces (NaN when unknown)."""
+    from ..study.stats import accuracy_interval
+
+    try:
+        n = int(run.dataset_info().get("splits", {}).get("val", 0))
+    except (RunDirError, TypeError, ValueError, AttributeError):
+        n = 0
+    if not n or not math.isfinite(acc):
+        return (math.nan, math.nan)
+    iv = accuracy_interval(round(acc * n), n)
+    return (iv.low, iv.high)
 
 
 def _run_date(run: RunDir) -> datetime:

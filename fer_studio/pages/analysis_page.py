@@ -341,7 +341,8 @@ class AnalysisPage(QWidget):
         s = analysis.summary()
         parts = [f"<b>{Path(self.run_dir).name}</b> \u00b7 {s['split']}"
                  f"{' (TTA)' if s.get('tta', 'none') != 'none' else ''} \u00b7 {s['num_samples']:,} faces",
-                 f"accuracy <b>{s['accuracy']:.1%}</b>", f"macro-F1 <b>{s['macro_f1']:.3f}</b>",
+                 f"accuracy <b>{s['accuracy']:.1%}</b> (95% CI {s['accuracy_ci95'][0]:.1%}\u2013"
+                 f"{s['accuracy_ci95'][1]:.1%})", f"macro-F1 <b>{s['macro_f1']:.3f}</b>",
                  f"balanced acc <b>{s['balanced_accuracy']:.1%}</b>"]
         if "prior_corrected" in s:
             parts.append(f"prior-corrected acc <b>{s['prior_corrected']['accuracy']:.1%}</b>")

@@ -17,7 +17,9 @@ COLUMNS = {
     "Date": (lambda s: s.date.strftime("%Y-%m-%d %H:%M"), lambda s: s.date.timestamp()),
     "Backbone": (lambda s: s.backbone, lambda s: s.backbone),
     "Tricks": (lambda s: ", ".join(s.tricks) or "–", lambda s: len(s.tricks)),
-    "Best val acc": (lambda s: "–" if math.isnan(s.best_val_acc) else f"{100 * s.best_val_acc:.2f}%",
+    "Best val acc": (lambda s: "–" if math.isnan(s.best_val_acc) else f"{100 * s.best_val_acc:.2f}%" + (
+                         "" if math.isnan(s.best_val_acc_ci[0]) else
+                         f" [{100 * s.best_val_acc_ci[0]:.1f}, {100 * s.best_val_acc_ci[1]:.1f}]"),
                      lambda s: -1.0 if math.isnan(s.best_val_acc) else s.best_val_acc),
     "Epochs": (lambda s: str(s.epochs_done), lambda s: s.epochs_done),
     "Status": (lambda s: s.status + (" (k-fold)" if s.kind == "kfold" else ""), lambda s: s.status),
