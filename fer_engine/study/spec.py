@@ -200,3 +200,24 @@ def _parse_random(d: Any) -> RandomSpec:
     if out.grace_epochs < 1:
         raise StudyError("random.grace_epochs must be >= 1")
     return out
+
+
+def grid_from_text(text: str) -> dict[str, list[Any]]:
+    """`key = v1, v2` per line (values parsed as JSON, else kept as text) -> a spec's grid."""
+    grid: dict[str, list[Any]] = {}
+    for n, line in enumerate(text.splitlines(), 1):
+        if not line.strip():
+            continue
+        if "=" not in line:
+            raise StudyError(f"grid line {n}: expected key = value, value, ..., got {line.strip()!r}")
+        key, raw = (part.strip() for part in line.split("=", 1))
+        values = []
+        for v in (v.strip() for v in raw.split(",")):
+            try:
+                values.append(json.loads(v))
+            except json.JSONDecodeError:
+                values.append(v)
+        if not key or not raw:
+            raise StudyError(f"grid line {n}: needs a key and at least one value")
+        grid[key] = values
+    return grid

@@ -14,6 +14,7 @@ from __future__ import annotations
 
 import math
 from dataclasses import dataclass
+from statistics import NormalDist
 from typing import Sequence
 
 import numpy as np
@@ -37,13 +38,11 @@ class Interval:
 
 def accuracy_interval(k: int, n: int, level: float = LEVEL) -> Interval:
     """Wilson score interval of an accuracy of k correct out of n (NaN bounds when n == 0)."""
-    from scipy.stats import norm
-
     if n <= 0:
         return Interval(math.nan, math.nan)
     if not 0 <= k <= n:
         raise ValueError(f"accuracy_interval needs 0 <= k <= n, got k={k}, n={n}")
-    z = float(norm.ppf(0.5 + level / 2))
+    z = NormalDist().inv_cdf(0.5 + level / 2)  # stdlib: scipy.stats takes seconds to import
     p = k / n
     centre = (p + z * z / (2 * n)) / (1 + z * z / n)
     half = z * math.sqrt(p * (1 - p) / n + z * z / (4 * n * n)) / (1 + z * z / n)

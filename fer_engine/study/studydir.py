@@ -10,6 +10,8 @@ when ASHA stopped it early (recorded in its meta.json).
 from __future__ import annotations
 
 import json
+import math
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
@@ -19,6 +21,22 @@ from .plan import Plan, PlannedRun
 from .spec import StudyError, StudySpec
 
 PENDING, PRUNED = "pending", "pruned"
+
+
+@dataclass
+class RunProgress:
+    """One row of a study's live grid, read from its run directory."""
+    key: str
+    variant: str
+    seed: int
+    state: str
+    epochs: int  # planned
+    epoch: int = 0  # finished epochs
+    val_acc: list[float] = field(default_factory=list)  # per finished epoch
+
+    @property
+    def last_val_acc(self) -> float:
+        return self.val_acc[-1] if self.val_acc else math.nan
 
 
 def is_study_dir(path: str | Path) -> bool:
@@ -94,6 +112,18 @@ class StudyDir:
 
     def states(self) -> dict[str, str]:
         return {r.key: self.state(r.key) for r in self.plan().runs}
+
+    def progress(self) -> list[RunProgress]:
+        """Every planned run's state, epoch and validation-accuracy curve (the live grid)."""
+        out = []
+        for r in self.plan().runs:
+            row = RunProgress(r.key, r.variant, r.seed, self.state(r.key), r.config.train.epochs)
+            if row.state != PENDING:
+                metrics = self.run_dir(r.key).read_metrics()
+                row.epoch = max((m["epoch"] for m in metrics), default=0)
+                row.val_acc = [m["val_acc"] for m in metrics if "val_acc" in m]
+            out.append(row)
+        return out
 
     def todo(self) -> list[PlannedRun]:
         """Runs still to train: pending, created, stopped, failed or crashed (not running)."""
