@@ -64,3 +64,19 @@ def test_compare_refuses_runs_on_different_faces(fake_runs, make_dataset, capsys
     assert main(["compare", str(a.path), str(b.path), "--device", "cpu"]) == 2
     err = capsys.readouterr().err.strip()
     assert "not evaluated on the same test faces" in err and len(err.splitlines()) == 1
+
+
+def test_runs_page_compare_of_two_runs_says_whether_they_differ(qtbot, fake_runs, tmp_path, monkeypatch):
+    from fer_studio.pages.runs_page import RunsPage
+    from fer_studio.state import AppState
+
+    monkeypatch.setenv("FER_STUDIO_CONFIG_DIR", str(tmp_path / "settings"))
+    a, b = fake_runs.make("synthA", seed=0), fake_runs.make("synthA", seed=1)
+    state = AppState(runs_root=fake_runs.root)
+    page = RunsPage(state)
+    qtbot.addWidget(page)
+    monkeypatch.setattr(page, "_selected", lambda: [str(a.path), str(b.path)])
+    with qtbot.waitSignal(state.message, timeout=60_000,
+                          check_params_cb=lambda text: text.startswith("test split, B - A:")) as shown:
+        page.compare_runs()
+    assert "exact McNemar p =" in shown.args[0]

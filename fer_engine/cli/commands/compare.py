@@ -5,8 +5,6 @@ import argparse
 import json
 import sys
 
-from .. import CliError
-
 NAME = "compare"
 HELP = ("Compare two runs on the same split: each accuracy with its 95% interval, the difference with "
         "its paired 95% interval, and the exact McNemar test on the faces where they disagree.")
@@ -21,22 +19,9 @@ def add_arguments(p: argparse.ArgumentParser) -> None:
     p.add_argument("--json", action="store_true", help="print the comparison as JSON")
 
 
-def compare_runs(run_a: str, run_b: str, split: str = "test", tta: bool = False, device: str = "auto"):
-    """The `stats.Comparison` of two runs' stored (or computed) predictions on one split."""
-    import numpy as np
-
-    from ...eval.store import predictions_for
-    from ...study.stats import compare
-
-    a = predictions_for(run_a, split, None, tta, device=device)
-    b = predictions_for(run_b, split, None, tta, device=device)
-    if a.class_names != b.class_names or len(a) != len(b) or not np.array_equal(a.index, b.index):
-        raise CliError(f"{run_a} and {run_b} were not evaluated on the same {split} faces "
-                       "(different data, split or classes); a paired comparison needs the same split")
-    return compare(a.y_true, a.y_pred, b.y_true, b.y_pred)
-
-
 def run(args: argparse.Namespace) -> int:
+    from ...eval.compare import compare_runs, describe
+
     c = compare_runs(args.run_a, args.run_b, args.split, args.tta, args.device)
     if args.json:
         print(json.dumps({"faces": c.n, "accuracy_a": c.accuracy_a, "accuracy_a_ci95": [c.interval_a.low, c.interval_a.high],
@@ -49,7 +34,5 @@ def run(args: argparse.Namespace) -> int:
     print(f"{args.split}{' (TTA)' if args.tta else ''}: {c.n} faces", file=out)
     print(f"A {args.run_a}\n  accuracy {c.accuracy_a:.4f} {c.interval_a}", file=out)
     print(f"B {args.run_b}\n  accuracy {c.accuracy_b:.4f} {c.interval_b}", file=out)
-    verdict = ("significant" if c.significant else "not significant") + " at the 5% level"
-    print(f"B - A: {100 * c.difference:+.2f} points, 95% interval [{100 * c.difference_interval.low:+.2f}, "
-          f"{100 * c.difference_interval.high:+.2f}]; exact McNemar p = {c.p_mcnemar:.3g}: {verdict}", file=out)
+    print(describe(c), file=out)
     return 0
