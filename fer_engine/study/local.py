@@ -1,14 +1,17 @@
 """The local backend: up to N runs of a study at once, each in the usual `spawn` training worker.
 
-Default parallelism is one run per GPU (each pinned to its own device), one on a CPU.
+Default parallelism is one run per GPU (each pinned to its own device), one on a CPU; N runs
+on a CPU get the cores shared out between them.
 `should_stop()` (or a first Ctrl-C) stops every active run cooperatively, leaving them
 resumable; a second Ctrl-C kills them (the study's resume reruns them from their last
 checkpoint). A crashed worker is recorded in its run directory and the study goes on.
 """
 from __future__ import annotations
 
+import contextlib
+import os
 import time
-from typing import Callable
+from typing import Callable, Iterator
 
 from ..training import events as ev
 from ..training.worker import RunHandle
@@ -29,13 +32,32 @@ def default_parallel() -> int:
     return max(1, gpu_count())
 
 
+@contextlib.contextmanager
+def _threads_per_run(threads: int | None) -> Iterator[None]:
+    """OMP_NUM_THREADS for the workers started inside (a spawn child reads it when torch starts),
+    so N runs on a CPU share its cores instead of each taking all of them."""
+    if threads is None:
+        yield
+        return
+    old = os.environ.get("OMP_NUM_THREADS")
+    os.environ["OMP_NUM_THREADS"] = str(threads)
+    try:
+        yield
+    finally:
+        if old is None:
+            os.environ.pop("OMP_NUM_THREADS", None)
+        else:
+            os.environ["OMP_NUM_THREADS"] = old
+
+
 def run_local(study: StudyDir, parallel: int | None = None, on_event: StudyEventFn | None = None,
               should_stop: Callable[[], bool] = lambda: False, poll_interval: float = 0.1) -> dict[str, str]:
     """Train every unfinished run of `study`; returns {run key: final status} of those it ran."""
     gpus = gpu_count()
-    parallel = parallel or max(1, gpus)
+    parallel = parallel or default_parallel()
     if parallel < 1:
         raise ValueError(f"--parallel must be >= 1, got {parallel}")
+    threads = max(1, (os.cpu_count() or 1) // parallel) if not gpus and parallel > 1 else None
     queue = list(study.todo())
     active: dict[str, tuple[RunHandle, int]] = {}
     done: dict[str, str] = {}
@@ -60,12 +82,11 @@ def run_local(study: StudyDir, parallel: int | None = None, on_event: StudyEvent
                         planned, {"train.device": f"cuda:{slot % gpus}"} if pin else None)
                     if run_dir.is_running():
                         raise StudyError(f"run {run_dir.path} is already running (another study process?)")
-                    active[planned.key] = (RunHandle(run_dir, run_dir.config(), resume=resume), slot)
+                    with _threads_per_run(threads):
+                        active[planned.key] = (RunHandle(run_dir, run_dir.config(), resume=resume), slot)
                 for key, (handle, _) in list(active.items()):
                     for event in handle.poll():
                         emit(key, event)
-                        if isinstance(event, ev.TERMINAL) and event.run_id == handle.run_id:
-                            done[key] = type(event).__name__
                     if handle.finished:
                         handle.join(timeout=30)
                         if handle.is_alive():
