@@ -1,21 +1,22 @@
 """Studies page: build a study from the current set-up, see its plan and estimated time, start it,
 watch its runs, then read the results table and the forest plot of the effects.
 
-A study runs as `fer-studio study resume DIR` in a child process (the same code as the CLI,
-so a study started from the CLI is watched the same way): the page only reads the study
-directory, every couple of seconds on a pool thread, and asks the engine for the results
-when no run is left going. Stop sends that process Ctrl-C: the active runs stop cleanly
-and the study can be resumed.
+A study runs as `fer-studio study resume DIR` in a process of its own session (the same code as the
+CLI, so a study started from the CLI is watched the same way, and closing the window can leave
+it running): the page only reads the study directory, every couple of seconds on a pool
+thread, and asks the engine for the results when no run is left going. Stop sends that
+process Ctrl-C: the active runs stop cleanly and the study can be resumed.
 """
 from __future__ import annotations
 
 import os
 import signal
+import subprocess
 import sys
 import time
 from pathlib import Path
 
-from PySide6.QtCore import QProcess, QProcessEnvironment, Qt, QTimer
+from PySide6.QtCore import Qt, QTimer
 from PySide6.QtWidgets import (QComboBox, QFileDialog, QGroupBox, QHBoxLayout, QLabel, QPlainTextEdit,
                                QPushButton, QSplitter, QTabWidget, QVBoxLayout, QWidget)
 
@@ -60,9 +61,10 @@ class StudiesPage(QWidget):
         super().__init__(parent)
         self.state = state
         self.study: StudyDir | None = None
-        self.process: QProcess | None = None
+        self.process: subprocess.Popen | None = None  # the study process started here
         self._planned = None  # (spec, plan, estimate) of the builder's current contents
         self._results = None
+        self._analyzed = 0  # finished runs the shown results count
         self._reading = False
 
         # -- left: build and start ----------------------------------------------------------
@@ -241,7 +243,7 @@ class StudiesPage(QWidget):
             self.header.setText(f"Not a study folder (no study.json and plan.json): {path}")
             return
         self.study = StudyDir(path)
-        self._results = None
+        self._results, self._analyzed = None, 0
         self.table.setRowCount(0)
         self.forest.plot.clear()
         self.notes.clear()
@@ -270,15 +272,15 @@ class StudiesPage(QWidget):
         self.grid.set_progress(rows)
         states = [r.state for r in rows]
         done = sum(s in ("finished", "pruned") for s in states)
-        going = sum(s in ACTIVE for s in states) if self._running() else sum(s == "running" for s in states)
+        going = sum(s in ACTIVE for s in states)
+        busy = going or self._running()
         self.header.setText(f"<b>{spec.name or study.path.name}</b> · {study.path} · {done} of {len(rows)} runs "
-                            f"done" + (f" · {going} training" if going else "")
-                            + (" · started here" if self._running() else ""))
-        if not going and done and self._results is None:
-            self._results = "reading"
+                            f"done" + (f" · {going} training" if going else ""))
+        if not busy and done and done != self._analyzed:  # results once the runs settle, again when more finish
+            self._analyzed = done
             run_task(lambda progress, stop: self._analyze(study), on_done=self._show_results,
                      on_error=self._results_failed, context=self)
-        if not going and not self._running() and done == len(rows):
+        if not busy and done == len(rows):
             self.timer.stop()
         self._update_buttons()
 
@@ -290,6 +292,7 @@ class StudiesPage(QWidget):
 
     def _results_failed(self, message: str, _tb: str) -> None:
         self._results = None
+        self._analyzed = 0
         self.notes.setText(f"Cannot compute the results: {message}")
 
     def _show_results(self, result) -> None:
@@ -305,42 +308,35 @@ class StudiesPage(QWidget):
 
     # -- training -------------------------------------------------------------------------------
     def _running(self) -> bool:
-        return self.process is not None and self.process.state() != QProcess.NotRunning
+        """The study process this page started is still alive."""
+        return self.process is not None and self.process.poll() is None
 
     def resume_study(self) -> None:
-        """Train the study's unfinished runs in a `fer-studio study resume` child process."""
+        """Train the study's unfinished runs in a `fer-studio study resume` process of its own
+        session (output in `<study>/study.log`); it goes on when the window closes leaving it running."""
         if self.study is None or self._running():
             return
-        proc = QProcess(self)
-        env = QProcessEnvironment.systemEnvironment()
-        env.insert("PYTHONPATH", os.pathsep.join(p for p in sys.path if p))
-        proc.setProcessEnvironment(env)
-        proc.setProcessChannelMode(QProcess.MergedChannels)
-        proc.readyReadStandardOutput.connect(lambda: self._log(proc))
-        proc.finished.connect(self._process_ended)
-        proc.start(sys.executable, ["-m", "fer_engine.cli", "study", "resume", str(self.study.path)])
-        self.process = proc
+        env = {**os.environ, "PYTHONPATH": os.pathsep.join(p for p in sys.path if p)}
+        log_path = self.study.path / "study.log"
+        try:
+            with open(log_path, "ab") as log:
+                self.process = subprocess.Popen(
+                    [sys.executable, "-m", "fer_engine.cli", "study", "resume", str(self.study.path)],
+                    stdin=subprocess.DEVNULL, stdout=log, stderr=subprocess.STDOUT, env=env,
+                    start_new_session=True)
+        except OSError as e:
+            self.header.setText(f"Cannot start the study process: {e}")
+            return
         self._results = None
         self.timer.start()
         self.tabs.setCurrentIndex(0)
-        self.state.notify(f"study started: {self.study.path}")
-        self._update_buttons()
-
-    def _log(self, proc: QProcess) -> None:
-        text = bytes(proc.readAllStandardOutput()).decode("utf-8", "replace").strip()
-        if text:
-            self.state.notify(text.splitlines()[-1][:200])
-
-    def _process_ended(self, code: int, _status) -> None:
-        self.state.notify(f"study process ended (exit code {code})")
-        self.state.runsChanged.emit()
-        self.refresh()
+        self.state.notify(f"study started (pid {self.process.pid}; log {log_path})")
         self._update_buttons()
 
     def stop_study(self) -> None:
         """Ctrl-C to the study process: active runs stop after their current batch (resumable)."""
         if self._running():
-            os.kill(int(self.process.processId()), signal.SIGINT)
+            self.process.send_signal(signal.SIGINT)
 
     def active_runs(self) -> list[str]:
         return [str(self.study.path)] if self._running() and self.study else []
@@ -348,11 +344,11 @@ class StudiesPage(QWidget):
     def stop_all_runs(self) -> None:
         self.stop_study()
 
+    def detach_all_runs(self) -> None:
+        self.process = None  # it goes on in its own session; reopen its folder to watch it
+
     def shutdown(self) -> None:
         self.timer.stop()
-        if self._running():
-            self.stop_study()
-            self.process.waitForFinished(30000)
 
     # -- a variant --------------------------------------------------------------------------------
     def _variant_runs(self, name: str) -> list[str]:
@@ -386,7 +382,7 @@ class StudiesPage(QWidget):
         picked = self.table.selected_variant() is not None
         self.overlay_button.setEnabled(picked)
         self.analyse_button.setEnabled(picked)
-        ready = self._results is not None and not isinstance(self._results, str)
+        ready = self._results is not None
         self.export_md.setEnabled(ready)
         self.export_plot.setEnabled(ready)
 

@@ -1,4 +1,4 @@
-"""A finished study on disk without training: run directories with synthetic saved predictions."""
+"""The demo study spec, and a finished study on disk without training (synthetic saved predictions)."""
 from __future__ import annotations
 
 from pathlib import Path
@@ -9,6 +9,16 @@ from fer_engine.eval.predict import Predictions
 from fer_engine.study.plan import expand
 from fer_engine.study.spec import StudySpec
 from fer_engine.study.studydir import StudyDir
+
+#: a small real study on the demo set: fer_cnn_tiny, 1 short epoch, 2 variants x 2 seeds
+DEMO_STUDY = {
+    "schema_version": 1, "name": "demo ablation",
+    "base": {"preset": "quick-cpu", "set": {
+        "data.path": "demo", "model.backbone": "fer_cnn_tiny", "train.epochs": 1, "train.batch_size": 32,
+        "train.max_steps_per_epoch": 2, "schedule.warmup_epochs": 0.0, "eval.tta": "none", "train.device": "cpu"}},
+    "ablate": {"tricks": ["hflip"], "mode": "leave-one-out"},
+    "seeds": [0, 1],
+}
 
 CLASSES = ["angry", "disgust", "fear", "happy", "sad", "surprise", "neutral"]
 

@@ -2,7 +2,7 @@
 from __future__ import annotations
 
 import pytest
-from study_fakes import finished_study
+from study_fakes import DEMO_STUDY, finished_study
 
 from fer_studio.pages.studies_page import StudiesPage, studies_root
 from fer_studio.state import AppState
@@ -67,3 +67,22 @@ def test_plan_from_the_current_set_up(qtbot, state):
     assert not page.start_button.isEnabled()
     page.make_plan()
     qtbot.waitUntil(lambda: "unknown config key: optim.lrr" in page.plan_text.toPlainText(), timeout=60_000)
+
+
+@pytest.mark.timeout(400)
+def test_start_trains_the_study_in_its_own_process(qtbot, state):
+    from fer_engine.study.plan import expand
+    from fer_engine.study.spec import StudySpec
+    from fer_engine.study.studydir import StudyDir
+
+    spec = StudySpec.from_dict({**DEMO_STUDY, "ablate": {}, "seeds": [0]})
+    study = StudyDir.create(studies_root(state) / "one-run", spec, expand(spec))
+    page = StudiesPage(state)
+    qtbot.addWidget(page)
+    page.open_study(str(study.path))
+    page.resume_study()
+    assert page.active_runs() == [str(study.path)] and page.stop_button.isEnabled()
+    qtbot.waitUntil(lambda: not page._running() and page.table.rowCount() == 1, timeout=350_000)
+    assert study.states() == {"00-baseline-s0": "finished"}
+    assert "[00-baseline-s0] finished:" in (study.path / "study.log").read_text()
+    assert page.grid.item(0, 3).text() == "finished" and page.export_md.isEnabled()
