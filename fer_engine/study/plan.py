@@ -180,7 +180,8 @@ def expand(spec: StudySpec, base: RunConfig | None = None) -> Plan:
     runs = []
     for i, v in enumerate(variants):
         for seed in spec.seeds:
-            cfg = configs[v.name].replace(**{"train.seed": seed, "name": f"{spec.name or 'study'}: {v.name} seed {seed}"})
+            cfg = configs[v.name].replace(**{"train.seed": seed,
+                                             "name": f"{spec.name or 'study'}: {v.name} seed {seed}"})
             runs.append(PlannedRun(f"{i:02d}-{_slug(v.name)}-s{seed}", v.name, seed, cfg))
     return Plan(base, variants, runs, plan_notes(spec, base))
 

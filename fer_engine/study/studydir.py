@@ -57,7 +57,8 @@ class StudyDir:
         """A new study directory; refused where one already is (use resume)."""
         study = cls(path)
         if study.spec_path.exists():
-            raise StudyError(f"{study.path} already holds a study; continue it with `fer-studio study resume {study.path}`")
+            raise StudyError(f"{study.path} already holds a study; continue it with "
+                             f"`fer-studio study resume {study.path}`")
         try:
             study.runs_dir.mkdir(parents=True, exist_ok=True)
             spec.save(study.spec_path)

@@ -187,7 +187,8 @@ class StudiesPage(QWidget):
             lines.append(f"  {v.name}: " + (", ".join(f"{k}={val}" for k, val in v.changes.items()) or "the set-up"))
         if "total_seconds" in est:
             lines.append(f"estimate: {_duration(est['seconds_per_run'])} per run, about "
-                         f"{_duration(est['total_seconds'])} in all ({est['img_per_s']:.0f} img/s from {est['source']})")
+                         f"{_duration(est['total_seconds'])} in all ({est['img_per_s']:.0f} img/s from "
+                         f"{est['source']})")
         lines += [f"note: {n}" for n in plan.notes]
         self.plan_text.setPlainText("\n".join(lines))
         self.start_button.setEnabled(len(plan.runs) > 0 and not self._running())

@@ -28,7 +28,8 @@ def test_leave_one_out_switches_each_trick_off_over_the_base():
 def test_add_one_grid_and_random_variants():
     plan = expand(spec(ablate={"tricks": ["mixup"], "mode": "add-one"},
                        grid={"optim.lr": [0.001, 0.004], "loss.label_smoothing": [0.0]},
-                       random={"samples": 3, "ranges": {"optim.weight_decay": {"low": 1e-5, "high": 1e-2, "log": True}}},
+                       random={"samples": 3,
+                               "ranges": {"optim.weight_decay": {"low": 1e-5, "high": 1e-2, "log": True}}},
                        seeds=1, tta=True))
     names = [v.name for v in plan.variants]
     assert names[:4] == [BASELINE, "+mixup", "optim.lr=0.001,loss.label_smoothing=0",

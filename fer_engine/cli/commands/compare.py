@@ -24,7 +24,8 @@ def run(args: argparse.Namespace) -> int:
 
     c = compare_runs(args.run_a, args.run_b, args.split, args.tta, args.device)
     if args.json:
-        print(json.dumps({"faces": c.n, "accuracy_a": c.accuracy_a, "accuracy_a_ci95": [c.interval_a.low, c.interval_a.high],
+        print(json.dumps({"faces": c.n, "accuracy_a": c.accuracy_a,
+                          "accuracy_a_ci95": [c.interval_a.low, c.interval_a.high],
                           "accuracy_b": c.accuracy_b, "accuracy_b_ci95": [c.interval_b.low, c.interval_b.high],
                           "difference": c.difference,
                           "difference_ci95": [c.difference_interval.low, c.difference_interval.high],
