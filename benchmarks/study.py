@@ -12,8 +12,9 @@ PublicTest to select, PrivateTest to report. Printed: every run, the results tab
 interval, Holm-adjusted p, verdict, classes moved, cost) in text and Markdown.
 
 Part 2: the same baseline twice (two seeds) through `--backend ray` on a local Ray
-cluster, once one trial at a time (each with every CPU, or a whole GPU) and once two at
-once (half the CPUs each, or half a GPU each); printed: both wall times and the speed-up.
+cluster, after one untimed warm-up trial, once one trial at a time (each with every CPU, or
+a whole GPU) and once two at once (half the CPUs each, or half a GPU each); printed: both
+wall times and the speed-up.
 """
 from __future__ import annotations
 
@@ -86,6 +87,11 @@ def part_ray(args, data: str, out: Path) -> None:
     ray.init(num_cpus=cpus, num_gpus=gpus, include_dashboard=False, log_to_driver=False)
     walls = {}
     try:
+        # untimed: the first trial pays Ray's worker start-up and the imports; the data cache fills
+        warm = make_study(out / "ray-warmup", {"name": "ray warm-up", "base": {"preset": "quick-cpu", "set": base_set(
+            data, args.ray_train_fraction, 1, [*args.overrides, "train.max_steps_per_epoch=1"], False)},
+            "seeds": [0]})
+        run_ray(warm, parallel=1, cpus_per_run=float(cpus), gpus_per_run=float(gpus and 1))
         for parallel in (1, 2):
             study = make_study(out / f"ray-{parallel}", {
                 "name": f"ray {parallel} at once", "base": {"preset": "quick-cpu", "set": base_set(
