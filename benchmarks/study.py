@@ -59,7 +59,7 @@ def make_study(out: Path, spec_dict: dict) -> StudyDir:
     return StudyDir.create(out, spec, expand(spec))
 
 
-def part_ablation(args, data: str, out: Path) -> None:
+def part_ablation(args, data: str, out: Path) -> bool:
     study = make_study(out / "ablation", {
         "name": "quick-cpu leave-one-out", "base": {"preset": "quick-cpu",
                                                     "set": base_set(data, args.train_fraction, args.epochs,
@@ -69,11 +69,15 @@ def part_ablation(args, data: str, out: Path) -> None:
     t0 = time.perf_counter()
     run_local(study, parallel=1, on_event=StudyPrinter(sys.stdout))
     wall = time.perf_counter() - t0
+    if set(study.states().values()) != {"finished"}:
+        print(f"stopped; continue with: fer-studio study resume {study.path}", flush=True)
+        return False
     results = analyze(study)
     print(f"\nstudy wall time {wall / 60:.1f} min\n")
     print(to_text(results))
     print("\n" + to_markdown(results))
     (out / "ablation-results.json").write_text(json.dumps(results.to_dict(), indent=1, default=float))
+    return True
 
 
 def part_ray(args, data: str, out: Path) -> None:
@@ -135,8 +139,8 @@ def main() -> int:
         print(f"{out} is not empty; give another --out", file=sys.stderr)
         return 2
     print(f"torch {__import__('torch').__version__}, {os.cpu_count()} CPU cores, data {data}", flush=True)
-    if "ablation" not in args.skip:
-        part_ablation(args, data, out)
+    if "ablation" not in args.skip and not part_ablation(args, data, out):
+        return 130
     if "ray" not in args.skip:
         part_ray(args, data, out)
     return 0
