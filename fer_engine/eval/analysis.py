@@ -70,7 +70,7 @@ class Analysis:
         base = M.Baselines(**b) if b else None
         tta = " (TTA)" if s.get("tta", "none") != "none" else ""
         return (f"{c.describe()} · {s['split']}{tta} · {s['num_samples']:,} faces · "
-                f"accuracy {M.accuracy_text(s['accuracy'], base)}")
+                f"accuracy {M.accuracy_text(s['accuracy'], base, s.get('accuracy_ci95'))}")
 
     def most_confused(self, min_count: int = 1) -> list[tuple[str, str, int]]:
         return M.most_confused(self.confusion, self.class_names, min_count)

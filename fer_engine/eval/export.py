@@ -38,6 +38,8 @@ def metrics_to_csv(summary: dict[str, Any], path: str | Path) -> Path:
     w.writerow(["metric", "value"])
     for key in ("accuracy", "macro_f1", "balanced_accuracy"):
         w.writerow([key, f"{summary[key]:.6f}"])
+    for bound, value in zip(("accuracy_ci95_low", "accuracy_ci95_high"), summary.get("accuracy_ci95", ())):
+        w.writerow([bound, f"{value:.6f}"])
     for key in ("accuracy", "macro_f1", "balanced_accuracy"):
         if "prior_corrected" in summary:
             w.writerow([f"prior_corrected_{key}", f"{summary['prior_corrected'][key]:.6f}"])

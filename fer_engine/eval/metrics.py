@@ -125,10 +125,13 @@ def split_baselines(dataset_info: dict[str, Any], split: str = "val") -> Baselin
     return chance_and_majority(counts, dataset_info.get("class_names") or []) if counts else None
 
 
-def accuracy_text(acc: float, baselines: Baselines | None = None) -> str:
+def accuracy_text(acc: float, baselines: Baselines | None = None,
+                  interval: tuple[float, float] | None = None) -> str:
     """An accuracy with its context, the one format of every headline and table:
-    "41.2% (chance 14.3%, always happy 24.5%)"."""
+    "41.2% [95% CI 39.6-42.8] (chance 14.3%, always happy 24.5%)"."""
     text = f"{acc:.1%}"
+    if interval is not None and all(math.isfinite(v) for v in interval):
+        text += f" [95% CI {100 * interval[0]:.1f}\u2013{100 * interval[1]:.1f}]"
     if baselines is not None:
         text += f" (chance {baselines.chance:.1%}, always {baselines.majority_class} {baselines.majority:.1%})"
     return text
@@ -174,9 +177,12 @@ def _unknown_classes(preds: Predictions) -> list[str]:
     return [c for c in preds.meta.get("data_classes") or [] if (canonical_name(c) or c) not in known]
 
 
-def headline(cm: np.ndarray) -> dict[str, float]:
-    """The three numbers every report starts with."""
-    return {"accuracy": accuracy(cm), "macro_f1": macro_f1(cm),
+def headline(cm: np.ndarray) -> dict[str, Any]:
+    """The three numbers every report starts with, and the accuracy's 95% (Wilson) interval."""
+    from ..study.stats import accuracy_interval
+
+    iv = accuracy_interval(int(np.trace(cm)), int(np.asarray(cm).sum()))
+    return {"accuracy": accuracy(cm), "accuracy_ci95": [iv.low, iv.high], "macro_f1": macro_f1(cm),
             "balanced_accuracy": balanced_accuracy(cm)}
 
 

@@ -21,20 +21,27 @@ def format_confusion(cm: Sequence[Sequence[int]], class_names: Sequence[str],
     return format_table(["true \\ pred"] + list(class_names), rows)
 
 
+def _with_interval(h: dict[str, Any]) -> str:
+    """An accuracy with its 95% interval: `0.6410 [0.6250, 0.6564]`."""
+    lo, hi = h.get("accuracy_ci95", (None, None))
+    return f"{h['accuracy']:.4f}" + (f" [{lo:.4f}, {hi:.4f}]" if lo is not None else "")
+
+
 def format_summary(s: dict[str, Any], title: str = "") -> str:
     out = [title] if title else []
     out.append(f"split: {s['split']}   TTA: {s['tta']}   faces: {s['num_samples']}"
                + (f"   (left out: {s['num_excluded']} of classes the model does not know: "
                   f"{', '.join(s['excluded_classes'])})" if s["num_excluded"] else ""))
-    headline = [["accuracy", f"{s['accuracy']:.4f}"], ["macro-F1", f"{s['macro_f1']:.4f}"],
+    headline = [["accuracy", _with_interval(s)], ["macro-F1", f"{s['macro_f1']:.4f}"],
                 ["balanced accuracy", f"{s['balanced_accuracy']:.4f}"]]
     header = ["metric", "argmax"]
     if "prior_corrected" in s:
         pc = s["prior_corrected"]
         header.append(f"prior-corrected ({pc['target']})")
-        for row, key in zip(headline, ("accuracy", "macro_f1", "balanced_accuracy")):
+        headline[0].append(_with_interval(pc))
+        for row, key in zip(headline[1:], ("macro_f1", "balanced_accuracy")):
             row.append(f"{pc[key]:.4f}")
-    out += ["", format_table(header, headline)]
+    out += ["", format_table(header, headline), "(accuracy: [95% Wilson interval] over these faces)"]
     if s.get("baselines"):
         b = s["baselines"]
         out.append(f"baselines on these faces: chance {b['chance']:.4f}, "

@@ -25,23 +25,11 @@ class ExportError(ValueError):
     """An export that cannot be made or a file that is not a fer-studio export; one line."""
 
 
-def wilson_interval_95(correct: int, n: int) -> tuple[float, float]:
-    """95% Wilson score interval of a proportion correct/n ((nan, nan) for n = 0).
-
-    Kept here until the shared confidence-interval helper (issue #21) is merged.
-    """
-    if n <= 0:
-        return math.nan, math.nan
-    z = 1.959963984540054
-    p = correct / n
-    denom = 1 + z * z / n
-    centre = (p + z * z / (2 * n)) / denom
-    half = z * math.sqrt(p * (1 - p) / n + z * z / (4 * n * n)) / denom
-    return max(0.0, centre - half), min(1.0, centre + half)
-
-
 def accuracy_with_interval(correct: int, n: int) -> dict[str, float]:
-    low, high = wilson_interval_95(correct, n)
+    from ..study.stats import accuracy_interval
+
+    iv = accuracy_interval(correct, n)
+    low, high = iv.low, iv.high
     return {"accuracy": correct / n if n else math.nan, "low": low, "high": high, "n": int(n),
             "interval": "wilson 95%"}
 

@@ -408,6 +408,7 @@ class RunSummary:
     epochs_planned: int = 0
     test_acc: float = math.nan  # on the run's own test split, without TTA (finished runs)
     precision: str = ""  # what it trained in ("float32", "bfloat16", ...); "" before it started
+    best_val_acc_ci: tuple[float, float] = (math.nan, math.nan)  # 95% Wilson interval over the val faces
 
 
 def summarize_run(run: RunDir) -> RunSummary:
@@ -441,6 +442,7 @@ def summarize_run(run: RunDir) -> RunSummary:
         mean = run.kfold().get("mean", {})
         best = mean.get("val_acc", math.nan) if isinstance(mean, dict) else math.nan
     return RunSummary(
+        best_val_acc_ci=_val_interval(run, best) if kind == "run" else (math.nan, math.nan),
         path=run.path, run_id=run.run_id, name=str(name),
         date=_run_date(run), backbone=backbone, tricks=tricks, best_val_acc=best,
         status=DAMAGED if problems else status["status"],
@@ -475,6 +477,20 @@ def _test_acc(status: dict[str, Any]) -> float:
     summary = status.get("summary")
     value = summary.get("test_acc", math.nan) if isinstance(summary, dict) else math.nan
     return float(value) if isinstance(value, (int, float)) else math.nan
+
+
+def _val_interval(run: RunDir, acc: float) -> tuple[float, float]:
+    """95% interval of a validation accuracy over the run's val faces (NaN when unknown)."""
+    from ..study.stats import accuracy_interval
+
+    try:
+        n = int(run.dataset_info().get("splits", {}).get("val", 0))
+    except (RunDirError, TypeError, ValueError, AttributeError):
+        n = 0
+    if not n or not math.isfinite(acc):
+        return (math.nan, math.nan)
+    iv = accuracy_interval(round(acc * n), n)
+    return (iv.low, iv.high)
 
 
 def _run_date(run: RunDir) -> datetime:

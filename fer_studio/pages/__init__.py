@@ -12,5 +12,6 @@ PAGES: list[tuple[str, str, str]] = [
     ("training", "fer_studio.pages.training_page", "TrainingPage"),
     ("runs", "fer_studio.pages.runs_page", "RunsPage"),
     ("analysis", "fer_studio.pages.analysis_page", "AnalysisPage"),
+    ("studies", "fer_studio.pages.studies_page", "StudiesPage"),
     ("live", "fer_studio.pages.live_page", "LivePage"),
 ]

@@ -144,8 +144,16 @@ class RunsPage(QWidget):
             self.state.watchRequested.emit(d)
 
     def compare_runs(self) -> None:
-        self.state.compareRequested.emit(self._selected())
+        runs = self._selected()
+        self.state.compareRequested.emit(runs)
         self.state.pageRequested.emit("training")
+        if len(runs) == 2:  # two runs: is their test difference real? (the engine's paired test)
+            from fer_engine.eval.compare import compare_runs, describe
+
+            run_task(lambda progress, stop: describe(compare_runs(*runs, device="cpu")),
+                     on_done=lambda text: self.state.notify(f"test split, {text}"),
+                     on_error=lambda message, _tb: self.state.notify(f"no paired comparison: {message}"),
+                     context=self)
 
     def duplicate_config(self) -> None:
         for d in self._selected()[:1]:

@@ -15,8 +15,8 @@ STATUS_COLOURS = {"running": "#2874a6", "finished": "#1e8449", "stopped": "#b977
 
 
 
-def _acc(value: float) -> str:
-    return "–" if math.isnan(value) else accuracy_text(value)
+def _acc(value: float, interval: tuple[float, float] | None = None) -> str:
+    return "–" if math.isnan(value) else accuracy_text(value, interval=interval)
 
 
 def _tricks(s) -> str:
@@ -33,7 +33,7 @@ COLUMNS = {
     "Backbone": (lambda s: s.backbone, lambda s: s.backbone),
     "Tricks": (_tricks, lambda s: len(s.tricks)),
     "Precision": (lambda s: s.precision or "–", lambda s: s.precision),
-    "Best val acc": (lambda s: _acc(s.best_val_acc),
+    "Best val acc": (lambda s: _acc(s.best_val_acc, s.best_val_acc_ci),
                      lambda s: -1.0 if math.isnan(s.best_val_acc) else s.best_val_acc),
     "Test acc": (lambda s: _acc(s.test_acc), lambda s: -1.0 if math.isnan(s.test_acc) else s.test_acc),
     "Epochs": (lambda s: f"{s.epochs_done} / {s.epochs_planned}" if s.epochs_planned else str(s.epochs_done),

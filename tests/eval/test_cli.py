@@ -25,7 +25,7 @@ def test_evaluate_json_with_tta_reports_both(fake_runs, capsys):
     assert main(["evaluate", str(run.path), "--split", "val", "--tta", "--json"]) == 0
     s = json.loads(capsys.readouterr().out)
     assert s["split"] == "val" and s["tta"] == "flip"
-    assert set(s["without_tta"]) == {"accuracy", "macro_f1", "balanced_accuracy"}
+    assert set(s["without_tta"]) == {"accuracy", "accuracy_ci95", "macro_f1", "balanced_accuracy"}
     assert "accuracy" in s["prior_corrected"]
 
 

@@ -44,7 +44,9 @@ def test_headline_puts_chance_and_majority_beside_the_accuracy(qtbot, page):
     assert s["baselines"]["chance"] == 0.25  # four classes present
     assert s["baselines"]["majority"] == 0.25  # balanced fake split
     text = page.summary.text()
-    assert f"accuracy {s['accuracy']:.1%} (chance 25.0%, always angry 25.0%)" in text
+    low, high = s["accuracy_ci95"]
+    assert (f"accuracy {s['accuracy']:.1%} [95% CI {100 * low:.1f}\u2013{100 * high:.1f}] "
+            "(chance 25.0%, always angry 25.0%)") in text
 
 
 def test_metric_exports_name_the_run_data_and_checkpoint(qtbot, page, tmp_path):

@@ -99,7 +99,8 @@ def print_report(s: dict, plain: dict | None = None) -> None:
 
     print(format_summary(s, title=f"run: {s['run_dir']}\ndata: {s['data']}"))
     if plain is not None:
-        print(f"\nwithout TTA: accuracy {plain['accuracy']:.4f}, macro-F1 {plain['macro_f1']:.4f}, "
+        lo, hi = plain["accuracy_ci95"]
+        print(f"\nwithout TTA: accuracy {plain['accuracy']:.4f} [{lo:.4f}, {hi:.4f}], macro-F1 {plain['macro_f1']:.4f}, "
               f"balanced accuracy {plain['balanced_accuracy']:.4f}")
 
 
@@ -114,7 +115,7 @@ def run(args: argparse.Namespace) -> int:
             print(f"wrote {path}", file=sys.stderr)
     if args.json:
         if plain is not None:
-            s["without_tta"] = {k: plain[k] for k in ("accuracy", "macro_f1", "balanced_accuracy")}
+            s["without_tta"] = {k: plain[k] for k in ("accuracy", "accuracy_ci95", "macro_f1", "balanced_accuracy")}
         print(json.dumps(s, indent=1))
     else:
         print_report(s, plain)

@@ -1,0 +1,119 @@
+"""The Ray backend: each run of a study is a Ray Tune trial with its own CPU/GPU resources.
+
+Every trial trains through the ordinary `fit` into its run directory under the study
+directory, which all nodes must see at the same path (a shared filesystem: NFS, a
+mounted bucket, or one machine). A trial whose node died is retried by Tune
+(`FailureConfig`) and resumes from its run's last checkpoint. Random samples of a spec
+with `random.asha` run under an ASHA scheduler that stops bad ones early (their runs are
+marked "pruned"); everything else runs to the end. Ray is an optional extra:
+`pip install "fer-studio[cluster]"`.
+"""
+from __future__ import annotations
+
+from typing import Any, Callable
+
+from .spec import StudyError
+from .studydir import PRUNED, StudyDir
+
+#: on_result(run key, metrics of one epoch as reported by the trial)
+ResultFn = Callable[[str, dict[str, Any]], None]
+
+
+def _ray():
+    try:
+        import ray
+        from ray import tune
+    except ImportError:
+        raise StudyError('the Ray backend needs Ray: pip install "fer-studio[cluster]"') from None
+    return ray, tune
+
+
+def _trial(params: dict[str, Any]) -> None:
+    """One run, inside a Ray worker: fit into the shared run directory, reporting each epoch."""
+    import torch
+    from ray import tune
+
+    from ..training import events as ev
+    from ..training.loop import fit
+
+    torch.set_num_threads(max(1, int(params["cpus"])))
+    study = StudyDir(params["study"])
+    planned = next(r for r in study.plan().runs if r.key == params["key"])
+    run_dir, resume = study.ensure_run_dir(planned)
+
+    def emit(event: ev.Event) -> None:
+        if isinstance(event, ev.EpochMetrics):
+            tune.report({"epoch": event.epoch, **{k: float(v) for k, v in event.metrics.items()
+                                                  if isinstance(v, (int, float))}})
+
+    summary = fit(run_dir.config(), run_dir, emit, lambda: False, resume=resume)
+    if summary.get("status") != "finished":
+        raise RuntimeError(f"run {planned.key} ended {summary.get('status')}: {summary.get('error', '')}")
+
+
+def run_ray(study: StudyDir, address: str | None = None, parallel: int | None = None,
+            cpus_per_run: float | None = None, gpus_per_run: float | None = None,
+            max_failures: int = 2, on_result: ResultFn | None = None) -> dict[str, str]:
+    """Train every unfinished run of `study` as Ray Tune trials; {run key: final state}."""
+    ray, tune = _ray()
+    from ray.tune.schedulers import ASHAScheduler
+
+    spec, plan = study.spec(), study.plan()
+    cpus = spec.cpus_per_run if cpus_per_run is None else cpus_per_run
+    gpus = spec.gpus_per_run if gpus_per_run is None else gpus_per_run
+    todo = study.todo()
+    if not todo:
+        return {}
+    if not ray.is_initialized():
+        try:
+            ray.init(address=address, log_to_driver=False)
+        except (ConnectionError, ValueError, RuntimeError) as e:
+            raise StudyError(f"cannot connect to the Ray cluster at {address or 'a new local one'}: {e}") from None
+    random_names = {v.name for v in plan.variants if v.name.startswith("random-")}
+    groups = [([r.key for r in todo if not (spec.random.asha and r.variant in random_names)], None),
+              ([r.key for r in todo if spec.random.asha and r.variant in random_names],
+               ASHAScheduler(time_attr="epoch", max_t=plan.base.train.epochs,
+                             grace_period=min(spec.random.grace_epochs, plan.base.train.epochs)))]
+    storage = str(study.path.resolve() / "ray")
+
+    class Forward(tune.Callback):
+        """Hands each trial's epoch results to `on_result` (not saved with Tune's state)."""
+
+        def __init__(self, fn: ResultFn | None):
+            self.fn = fn
+
+        def __getstate__(self) -> dict[str, Any]:
+            return {"fn": None}
+
+        def on_trial_result(self, iteration, trials, trial, result, **info):
+            if self.fn is not None:
+                self.fn(trial.config["key"], dict(result))
+
+    for keys, scheduler in groups:
+        if not keys:
+            continue
+        trainable = tune.with_resources(tune.with_parameters(_trial), {"cpu": cpus, "gpu": gpus})
+        tuner = tune.Tuner(
+            trainable,
+            param_space={"key": tune.grid_search(keys), "study": str(study.path.resolve()), "cpus": cpus},
+            tune_config=tune.TuneConfig(max_concurrent_trials=parallel or None, scheduler=scheduler,
+                                        metric="val_acc" if scheduler else None,
+                                        mode="max" if scheduler else None),
+            run_config=tune.RunConfig(storage_path=storage, name="asha" if scheduler else "trials",
+                                      failure_config=tune.FailureConfig(max_failures=max_failures),
+                                      verbose=0, callbacks=[Forward(on_result)]))
+        tuner.fit()
+        if scheduler is not None:
+            for key in keys:
+                _mark_pruned(study, key)
+    return {r.key: study.state(r.key) for r in todo}
+
+
+def _mark_pruned(study: StudyDir, key: str) -> None:
+    """A random sample that ASHA stopped: record it as pruned (not crashed, not to be rerun)."""
+    if study.state(key) not in ("finished", PRUNED, "failed"):
+        run = study.run_dir(key)
+        epochs = [m["epoch"] for m in run.read_metrics()]
+        run.write_meta({"study_pruned": True})
+        run.write_status("stopped", reason="stopped early by ASHA", epoch=max(epochs, default=0))
+
