@@ -7,6 +7,7 @@ from PySide6.QtGui import QIcon
 from PySide6.QtWidgets import QApplication
 
 from . import theme
+from .gc_thread import collect_on_gui_thread
 from .assets import APP_ICON
 from .main_window import MainWindow
 from .preload import preload_heavy_modules
@@ -18,6 +19,7 @@ def create_window(settings: Settings | None = None) -> MainWindow:
     """A MainWindow over the saved settings (the app must exist); used by main() and tests."""
     settings = settings or Settings.load()
     app = QApplication.instance()
+    collect_on_gui_thread(app)
     app.setWindowIcon(QIcon(str(APP_ICON)))
     theme.apply_theme(app, settings.theme)
     state = AppState(settings=settings)

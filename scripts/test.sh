@@ -32,4 +32,15 @@ fi
 "$VENV/bin/pip" install -q --no-deps --no-build-isolation -e "$ROOT"
 cd "$ROOT"
 "$VENV/bin/lint-imports"
-exec "$VENV/bin/python" -m pytest "$@"
+# A test that hangs with the GIL held is ended by faulthandler's watchdog (tests/conftest.py),
+# which writes every thread's stack to this file; print it when the session ends that way.
+export FER_TEST_HANG_FILE="$(mktemp)"
+trap 'rm -f "$FER_TEST_HANG_FILE"' EXIT
+rc=0
+"$VENV/bin/python" -m pytest "$@" || rc=$?
+if grep -q "^Thread\|^Current thread" "$FER_TEST_HANG_FILE"; then
+    echo "[test.sh] a test hung past its bound; every thread's stack:" >&2
+    head -300 "$FER_TEST_HANG_FILE" >&2
+    rc=1
+fi
+exit "$rc"

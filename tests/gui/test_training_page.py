@@ -110,7 +110,8 @@ def test_a_ticked_run_stays_overlaid_when_another_run_starts_and_statuses_follow
     assert page.shown == str(c.path)
     assert page.plots.run_names() == ["run C", "run A", "run B"]
     qtbot.waitUntil(lambda: page.curves[str(c.path)].status == "running", timeout=30_000)
-    c.status_path.unlink()  # the disk lags the live run (as before its worker writes status.json)
+    qtbot.waitUntil(lambda: page.checklist.status(str(c.path)) == "running", timeout=30_000)  # at the next redraw
+    c.write_status("created")  # the disk lags the live run (as before its worker writes "running")
     assert list_runs(root)[0].status != "running"
     page.checklist.set_runs(list_runs(root))  # what the pool-thread re-read hands over
     assert page.checklist.status(str(c.path)) == "running"
@@ -150,6 +151,9 @@ def test_gui_runs_train_at_normal_priority_unless_the_setting_asks(qtbot, page, 
 
         def stop(self):
             self.stopped = True
+
+        def is_alive(self):
+            return child.poll() is None
 
         def close(self):
             pass
