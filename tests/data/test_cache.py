@@ -62,19 +62,25 @@ def test_a_failed_cache_write_leaves_no_partial_file(tmp_path, data_cfg, tree, c
     assert list(cache_folder.iterdir()) == []
 
 
-def test_stop_aborts_decoding_within_one_batch(tmp_path, data_cfg, tree, monkeypatch):
-    from fer_engine.data import parallel
-
-    monkeypatch.setattr(parallel, "BATCH", 4)
-    tree(tmp_path / "ds", {"happy": 30, "sad": 30})
-    calls = []
+def _count_decodes(monkeypatch) -> list[int]:
+    """A list that grows by one for every face decoded from now on."""
+    calls: list[int] = []
+    decode = images.decode_image
 
     def counting(*a, **k):
         calls.append(1)
         return decode(*a, **k)
 
-    decode = images.decode_image
     monkeypatch.setattr(images, "decode_image", counting)
+    return calls
+
+
+def test_stop_aborts_decoding_within_one_batch(tmp_path, data_cfg, tree, monkeypatch):
+    from fer_engine.data import parallel
+
+    monkeypatch.setattr(parallel, "BATCH", 4)
+    tree(tmp_path / "ds", {"happy": 30, "sad": 30})
+    calls = _count_decodes(monkeypatch)
     with pytest.raises(StopRequested):
         load_dataset(data_cfg(tmp_path / "ds"), should_stop=lambda: len(calls) > 0)
     workers = min(16, (os.cpu_count() or 2) + 2)
@@ -92,14 +98,7 @@ def test_stop_seen_late_queues_no_new_batch(tmp_path, data_cfg, tree, monkeypatc
     monkeypatch.setattr(parallel, "wait", lambda fs, return_when: real_wait(fs, return_when=ALL_COMPLETED))
     monkeypatch.setattr(parallel, "BATCH", 4)
     tree(tmp_path / "ds", {"happy": 100, "sad": 100})
-    calls = []
-
-    def counting(*a, **k):
-        calls.append(1)
-        return decode(*a, **k)
-
-    decode = images.decode_image
-    monkeypatch.setattr(images, "decode_image", counting)
+    calls = _count_decodes(monkeypatch)
     with pytest.raises(StopRequested):  # a slow check: idle threads would start anything queued
         load_dataset(data_cfg(tmp_path / "ds"), should_stop=lambda: time.sleep(0.2) or len(calls) > 0)
     workers = min(16, (os.cpu_count() or 2) + 2)

@@ -6,24 +6,9 @@ import pytest
 
 pytest.importorskip("pytestqt")
 
-from fer_studio.pages.live_page import LivePage  # noqa: E402
-from fer_studio.state import AppState  # noqa: E402
 from fer_studio.widgets import live_worker  # noqa: E402
 
 WAIT_MS = 30000  # generous: the suite shares two CPU cores
-
-
-@pytest.fixture
-def page(qtbot, tiny_run, tmp_path):
-    state = AppState(runs_root=tiny_run.parent)
-    state.selected_run = str(tiny_run)  # the page starts on the selected run
-    p = LivePage(state)
-    qtbot.addWidget(p)
-    p.out_dir.setText(str(tmp_path / "saved"))
-    p.resize(1200, 700)
-    p.show()
-    yield p
-    p.shutdown()
 
 
 def _play(page, qtbot, kind, spec):

@@ -8,23 +8,7 @@ import pytest
 
 pytest.importorskip("pytestqt")
 
-from fer_studio.pages.live_page import LivePage  # noqa: E402
-from fer_studio.state import AppState  # noqa: E402
-
 WAIT_MS = 30000
-
-
-@pytest.fixture
-def page(qtbot, tiny_run, tmp_path):
-    state = AppState(runs_root=tiny_run.parent)
-    state.selected_run = str(tiny_run)
-    p = LivePage(state)
-    qtbot.addWidget(p)
-    p.out_dir.setText(str(tmp_path / "saved"))
-    p.resize(1200, 700)
-    p.show()
-    yield p
-    p.shutdown()
 
 
 def _play(page, qtbot, kind, spec):
