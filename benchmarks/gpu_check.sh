@@ -61,7 +61,7 @@ for s in "${@:-env throughput accuracy}"; do
             env)
                 step env nvidia-smi --query-gpu=name,memory.total,driver_version --format=csv,noheader
                 step env "$PY" -c "import torch, timm; from fer_engine.training.precision import amp_dtype; d = torch.device('cuda'); print('torch', torch.__version__, 'timm', timm.__version__, torch.cuda.get_device_name(d), 'capability', torch.cuda.get_device_capability(d), 'AMP dtype', amp_dtype(d, True))"
-                step env "$PY" -m pytest -q -p no:cacheprovider tests/training/test_fit.py tests/training/test_batches.py tests/tricks -k cuda ;;
+                step env "$PY" -m pytest -q -p no:cacheprovider tests/training/test_fit.py tests/training/test_batches.py tests/recipe -k cuda ;;
             throughput)
                 step throughput "$PY" benchmarks/throughput.py --rounds 2 --seconds 2 "${T_ARGS[@]}"
                 step throughput "$PY" benchmarks/throughput.py --models resnet18_48 \

@@ -35,7 +35,7 @@ from fer_engine.training.events import StepProgress
 from fer_engine.training.loop import fit
 from fer_engine.training.precision import amp_dtype
 from fer_engine.training.rundir import RunDir
-from fer_engine.tricks.optim import build_optimizer
+from fer_engine.recipe.optim import build_optimizer
 
 NO_AUGMENT = {f"augment.{k}": 0.0 for k in ("hflip", "rotation", "translate", "scale", "brightness", "contrast")}
 

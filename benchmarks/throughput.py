@@ -61,7 +61,7 @@ from fer_engine.config import OptimConfig, RunConfig
 from fer_engine.data import load_dataset
 from fer_engine.models import create_model
 from fer_engine.paths import shared_data_dir
-from fer_engine.tricks.optim import build_optimizer
+from fer_engine.recipe.optim import build_optimizer
 from fer_engine.training.precision import amp_dtype
 
 VARIANTS = {  # label -> (amp, channels_last, compile)

@@ -39,11 +39,9 @@ def _backbone_names() -> list[str]:
 
 def _registry_choices(name: str) -> Callable[[], list[str]]:
     def get() -> list[str]:
-        try:
-            from fer_engine.tricks import registry
-        except ImportError:
-            return []
-        return list(getattr(registry, name, ()))
+        from fer_engine.recipe import tricks
+
+        return list(getattr(tricks, name))
     return get
 
 
@@ -118,7 +116,7 @@ def field_comments() -> dict[str, str]:
 
 def _tricks() -> list[tuple[str, Any]]:
     try:
-        from fer_engine.tricks.registry import TRICKS
+        from fer_engine.recipe.tricks import TRICKS
     except ImportError:
         return []
     return list(TRICKS.items())

@@ -164,7 +164,7 @@ def cell_indices(y_true: np.ndarray, y_pred: np.ndarray, t: int, p: int,
 def prior_corrected_predictions(logits: np.ndarray, train_counts: Sequence[float],
                                 target: str = "uniform") -> np.ndarray:
     """Argmax after logit adjustment by the train class priors (toward `target` priors)."""
-    from ..tricks.priors import prior_correct
+    from ..recipe.priors import prior_correct
 
     return prior_correct(np.asarray(logits), list(train_counts), target).argmax(axis=1).astype(np.int64)
 

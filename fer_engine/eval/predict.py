@@ -142,9 +142,9 @@ def collect_predictions(
     """Run `model` over uint8 faces (N, H, W, C) and collect everything the analysis needs.
 
     `labels` index into `class_names` (the model's classes; -1 = unknown to the model).
-    Preprocessing is `fer_engine.tricks.preprocess.prepare_batch`, the same as training;
+    Preprocessing is `fer_engine.recipe.preprocess.prepare_batch`, the same as training;
     with `tta` ("flip", "tencrop") the probabilities come from
-    `fer_engine.tricks.tta.tta_predict` voted `tta_vote` ("soft" or "hard"), while the
+    `fer_engine.recipe.tta.tta_predict` voted `tta_vote` ("soft" or "hard"), while the
     features always come from the un-augmented view. Raises `Cancelled` when
     `should_stop()` turns true between batches. With `amp` (the run's `train.amp`) the forward
     runs under the training loop's autocast (`training.precision.amp_dtype`): bfloat16 where
@@ -153,7 +153,7 @@ def collect_predictions(
     import torch
 
     from ..training.precision import amp_dtype
-    from ..tricks.preprocess import prepare_batch
+    from ..recipe.preprocess import prepare_batch
 
     images = np.asarray(images)
     if images.ndim != 4 or images.dtype != np.uint8:
@@ -183,7 +183,7 @@ def collect_predictions(
                 with torch.autocast(dev.type, dtype=dtype, enabled=dtype is not None):
                     feats, logits = _features_and_logits(model, x)
                     if tta != "none":
-                        from ..tricks.tta import tta_predict
+                        from ..recipe.tta import tta_predict
 
                         probs = tta_predict(model, x, tta, tta_vote)
                         logits = torch.log(probs.float().clamp_min(1e-12))

@@ -45,7 +45,7 @@ class RunPredictor:
 
     def inputs(self, faces: np.ndarray):
         """Model input (B, C, S, S) on the device for faces of any size (Grad-CAM uses it too)."""
-        from ..tricks.preprocess import prepare_batch
+        from ..recipe.preprocess import prepare_batch
 
         pre = self.preprocess
         stored = to_stored_format(faces, int(pre["image_size"]), int(pre["channels"]))

@@ -73,7 +73,7 @@ def _data_problems(run, lines: list[str], with_report: bool, noted: list[str]) -
 
 
 def _recipe(run) -> list[str]:
-    from ..tricks.registry import active_tricks
+    from ..recipe.tricks import active_tricks
 
     cfg = run.config()
     return [f"- `{run.run_id}`: backbone `{cfg.model.backbone}` (pretrained {cfg.model.pretrained}), "

@@ -75,7 +75,7 @@ def reference_probs(models: Sequence[nn.Module], members: Sequence[MemberInfo], 
     """The PyTorch float32 path the app uses (each member's faces converted by the dataset
     decoder, then `prepare_batch`), averaged over members: what an export must reproduce."""
     from ..data.images import to_stored_format
-    from ..tricks.preprocess import prepare_batch
+    from ..recipe.preprocess import prepare_batch
 
     out = []
     with torch.inference_mode():

@@ -10,7 +10,7 @@ import numpy as np
 import torch
 
 from ..data.images import decode_image
-from ..tricks.preprocess import prepare_batch
+from ..recipe.preprocess import prepare_batch
 from .pipeline import CamFn
 
 

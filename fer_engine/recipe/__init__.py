@@ -1,6 +1,7 @@
-"""Tricks: the FER toolbox as plain functions on batched tensors, plus a registry describing them.
+"""The training recipe: how faces become a trained model, as plain functions on batched tensors.
 
-Implementations: `preprocess` (the one uint8 -> model-input conversion), `normalize`, `augment`,
-`mixing`, `losses`, `sampling`, `optim`, `schedule`, `early_stopping`, `tta`, `priors`, `kfold`.
-`registry` names every trick, says which are on for a config and checks configs for conflicts.
+Parts: `preprocess` (the one uint8 -> model-input conversion), `normalize`, `augment`, `mixing`,
+`losses`, `sampling`, `optim`, `schedule`, `early_stopping`, `tta`, `priors`, `folds` (k-fold
+splits). `tricks` is the catalogue: it names every trick FER competitors use, says which are on
+for a config and checks configs for conflicts.
 """

@@ -20,7 +20,7 @@ from .plan import Plan
 
 
 def _signature(cfg: RunConfig) -> tuple:
-    from ..tricks.registry import input_size
+    from ..recipe.tricks import input_size
 
     return (cfg.model.backbone, input_size(cfg), cfg.data.channels, cfg.train.batch_size, cfg.train.amp,
             cfg.train.channels_last, cfg.train.device)
@@ -52,7 +52,7 @@ def probe_throughput(cfg: RunConfig, steps: int = 4) -> float:
     from ..models import create_model
     from ..training.loop import resolve_device
     from ..training.precision import amp_dtype
-    from ..tricks.registry import input_size
+    from ..recipe.tricks import input_size
 
     device = resolve_device(cfg.train.device)
     size, b = input_size(cfg), cfg.train.batch_size

@@ -96,7 +96,7 @@ def _value_text(v: Any) -> str:
 
 
 def _ablate_variants(spec: StudySpec, base: RunConfig) -> list[Variant]:
-    from ..tricks.registry import TRICKS
+    from ..recipe.tricks import TRICKS
 
     out = []
     leave = spec.ablate.mode == "leave-one-out"
@@ -148,7 +148,7 @@ def _random_variants(spec: StudySpec) -> list[Variant]:
 
 
 def _apply(base: RunConfig, changes: dict[str, Any], variant: str) -> RunConfig:
-    from ..tricks.registry import check_config
+    from ..recipe.tricks import check_config
 
     try:
         cfg = base.replace(**changes)

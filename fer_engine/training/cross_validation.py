@@ -6,7 +6,7 @@
              folds/fold-1/ ... fold-k/   ordinary run directories (analysis views open them)
              folds/final/      optional model trained on train+val (kfold.final_on_train_val)
 
-Folds are drawn over train+val together (`tricks.kfold.stratified_folds`, seeded by
+Folds are drawn over train+val together (`recipe.folds.stratified_folds`, seeded by
 data.split_seed); the test split stays the test split of every fold. The data is
 loaded once. Every child event reaches the parent's log and watcher; a child's terminal
 event is replaced by `FoldFinished`, so only the parent's own end is terminal.
@@ -45,8 +45,8 @@ class KFoldRun:
         self.child_cfg = config.replace(**{"kfold.k": 0, "kfold.final_on_train_val": False})
 
     def run(self, resume: bool) -> dict[str, Any]:
-        from ..tricks.kfold import grouped_folds, stratified_folds
-        from ..tricks.registry import raise_on_errors
+        from ..recipe.folds import grouped_folds, stratified_folds
+        from ..recipe.tricks import raise_on_errors
 
         warnings = [f"{p.key}: {p.message}" for p in raise_on_errors(self.cfg)]
         data = load_data(self.cfg, self.rec, self.should_stop)

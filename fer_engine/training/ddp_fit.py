@@ -140,7 +140,7 @@ class DistributedTraining(Training):
         resume on any number of devices continues deterministically."""
         import torch
 
-        from ..tricks.sampling import epoch_indices
+        from ..recipe.sampling import epoch_indices
 
         seed = self.cfg.train.seed
         order = epoch_indices(self.train_labels, self.cfg.sampler.balanced,

@@ -27,7 +27,7 @@ import torch.nn.functional as F
 
 from ..config import RunConfig
 from ..data.arrays import DatasetArrays
-from ..tricks.sampling import epoch_indices
+from ..recipe.sampling import epoch_indices
 from ..utils.disk import UNWRITABLE, disk_error_message
 from . import events as ev
 from .batches import TrainBatches, to_device
@@ -119,7 +119,7 @@ def fit(config: RunConfig, run_dir: RunDir, emit: Emit, should_stop: StopFn,
     started = time.time()
     run_dir.repair()
     if config.kfold.k >= 2:
-        from .kfold import KFoldRun
+        from .cross_validation import KFoldRun
 
         job: Any = KFoldRun(config, run_dir, rec, should_stop, training=training)
     else:
@@ -226,7 +226,7 @@ class Training:
 
     # -- set-up ---------------------------------------------------------------------------
     def run(self, resume: bool) -> dict[str, Any]:
-        from ..tricks.registry import raise_on_errors
+        from ..recipe.tricks import raise_on_errors
 
         self.warnings = [f"{p.key}: {p.message}" for p in raise_on_errors(self.cfg)]
         self._seed()
@@ -267,12 +267,12 @@ class Training:
 
     def _build(self) -> None:
         from ..models import create_model
-        from ..tricks.augment import AugmentStream, BatchAugment
-        from ..tricks.early_stopping import EarlyStopping, monitor_mode
-        from ..tricks.losses import build_loss
-        from ..tricks.normalize import resolve_mean_std
-        from ..tricks.optim import build_optimizer
-        from ..tricks.schedule import LRSchedule
+        from ..recipe.augment import AugmentStream, BatchAugment
+        from ..recipe.early_stopping import EarlyStopping, monitor_mode
+        from ..recipe.losses import build_loss
+        from ..recipe.normalize import resolve_mean_std
+        from ..recipe.optim import build_optimizer
+        from ..recipe.schedule import LRSchedule
 
         cfg, dev = self.cfg, self.device
         channels = int(self.train_images.shape[-1])
@@ -391,8 +391,8 @@ class Training:
 
     def _train_one_epoch(self, epoch: int) -> tuple[dict[str, float], int]:
         """(train loss/acc, images seen) of one epoch."""
-        from ..tricks.mixing import mix_batch, mix_is_on, one_hot_targets, smooth_targets
-        from ..tricks.preprocess import prepare_batch
+        from ..recipe.mixing import mix_batch, mix_is_on, one_hot_targets, smooth_targets
+        from ..recipe.preprocess import prepare_batch
 
         cfg, dev = self.cfg, self.device
         bs, accum, k = cfg.train.batch_size, self.accum, len(self.class_names)
@@ -470,7 +470,7 @@ class Training:
     def _validate(self, epoch: int) -> dict[str, float]:
         """Plain cross-entropy, accuracy and macro-F1 on the validation split (no TTA)."""
         from ..eval.metrics import accuracy, confusion_matrix, macro_f1
-        from ..tricks.preprocess import prepare_batch
+        from ..recipe.preprocess import prepare_batch
 
         images, labels = self.data.split("val")
         n, bs = len(labels), max(self.cfg.train.batch_size, 256)

@@ -501,7 +501,7 @@ def _run_date(run: RunDir) -> datetime:
 
 
 def _active_tricks(cfg: RunConfig) -> list[str]:
-    from ..tricks.registry import active_tricks
+    from ..recipe.tricks import active_tricks
 
     return list(active_tricks(cfg))
 

@@ -259,7 +259,7 @@ class SetupPage(QWidget):
         return steps_per_epoch(n, cfg.train)
 
     def update_lr_preview(self) -> None:
-        from fer_engine.tricks.schedule import preview_lr, preview_note
+        from fer_engine.recipe.schedule import preview_lr, preview_note
 
         steps = self.steps_per_epoch()
         try:

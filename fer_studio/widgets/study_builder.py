@@ -8,7 +8,7 @@ from PySide6.QtWidgets import (QCheckBox, QComboBox, QFormLayout, QLineEdit, QLi
 from fer_engine.config import RunConfig
 from fer_engine.study.spec import ABLATE_MODES, grid_from_text
 from fer_engine.study.switches import SWITCHES
-from fer_engine.tricks.registry import TRICKS
+from fer_engine.recipe.tricks import TRICKS
 
 
 class StudyBuilder(QWidget):

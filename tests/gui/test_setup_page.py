@@ -11,7 +11,7 @@ from PySide6.QtGui import QDropEvent
 
 from fer_engine.data.report import dataset_report
 from fer_engine.presets import list_presets, load_preset
-from fer_engine.tricks.schedule import preview_lr
+from fer_engine.recipe.schedule import preview_lr
 from fer_studio.pages.setup_page import SetupPage
 from fer_studio.state import AppState
 

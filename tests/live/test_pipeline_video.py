@@ -14,7 +14,7 @@ from fer_engine.live import (DetectorError, LivePipeline, annotate, create_detec
                              make_smoother, open_source, play, save_snapshot)
 from fer_engine.live.cam import make_cam_fn
 from fer_engine.training.rundir import RunDirError
-from fer_engine.tricks.preprocess import prepare_batch
+from fer_engine.recipe.preprocess import prepare_batch
 
 
 @pytest.fixture(scope="module")

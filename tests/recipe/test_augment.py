@@ -6,7 +6,7 @@ import pytest
 import torch
 
 from fer_engine.config import AugmentConfig
-from fer_engine.tricks.augment import (AugmentStream, BatchAugment, affine_sampling_matrix, gaussian_blur,
+from fer_engine.recipe.augment import (AugmentStream, BatchAugment, affine_sampling_matrix, gaussian_blur,
                                        homography_from_corners, warp)
 
 OFF = dict(hflip=0.0, rotation=0.0, translate=0.0, scale=0.0, random_resized_crop=0.0, perspective=0.0,

@@ -1,7 +1,7 @@
 """Early stopping stops after exactly `patience` epochs without an improvement above min_delta."""
 import pytest
 
-from fer_engine.tricks.early_stopping import EarlyStopping, monitor_mode
+from fer_engine.recipe.early_stopping import EarlyStopping, monitor_mode
 
 
 def run(stopper, values):

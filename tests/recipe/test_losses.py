@@ -7,7 +7,7 @@ import torch
 import torch.nn.functional as F
 
 from fer_engine.config import ConfigError, LossConfig
-from fer_engine.tricks.losses import build_loss, class_weights, focal_loss
+from fer_engine.recipe.losses import build_loss, class_weights, focal_loss
 
 
 def softmax(v):

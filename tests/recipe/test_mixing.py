@@ -4,7 +4,7 @@ import pytest
 import torch
 
 from fer_engine.config import MixConfig
-from fer_engine.tricks.mixing import cutmix_box, mix_batch, one_hot_targets
+from fer_engine.recipe.mixing import cutmix_box, mix_batch, one_hot_targets
 
 
 def test_one_hot_targets_with_smoothing():

@@ -7,9 +7,9 @@ import torch
 from torch import nn
 
 from fer_engine.config import ConfigError, OptimConfig, RunConfig, ScheduleConfig
-from fer_engine.tricks import optim
-from fer_engine.tricks.optim import build_optimizer, param_groups
-from fer_engine.tricks.schedule import LRSchedule, preview_lr, preview_note
+from fer_engine.recipe import optim
+from fer_engine.recipe.optim import build_optimizer, param_groups
+from fer_engine.recipe.schedule import LRSchedule, preview_lr, preview_note
 
 
 class Net(nn.Module):

@@ -4,9 +4,9 @@ import pytest
 import torch
 
 from fer_engine.config import AugmentConfig, ConfigError, RunConfig
-from fer_engine.tricks import normalize
-from fer_engine.tricks.augment import BatchAugment
-from fer_engine.tricks.preprocess import prepare_batch
+from fer_engine.recipe import normalize
+from fer_engine.recipe.augment import BatchAugment
+from fer_engine.recipe.preprocess import prepare_batch
 
 
 def test_uint8_becomes_normalised_channels_first_float():

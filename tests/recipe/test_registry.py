@@ -2,7 +2,7 @@
 import pytest
 
 from fer_engine.config import ConfigError, RunConfig, field_paths
-from fer_engine.tricks.registry import GROUPS, TRICKS, active_tricks, check_config, raise_on_errors
+from fer_engine.recipe.tricks import GROUPS, TRICKS, active_tricks, check_config, raise_on_errors
 
 KEYS = {k for k, _, _ in field_paths()}
 

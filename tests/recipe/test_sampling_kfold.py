@@ -2,8 +2,8 @@
 import numpy as np
 import pytest
 
-from fer_engine.tricks.kfold import stratified_folds
-from fer_engine.tricks.sampling import epoch_indices
+from fer_engine.recipe.folds import stratified_folds
+from fer_engine.recipe.sampling import epoch_indices
 
 IMBALANCED = np.repeat([0, 1, 2, 3], [2000, 400, 60, 12])
 

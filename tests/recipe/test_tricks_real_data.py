@@ -10,8 +10,8 @@ from fer_engine.config import RunConfig
 from fer_engine.eval.predict import Predictions
 from fer_engine.training.loop import fit
 from fer_engine.training.rundir import RunDir, summarize_run
-from fer_engine.tricks.registry import active_tricks, check_config
-from fer_engine.tricks.schedule import preview_lr
+from fer_engine.recipe.tricks import active_tricks, check_config
+from fer_engine.recipe.schedule import preview_lr
 
 COMBINATION = {
     "model.backbone": "fer_cnn_tiny", "data.max_per_class": 40,

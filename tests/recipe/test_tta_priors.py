@@ -4,8 +4,8 @@ import pytest
 import torch
 import torch.nn.functional as F
 
-from fer_engine.tricks.priors import prior_correct
-from fer_engine.tricks.tta import combine_views, tta_predict, tta_views
+from fer_engine.recipe.priors import prior_correct
+from fer_engine.recipe.tta import combine_views, tta_predict, tta_views
 
 
 def test_flip_and_ten_crop_views():

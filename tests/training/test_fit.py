@@ -174,7 +174,7 @@ def test_gradient_accumulation_matches_the_large_batch(tiny_data, tmp_path, line
 def test_train_loss_and_accuracy_are_those_of_the_batches_seen(tiny_data, tmp_path, linear_model):
     """One batch of the whole training split: its loss and accuracy come from the weights it started with."""
     from fer_engine.data import load_dataset
-    from fer_engine.tricks.preprocess import prepare_batch
+    from fer_engine.recipe.preprocess import prepare_batch
 
     cfg = tiny_config(tiny_data, **{**_PLAIN, "train.batch_size": 72, "eval.splits": []})
     run, _, summary = _fit(cfg, tmp_path)

@@ -12,7 +12,7 @@ from fer_engine.data import DatasetError, load_dataset
 from fer_engine.eval.predict import Predictions
 from fer_engine.training.loop import fit
 from fer_engine.training.rundir import RunDir
-from fer_engine.tricks.kfold import grouped_folds
+from fer_engine.recipe.folds import grouped_folds
 from training_helpers import tiny_config, write_split_folders
 
 
