@@ -14,7 +14,7 @@ import re
 import zipfile
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Iterable
+from typing import Any, Iterable
 
 import numpy as np
 
@@ -95,7 +95,7 @@ def save(path: Path, raw: RawDataset) -> None:
             "split_rule": raw.split_rule, "notes": raw.notes,
             "unreadable": [list(u) for u in raw.unreadable], "groups": raw.groups,
             "label_map": raw.label_map, "dropped": raw.dropped}
-    extra = {} if raw.votes is None else {"votes": raw.votes.astype(np.float32)}
+    extra: dict[str, Any] = {} if raw.votes is None else {"votes": raw.votes.astype(np.float32)}
     with atomic_path(path) as tmp:
         with open(tmp, "wb") as f:
             np.savez(f, images=raw.images, classes=raw.classes.astype(np.int8),

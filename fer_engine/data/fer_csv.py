@@ -96,7 +96,7 @@ def parse_pixel_row(path: Path | str, header_line: str, line_text: str, line: in
     return pixels.reshape(side, side)
 
 
-def _columns(path: Path, header: list[str] | None) -> tuple[int, int, int | None]:
+def _columns(path: Path | str, header: list[str] | None) -> tuple[int, int, int | None]:
     if header is None:
         raise DatasetError(f"{path}: empty file (expected the FER2013 columns emotion,pixels,Usage)")
     names = [h.strip().lower() for h in header]

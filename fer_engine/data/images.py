@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import io
 import os
-from typing import Union
+from typing import IO, Union
 
 import numpy as np
 from PIL import Image, ImageOps, UnidentifiedImageError
@@ -95,6 +95,7 @@ def to_stored_format(faces, size: int, channels: int) -> np.ndarray:
 
 def _open(source, size: int) -> tuple[Image.Image, str]:
     """Open and fully decode a path or bytes, with a reason for every failure."""
+    stream: IO[bytes]
     if isinstance(source, (bytes, bytearray, memoryview)):
         name, stream = "<bytes>", io.BytesIO(bytes(source))
         if not len(source):
@@ -171,7 +172,9 @@ def _lab_to_rgb(image: Image.Image) -> Image.Image:
 
     lab_to_srgb = ImageCms.buildTransform(ImageCms.createProfile("LAB"), ImageCms.createProfile("sRGB"),
                                           "LAB", "RGB")
-    return ImageCms.applyTransform(image, lab_to_srgb)
+    rgb = ImageCms.applyTransform(image, lab_to_srgb)
+    assert rgb is not None  # None only when transforming in place
+    return rgb
 
 
 def _composite_on_black(image: Image.Image) -> Image.Image:

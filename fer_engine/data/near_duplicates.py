@@ -53,7 +53,7 @@ def near_duplicate_groups(hashes: np.ndarray, max_distance: int = MAX_DISTANCE,
                           skip: np.ndarray | None = None) -> list[list[int]]:
     """Faces linked by near-duplicate pairs, as groups (connected components) of 2 or more."""
     pairs = near_duplicate_pairs(hashes, max_distance, skip)
-    parent = {}
+    parent: dict[int, int] = {}
 
     def root(x: int) -> int:
         while parent.setdefault(x, x) != x:

@@ -28,7 +28,8 @@ def load_face(source: str, size: int, channels: int) -> np.ndarray:
     """The (size, size, channels) uint8 face behind a dataset source string."""
     crop = _CROP_SOURCE.match(source)
     if crop is not None and not os.path.isfile(source):
-        box = tuple(int(v) for v in crop["box"].split(","))
+        x, y, w, h = (int(v) for v in crop["box"].split(","))
+        box = (x, y, w, h)
         return decode_image(crop["path"], size, channels, box=box)
     m = _CSV_SOURCE.match(source)
     if m is None or not os.path.isfile(m["path"]):

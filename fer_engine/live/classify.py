@@ -13,7 +13,7 @@ Smoothers keep one state per track id so a face's label does not flicker:
 from __future__ import annotations
 
 from collections import deque
-from typing import Protocol, Sequence
+from typing import Any, Protocol, Sequence
 
 import cv2
 import numpy as np
@@ -35,7 +35,7 @@ def input_format(predictor: object) -> tuple[int, int]:
     return max(int(p["image_size"]) for p in pres), max(int(p["channels"]) for p in pres)
 
 
-def square_box(box: Sequence[int], margin: float) -> tuple[int, int, int]:
+def square_box(box: Sequence[int] | np.ndarray, margin: float) -> tuple[int, int, int]:
     """(x0, y0, side): the box's centre square, each side widened by `margin` x its size."""
     x, y, w, h = (float(v) for v in box)
     side = max(w, h) * (1.0 + 2.0 * margin)
@@ -100,7 +100,7 @@ class _PerTrack:
     """State kept per track id; tracks that are gone are forgotten."""
 
     def __init__(self) -> None:
-        self._state: dict[int, object] = {}
+        self._state: dict[int, Any] = {}
 
     def retain(self, track_ids: Sequence[int]) -> None:
         """Forget tracks not in `track_ids` (a returning id starts afresh)."""

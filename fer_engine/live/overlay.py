@@ -44,7 +44,7 @@ def _cam_overlay(img: np.ndarray, box: np.ndarray, cam: np.ndarray, margin: floa
     if cx1 <= cx0 or cy1 <= cy0:
         return
     weight = cv2.resize(np.clip(cam, 0, 1).astype(np.float32), (s, s), interpolation=cv2.INTER_LINEAR)
-    heat = cv2.applyColorMap(np.uint8(weight * 255), cv2.COLORMAP_JET).astype(np.float32)
+    heat = cv2.applyColorMap((weight * 255).astype(np.uint8), cv2.COLORMAP_JET).astype(np.float32)
     rows, cols = slice(cy0 - y0, cy1 - y0), slice(cx0 - x0, cx1 - x0)
     a = (alpha * (0.5 + 0.5 * weight[rows, cols]))[..., None]  # the face stays visible under cold areas
     region = img[cy0:cy1, cx0:cx1].astype(np.float32)

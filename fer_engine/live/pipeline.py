@@ -128,6 +128,9 @@ class LivePipeline:
     def _classify(self, image: np.ndarray, boxes: np.ndarray, ids: np.ndarray):
         """(probs, smoothed, faces): classified now when due or when a face is new, else held."""
         held_p, held_s, held_f = self._held
+        probs: np.ndarray
+        smoothed: np.ndarray
+        faces: np.ndarray
         due = self._count % self.classify_every == 0 or any(int(i) not in held_p for i in ids)
         if due:
             probs, faces = self.classifier.classify(image, boxes, bgr=True)
@@ -153,7 +156,7 @@ class LivePipeline:
         return 1.0 / self._dt if self._dt else 0.0
 
     def _grad_cam(self, ids: np.ndarray, faces: np.ndarray, smoothed: np.ndarray):
-        if not self.cam_every or not len(ids):
+        if not self.cam_every or self.cam_fn is None or not len(ids):
             self._cam = None
             return None, None
         if self._count % self.cam_every == 0 or self._cam is None or self._cam[0] != ids[0]:

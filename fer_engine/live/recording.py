@@ -31,14 +31,13 @@ class VideoRecorder:
         self._size: tuple[int, int] | None = None
 
     def write(self, frame: np.ndarray) -> None:
-        if self._writer is None:
-            self._open((frame.shape[1], frame.shape[0]))
+        writer = self._writer or self._open((frame.shape[1], frame.shape[0]))
         if (frame.shape[1], frame.shape[0]) != self._size:
             frame = cv2.resize(frame, self._size, interpolation=cv2.INTER_AREA)
-        self._writer.write(np.ascontiguousarray(frame))
+        writer.write(np.ascontiguousarray(frame))
         self.frames += 1
 
-    def _open(self, size: tuple[int, int]) -> None:
+    def _open(self, size: tuple[int, int]) -> cv2.VideoWriter:
         try:
             self.path.parent.mkdir(parents=True, exist_ok=True)
         except OSError as e:
@@ -48,6 +47,7 @@ class VideoRecorder:
             raise RecordingError(printable(f"cannot write video file {self.path} (check the folder and "
                                            "the extension, e.g. .mp4)"))
         self._writer, self._size = writer, size
+        return writer
 
     def close(self) -> None:
         if self._writer is not None:

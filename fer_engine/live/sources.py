@@ -83,7 +83,7 @@ class FrameSource(ABC):
         self._index += 1
         return frame
 
-    def close(self) -> None:
+    def close(self) -> None:  # noqa: B027 - a source without a device has nothing to release
         """Release the device or file (idempotent)."""
 
     def __iter__(self) -> Iterator[Frame]:

@@ -77,12 +77,13 @@ class IoUTracker:
         kept = [t for t in self._tracks if t.missed <= self.max_missed]
         ordered = []
         for i, box in enumerate(boxes):
-            t = matched.get(i)
-            if t is None:
+            found = matched.get(i)
+            if found is None:
                 t = Track(self._next_id, box.copy())
                 self._next_id += 1
                 kept.append(t)
             else:
+                t = found
                 t.box, t.missed, t.hits = box.copy(), 0, t.hits + 1
             ordered.append(t)
         hidden = [t for t in kept if t.missed > 0]

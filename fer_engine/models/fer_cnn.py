@@ -40,7 +40,8 @@ class FerCNN(nn.Module):
                  kernels: tuple[int, ...] = (3, 5, 3, 3), fc_dims: tuple[int, int] = (256, 512),
                  conv_dropout: float = 0.25, fc_dropout: float = 0.25, pooled_size: int = 3):
         super().__init__()
-        blocks, cin = OrderedDict(), in_chans
+        blocks: OrderedDict[str, nn.Module] = OrderedDict()
+        cin = in_chans
         for i, (cout, k) in enumerate(zip(channels, kernels), start=1):
             blocks[f"block{i}"] = _conv_block(cin, cout, k, conv_dropout)
             cin = cout

@@ -2,7 +2,7 @@
 from __future__ import annotations
 
 from functools import partial
-from typing import Callable
+from typing import Any, Callable
 
 import torch
 from torch import nn
@@ -16,13 +16,17 @@ _CAM_LAYER_DEPTH = 2  # named_cam_layers lists modules at most this deep below `
 class FerModel(nn.Module):
     """logits = head(forward_features(x)); features are the (B, D) penultimate activations."""
 
+    #: a timm-style feature extractor (num_features, and patch_embed / num_prefix_tokens on ViTs),
+    #: whose attributes torch's Module typing cannot know
+    backbone: Any
+
     def __init__(self, spec: BackboneSpec, backbone: nn.Module, num_classes: int, in_chans: int,
                  input_size: int, dropout: float = 0.0, multi_sample_dropout: int = 0,
                  notes: list[str] | None = None):
         super().__init__()
         self.spec = spec
         self.backbone = backbone
-        self.feature_dim = int(backbone.num_features)
+        self.feature_dim = int(self.backbone.num_features)
         self.head = ClassifierHead(self.feature_dim, num_classes, dropout, multi_sample_dropout)
         self.num_classes = int(num_classes)
         self.in_chans = int(in_chans)

@@ -45,7 +45,7 @@ def hub_weights_file(timm_name: str) -> str:
     for name in filenames:
         try:
             return hf_hub_download(repo, name, local_files_only=True)
-        except Exception:  # not cached (or cache unreadable): try the next name / the network
+        except Exception:  # noqa: BLE001 - not cached (or cache unreadable): try the next name / the network
             continue
     if hub_offline():
         raise PretrainedUnavailable(f"offline mode is on and {repo} is not in the Hugging Face cache")
@@ -54,7 +54,7 @@ def hub_weights_file(timm_name: str) -> str:
     for name in filenames:
         try:
             return hf_hub_download(repo, name, etag_timeout=HUB_TIMEOUT_S)
-        except Exception as e:  # repo/file missing, connection lost, disk full: all mean "not now"
+        except Exception as e:  # noqa: BLE001 - repo/file missing, connection lost, disk full: all mean "not now"
             last = e
     reason = str(last).strip().rstrip(".")
     raise PretrainedUnavailable(f"could not download {repo} ({type(last).__name__}: {reason})")

@@ -3,7 +3,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from functools import lru_cache
-from typing import Callable, Optional
+from typing import Any, Callable, Optional, cast
 
 import torch
 from torch import nn
@@ -56,7 +56,8 @@ def _param_count(spec: BackboneSpec, num_classes: int, in_chans: int, input_size
     with torch.no_grad(), torch.device("meta"), _SkipInitialisers():
         features = spec.build(in_chans, input_size, None)
     n = sum(p.numel() for p in features.parameters())
-    return n + features.num_features * num_classes + num_classes
+    width = int(cast(Any, features).num_features)  # timm's attribute, unknown to Module's typing
+    return n + width * num_classes + num_classes
 
 
 class _SkipInitialisers(TorchFunctionMode):

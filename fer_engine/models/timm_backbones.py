@@ -1,6 +1,8 @@
 """Feature extractors built from timm: ImageNet architectures and the 48x48 ResNet18."""
 from __future__ import annotations
 
+from typing import Any
+
 from torch import nn
 
 from .spec import BuildFn
@@ -17,7 +19,7 @@ def timm_features(arch: str, img_size_kwarg: bool = False, **model_kwargs) -> Bu
     def build(in_chans: int, input_size: int, pretrained_file: str | None) -> nn.Module:
         import timm
 
-        kwargs = {"img_size": input_size} if img_size_kwarg else {}
+        kwargs: dict[str, Any] = {"img_size": input_size} if img_size_kwarg else {}
         kwargs.update(model_kwargs)
         if pretrained_file:
             kwargs.update(pretrained=True, pretrained_cfg_overlay={"file": pretrained_file})

@@ -152,7 +152,7 @@ def load_weights_into(model: nn.Module, path: str | Path, classifier_prefixes: t
 
     sd = load_state_dict_file(path)
     whole = any(k.startswith("backbone.") for k in sd)
-    target = model if whole or not hasattr(model, "backbone") else model.backbone
+    target: nn.Module = model if whole or not hasattr(model, "backbone") else model.get_submodule("backbone")
     if not whole:
         sd = _timm_filter(target, sd)
     heads = ("head.",) if whole else tuple(p + "." for p in classifier_prefixes)
@@ -195,5 +195,5 @@ def _timm_filter(module: nn.Module, sd: dict[str, torch.Tensor]) -> dict[str, to
         return sd
     try:
         return dict(fn(sd, module))
-    except Exception:  # a filter for another checkpoint flavour: load the keys as they are
+    except Exception:  # noqa: BLE001 - a filter for another checkpoint flavour: load the keys as they are
         return sd

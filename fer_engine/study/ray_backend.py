@@ -76,7 +76,9 @@ def run_ray(study: StudyDir, address: str | None = None, parallel: int | None = 
                              grace_period=min(spec.random.grace_epochs, plan.base.train.epochs)))]
     storage = str(study.path.resolve() / "ray")
 
-    class Forward(tune.Callback):
+    from ray.tune import Callback  # Ray is importable here: _ray() checked it
+
+    class Forward(Callback):
         """Hands each trial's epoch results to `on_result` (not saved with Tune's state)."""
 
         def __init__(self, fn: ResultFn | None):

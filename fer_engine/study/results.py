@@ -90,7 +90,9 @@ def analyze(study: StudyDir, n_boot: int = 4000, seed: int = 0) -> StudyResults:
     """Everything `study report` and the Studies page show, from the study directory alone."""
     spec, plan = study.spec(), study.plan()
     states = study.states()
-    runs, correct, preds_by = [], {}, {}
+    runs = []
+    correct: dict[str, list[np.ndarray]] = {}  # per variant, one mask per seed
+    preds_by: dict[str, list[Predictions]] = {}
     faces_ref: np.ndarray | None = None
     class_names: list[str] = []
     for planned in plan.runs:

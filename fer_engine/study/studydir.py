@@ -121,7 +121,7 @@ class StudyDir:
             row = RunProgress(r.key, r.variant, r.seed, self.state(r.key), r.config.train.epochs)
             if row.state != PENDING:
                 metrics = self.run_dir(r.key).read_metrics()
-                row.epoch = max((m["epoch"] for m in metrics), default=0)
+                row.epoch = int(max((m["epoch"] for m in metrics), default=0))
                 row.val_acc = [m["val_acc"] for m in metrics if "val_acc" in m]
             out.append(row)
         return out

@@ -20,7 +20,8 @@ VIDEO_SUFFIXES = (".mp4", ".avi", ".mov", ".mkv", ".m4v")
 
 
 def add_arguments(p: argparse.ArgumentParser) -> None:
-    p.add_argument("run_dir", metavar="MODEL", help="a finished run or ensemble directory, or an exported .onnx/.pt file")
+    p.add_argument("run_dir", metavar="MODEL",
+                   help="a finished run or ensemble directory, or an exported .onnx/.pt file")
     p.add_argument("source", metavar="SOURCE", help="an image, a folder of images, a video file or a camera index")
     p.add_argument("--out", metavar="PATH", default="",
                    help="write the annotated frames: a video (.mp4, .avi, ...) or else a folder of PNG images")
@@ -75,13 +76,14 @@ def run(args: argparse.Namespace) -> int:
                 result = pipe.process(frame)
                 frames += 1
                 with_faces += bool(len(result.boxes))
-                if args.json:
+                if table is None:
                     for rec in result.records():
                         print(json.dumps(rec))
                 else:
                     table.print(result)
                 if writer:
-                    writer.write(annotate(frame.image, result, margin=args.margin), frame.name or f"frame{frame.index:06d}")
+                    writer.write(annotate(frame.image, result, margin=args.margin),
+                                 frame.name or f"frame{frame.index:06d}")
                 if args.max_frames and frames >= args.max_frames:
                     break
         except (SourceError, RecordingError) as e:
@@ -126,8 +128,8 @@ class _FrameWriter:
         from ...live import VideoRecorder
 
         self.video = VideoRecorder(out, fps) if out.suffix.lower() in VIDEO_SUFFIXES else None
-        self.folder = None if self.video else out
-        if self.folder is not None:
+        self.folder = out
+        if self.video is None:
             try:
                 self.folder.mkdir(parents=True, exist_ok=True)
             except OSError as e:

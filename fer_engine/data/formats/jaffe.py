@@ -37,6 +37,7 @@ def scan_jaffe(root: Path, cfg: DataConfig) -> Listing:
     listing = Listing(root, "jaffe", split_rule=SPLIT_ALL, label_map=JAFFE.describe())
     for n in names:
         m = NAME.match(n)
+        assert m is not None  # names were filtered by NAME above
         cls = JAFFE.parse(m["code"], str(root / n))
         listing.add([str(root / n)], CANONICAL_CLASSES.index(cls), UNASSIGNED, group=m["subject"].upper())
     return listing
