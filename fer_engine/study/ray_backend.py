@@ -4,8 +4,10 @@ Every trial trains through the ordinary `fit` into its run directory under the s
 directory, which all nodes must see at the same path (a shared filesystem: NFS, a
 mounted bucket, or one machine). A trial whose node died is retried by Tune
 (`FailureConfig`) and resumes from its run's last checkpoint. Random samples of a spec
-with `random.asha` run under an ASHA scheduler that stops bad ones early (their runs are
-marked "pruned"); everything else runs to the end. Ray is an optional extra:
+with `random.asha` run under an ASHA scheduler that stops bad ones early: Tune's stop ends
+the run at its next batch like a user's stop, and its run is marked "pruned" ("stopped early
+by ASHA"); a sample that reaches the last epoch runs to the end (its test predictions
+included), as does everything else. Ray is an optional extra:
 `pip install "fer-studio[cluster]"`.
 """
 from __future__ import annotations
@@ -30,6 +32,8 @@ def _ray():
 
 def _trial(params: dict[str, Any]) -> None:
     """One run, inside a Ray worker: fit into the shared run directory, reporting each epoch."""
+    import threading
+
     import torch
     from ray import tune
 
@@ -40,14 +44,18 @@ def _trial(params: dict[str, Any]) -> None:
     study = StudyDir(params["study"])
     planned = next(r for r in study.plan().runs if r.key == params["key"])
     run_dir, resume = study.ensure_run_dir(planned)
+    stopped = threading.Event()
 
     def emit(event: ev.Event) -> None:
         if isinstance(event, ev.EpochMetrics):
-            tune.report({"epoch": event.epoch, **{k: float(v) for k, v in event.metrics.items()
-                                                  if isinstance(v, (int, float))}})
+            try:
+                tune.report({"epoch": event.epoch, **{k: float(v) for k, v in event.metrics.items()
+                                                      if isinstance(v, (int, float))}})
+            except SystemExit:  # how Tune stops a trial (ASHA): not a failure of the run
+                stopped.set()
 
-    summary = fit(run_dir.config(), run_dir, emit, lambda: False, resume=resume)
-    if summary.get("status") != "finished":
+    summary = fit(run_dir.config(), run_dir, emit, stopped.is_set, resume=resume)
+    if summary.get("status") != "finished" and not stopped.is_set():
         raise RuntimeError(f"run {planned.key} ended {summary.get('status')}: {summary.get('error', '')}")
 
 
@@ -72,7 +80,7 @@ def run_ray(study: StudyDir, address: str | None = None, parallel: int | None = 
     random_names = {v.name for v in plan.variants if v.name.startswith("random-")}
     groups = [([r.key for r in todo if not (spec.random.asha and r.variant in random_names)], None),
               ([r.key for r in todo if spec.random.asha and r.variant in random_names],
-               ASHAScheduler(time_attr="epoch", max_t=plan.base.train.epochs,
+               ASHAScheduler(time_attr="epoch", max_t=plan.base.train.epochs, stop_last_trials=False,
                              grace_period=min(spec.random.grace_epochs, plan.base.train.epochs)))]
     storage = str(study.path.resolve() / "ray")
 
@@ -104,16 +112,17 @@ def run_ray(study: StudyDir, address: str | None = None, parallel: int | None = 
             run_config=tune.RunConfig(storage_path=storage, name="asha" if scheduler else "trials",
                                       failure_config=tune.FailureConfig(max_failures=max_failures),
                                       verbose=0, callbacks=[Forward(on_result)]))
-        tuner.fit()
-        if scheduler is not None:
-            for key in keys:
-                _mark_pruned(study, key)
+        results = tuner.fit()
+        if scheduler is not None:  # a trial that ended without an error but unfinished: ASHA stopped it
+            for result in results:
+                if result.error is None:
+                    _mark_pruned(study, result.config["key"])
     return {r.key: study.state(r.key) for r in todo}
 
 
 def _mark_pruned(study: StudyDir, key: str) -> None:
     """A random sample that ASHA stopped: record it as pruned (not crashed, not to be rerun)."""
-    if study.state(key) not in ("finished", PRUNED, "failed"):
+    if study.state(key) not in ("finished", PRUNED):
         run = study.run_dir(key)
         epochs = [m["epoch"] for m in run.read_metrics()]
         run.write_meta({"study_pruned": True})

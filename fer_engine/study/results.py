@@ -4,7 +4,8 @@ Per variant: mean ± std over seeds of accuracy and macro-F1 (on `report_on`, wi
 the spec says so), the 95% interval of the mean accuracy, the effect against the baseline
 with its 95% interval and paired-bootstrap p-value (seeds and test faces resampled), the
 Holm-adjusted p across variants, the verdict, the per-class recall effect and the cost
-(wall time, img/s). Only finished runs count; the others are listed with their state.
+(wall time, img/s). Only finished runs count; the others are listed with their state, and
+the random samples ASHA stopped early are named in the notes.
 """
 from __future__ import annotations
 
@@ -19,7 +20,7 @@ from ..eval.predict import Predictions
 from . import stats
 from .plan import BASELINE
 from .spec import StudyError
-from .studydir import StudyDir
+from .studydir import PRUNED, StudyDir
 
 
 @dataclass
@@ -130,8 +131,14 @@ def analyze(study: StudyDir, n_boot: int = 4000, seed: int = 0) -> StudyResults:
     for v, p_adj in zip(others, adjusted):
         v.p_holm = float(p_adj)
         v.verdict = stats.verdict(v.effect, v.p_holm, min(v.seeds, base_seeds)) if v.seeds and base_seeds else ""
-    unfinished = [r for r in runs if r.state != "finished"]
+    unfinished = [r for r in runs if r.state not in ("finished", PRUNED)]
     notes = list(plan.notes)
+    planned = {r.key: r.config.train.epochs for r in plan.runs}
+    pruned = [f"{r.key} (epoch {max((m['epoch'] for m in study.run_dir(r.key).read_metrics()), default=0)}"
+              f" of {planned[r.key]})" for r in runs if r.state == PRUNED]
+    if pruned:
+        notes.append(f"{len(pruned)} of {len(runs)} runs stopped early by ASHA (poor random samples; they count "
+                     f"in no variant): {', '.join(pruned)}")
     if unfinished:
         notes.append(f"{len(unfinished)} of {len(runs)} runs are not finished "
                      f"({', '.join(sorted({r.state for r in unfinished}))}); their variants count only finished seeds")

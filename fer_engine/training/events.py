@@ -43,6 +43,9 @@ class Phase(Event):
 
 @dataclass(frozen=True)
 class StepProgress(Event):
+    """A reported training step. `accuracy` and `f1` (macro) are running figures of the epoch
+    so far on the training labels (at the epoch's last step: the epoch's `train_acc`); a
+    distributed run reports rank 0's shard. None in logs written before they existed."""
     epoch: int  # 1-based
     step: int  # 1-based within the epoch
     steps_per_epoch: int
@@ -50,6 +53,8 @@ class StepProgress(Event):
     loss: float
     lr: float
     img_per_s: float
+    accuracy: float | None = None
+    f1: float | None = None
 
 
 @dataclass(frozen=True)

@@ -391,6 +391,7 @@ class Training:
 
     def _train_one_epoch(self, epoch: int) -> tuple[dict[str, float], int]:
         """(train loss/acc, images seen) of one epoch."""
+        from ..eval.metrics import accuracy, macro_f1
         from ..recipe.mixing import mix_batch, mix_is_on, one_hot_targets, smooth_targets
         from ..recipe.preprocess import prepare_batch
 
@@ -401,7 +402,7 @@ class Training:
         order = self.epoch_order(epoch)
         n_steps = self.steps_per_epoch
         labels = self.batches.epoch(order[:n_steps * bs])  # in batch order: a batch's labels are a view
-        preds = torch.empty_like(labels)  # filled batch by batch; compared with labels once at the end
+        confusion = torch.zeros(k * k, dtype=torch.int64, device=dev)  # (true, predicted), no host sync
         soft = None if self.soft_targets is None else self.soft_targets[
             torch.from_numpy(order[:n_steps * bs]).to(dev)]
         if self.augment is not None:
@@ -434,7 +435,8 @@ class Training:
             if (b + 1) % accum == 0 or b + 1 == n_steps:
                 self._optimizer_step()
             loss_sum += loss.detach()  # batches have one size: the epoch mean is loss_sum / steps
-            torch.argmax(logits.detach(), 1, out=preds[batch])
+            pair = yb * k + logits.detach().argmax(1)
+            confusion.index_add_(0, pair, torch.ones_like(pair))
             seen += len(yb)
             self.global_step += 1
             if self.rec.due(force=b + 1 == n_steps or b == 0):
@@ -442,13 +444,14 @@ class Training:
                 now = time.perf_counter()
                 rate = (seen - seen_last) / max(now - t_last, 1e-9) if b else 0.0
                 t_last, seen_last = now, seen
+                cm = confusion.view(k, k).cpu().numpy()
                 self.rec(ev.StepProgress(
                     run_id=self.run_dir.run_id, epoch=epoch, step=b + 1, steps_per_epoch=n_steps,
                     global_step=self.global_step, loss=float(loss.item()), lr=float(lr),
-                    img_per_s=rate))
+                    img_per_s=rate, accuracy=accuracy(cm), f1=macro_f1(cm)))
         self.last_lr = float(lr)
         return {"train_loss": float(loss_sum.item()) / max(n_steps, 1),
-                "train_acc": float((preds == labels).sum().item()) / max(seen, 1)}, seen
+                "train_acc": accuracy(confusion.view(k, k).cpu().numpy())}, seen
 
     @staticmethod
     def _check_finite(loss_sum: torch.Tensor, epoch: int, step: int) -> None:

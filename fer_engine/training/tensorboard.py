@@ -1,8 +1,8 @@
 """TensorBoard event files beside every run (`train.tensorboard`, on by default).
 
 `with_tensorboard(config, run_dir, emit)` returns an `emit` that also writes what the
-training events say to `<run>/tensorboard/`: loss, lr and throughput per (reported) step,
-every epoch metric (`loss/train`, `accuracy/val`, `f1/val`, ...), the validation confusion
+training events say to `<run>/tensorboard/`: loss, lr, throughput and the epoch's running
+train accuracy and macro-F1 per (reported) step, every epoch metric (`loss/train`, `accuracy/val`, `f1/val`, ...), the validation confusion
 matrix as an image per epoch, the final test figures, and at the end the test features with
 face thumbnails and true/predicted labels for the embedding projector. It listens to the
 event stream only, so the training loop knows nothing about it; a TensorBoard failure is
@@ -81,6 +81,9 @@ class TensorBoardLogger:
             w.add_scalar("step/loss", event.loss, event.global_step)
             w.add_scalar("step/lr", event.lr, event.global_step)
             w.add_scalar("step/img_per_s", event.img_per_s, event.global_step)
+            for tag, value in (("step/accuracy", event.accuracy), ("step/f1", event.f1)):
+                if value is not None:  # a step event made without them
+                    w.add_scalar(tag, value, event.global_step)
         elif isinstance(event, ev.EpochMetrics):
             for key, value in event.metrics.items():
                 w.add_scalar(scalar_tag(key), value, event.epoch)

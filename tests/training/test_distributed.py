@@ -135,7 +135,8 @@ def test_two_processes_train_one_run_on_the_demo_set(runs_root):
     assert len(started) == 1 and started[0].devices == ("cpu", "cpu") and started[0].global_batch == 32
     assert run.read_events() == events  # rank 0 alone wrote the log, and the watcher got all of it
     assert [r["epoch"] for r in run.read_metrics()] == [1, 2]
-    assert any(isinstance(e, ev.StepProgress) for e in events)  # live curves
+    steps = [e for e in events if isinstance(e, ev.StepProgress)]  # live curves
+    assert steps and all(0 <= e.accuracy <= 1 and 0 <= e.f1 <= 1 for e in steps)  # rank 0's shard so far
     for part in ("config.json", "dataset.json", "preprocess.json", "checkpoints/last.pt", "checkpoints/best.pt",
                  "predictions/val.npz", "predictions/test.npz", "predictions/test-tta.npz"):
         assert (run.path / part).is_file(), part

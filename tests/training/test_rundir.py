@@ -17,7 +17,7 @@ ALL_EVENTS = [
                   num_val=8, class_names=("angry", "happy"), resumed_from_epoch=1),
     ev.Phase(run_id="r", phase="loading_data", detail="reading", fraction=0.5),
     ev.StepProgress(run_id="r", epoch=1, step=2, steps_per_epoch=5, global_step=2, loss=1.5, lr=0.1,
-                    img_per_s=100.0),
+                    img_per_s=100.0, accuracy=0.25, f1=0.2),
     ev.EpochMetrics(run_id="r", epoch=1, metrics={"val_acc": 0.5, "train_loss": 1.0}),
     ev.CheckpointSaved(run_id="r", epoch=1, kind="best", path="/x/checkpoints/best.pt"),
     ev.FoldStarted(run_id="r", fold=1, k=3, run_dir="/x/folds/fold-1"),
@@ -39,6 +39,13 @@ def run(tmp_path) -> RunDir:
 def test_every_event_round_trips_through_json():
     for e in ALL_EVENTS:
         assert ev.from_dict(json.loads(json.dumps(ev.to_dict(e)))) == e
+
+
+def test_a_step_logged_before_it_carried_accuracy_and_f1_still_loads():
+    old = {"type": "StepProgress", "run_id": "r", "time": 1.0, "epoch": 1, "step": 2, "steps_per_epoch": 5,
+           "global_step": 2, "loss": 1.5, "lr": 0.1, "img_per_s": 100.0}
+    e = ev.from_dict(old)
+    assert (e.loss, e.accuracy, e.f1) == (1.5, None, None)
 
 
 def test_event_log_keeps_whole_lines_and_skips_a_truncated_last_line(run):

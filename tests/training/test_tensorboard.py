@@ -4,6 +4,7 @@ from __future__ import annotations
 import numpy as np
 import pytest
 
+from fer_engine.training import loop
 from fer_engine.training.loop import fit
 from fer_engine.training.rundir import RunDir
 from fer_engine.training.tensorboard import scalar_tag, tensorboard_dir
@@ -13,22 +14,31 @@ from training_helpers import tiny_config
 pytest.importorskip("tensorboard")
 
 
-def test_a_run_writes_curves_confusion_images_and_an_embedding(tiny_data, runs_root):
+def test_a_run_writes_curves_confusion_images_and_an_embedding(tiny_data, runs_root, monkeypatch):
     from tensorboard.backend.event_processing.event_accumulator import EventAccumulator
 
     cfg = tiny_config(tiny_data)
     run = RunDir.create(runs_root, cfg)
     events = []
+    monkeypatch.setattr(loop, "EVENTS_PER_SECOND", 1e9)  # every step reports
     assert fit(cfg, run, events.append, lambda: False)["status"] == "finished"
     acc = EventAccumulator(str(tensorboard_dir(run)), size_guidance={"scalars": 0, "images": 0})
     acc.Reload()
     tags = acc.Tags()
     for tag in ("loss/train", "loss/val", "accuracy/train", "accuracy/val", "f1/val", "epoch/lr",
-                "accuracy/test", "step/loss", "step/lr"):
+                "accuracy/test", "step/loss", "step/lr", "step/accuracy", "step/f1"):
         assert tag in tags["scalars"], tag
     val_acc = [(s.step, s.value) for s in acc.Scalars("accuracy/val")]
     assert val_acc == [(r["epoch"], pytest.approx(r["val_acc"], abs=1e-6)) for r in run.read_metrics()]
     assert [s.step for s in acc.Scalars("step/loss")] == sorted({s.step for s in acc.Scalars("step/loss")})
+    steps = [e for e in events if type(e).__name__ == "StepProgress"]
+    assert [s.step for s in acc.Scalars("step/accuracy")] == [e.global_step for e in steps] == list(
+        range(1, 1 + len(steps)))
+    assert all(0 <= s.value <= 1 for tag in ("step/accuracy", "step/f1") for s in acc.Scalars(tag))
+    per_step = {s.step: s.value for s in acc.Scalars("step/accuracy")}
+    ends = [e.global_step for e in steps if e.step == e.steps_per_epoch]
+    assert [per_step[g] for g in ends] == [pytest.approx(r["train_acc"], abs=1e-6) for r in run.read_metrics()]
+    assert len({s.value for s in acc.Scalars("step/f1")}) > 1  # running, not one figure per epoch
     images = acc.Images("confusion/val")
     assert [i.step for i in images] == [1, 2] and images[0].width > 100
     confusions = [e.confusion for e in events if type(e).__name__ == "EpochMetrics"]
