@@ -209,11 +209,6 @@ def _entries_on(cfg: RunConfig) -> list[tuple[str, Any]]:
     return out
 
 
-def active_tricks(cfg: RunConfig) -> list[str]:
-    """Titles of the registry's tricks that are on for `cfg` (summaries, the runs list)."""
-    return [getattr(entry, "title", name) for name, entry in _entries_on(cfg)]
-
-
 def active_keys(cfg: RunConfig) -> set[str]:
     """Config keys of the tricks that are on for `cfg` (shown in bold by the form)."""
     return {key for _, entry in _entries_on(cfg) for key in trick_keys(entry)}

@@ -8,13 +8,13 @@ as a `Problem` whose message says what to change; `raise_on_errors` turns errors
 """
 from __future__ import annotations
 
-import importlib
 import math
 import re
 from dataclasses import dataclass
 from typing import Any, Callable
 
 from ..config import ConfigError, RunConfig, field_paths
+from ..models import BACKBONES
 from ..registry import Registry
 from .mixing import mix_is_on
 from .schedule import SCHEDULES
@@ -79,21 +79,12 @@ _CONFLICTS = (
 )
 
 
-def _backbones():
-    """The model registry, or None where fer_engine.models is unavailable."""
-    try:
-        return importlib.import_module("fer_engine.models").BACKBONES
-    except (ImportError, AttributeError):
-        return None
-
-
 def input_size(cfg: RunConfig) -> int:
     """The size batches are resized to: model.input_size, else the backbone's default."""
     if cfg.model.input_size:
         return cfg.model.input_size
-    backbones = _backbones()
-    if backbones is not None and cfg.model.backbone in backbones:
-        return backbones.get(cfg.model.backbone).default_input_size
+    if cfg.model.backbone in BACKBONES:
+        return BACKBONES.get(cfg.model.backbone).default_input_size
     return cfg.data.image_size
 
 
@@ -391,14 +382,11 @@ def _ignored_problems(cfg: RunConfig) -> list[Problem]:
 
 
 def _backbone_problems(cfg: RunConfig) -> list[Problem]:
-    backbones = _backbones()
-    if backbones is None:  # the models package is not available: nothing to check against
-        return []
     name = cfg.model.backbone
-    if name not in backbones:
+    if name not in BACKBONES:
         return [Problem("model.backbone", f"unknown backbone {name!r}; available: "
-                        f"{', '.join(backbones.names())}", "error")]
-    if cfg.normalize.mode == "backbone" and backbones.get(name).mean is None:
+                        f"{', '.join(BACKBONES.names())}", "error")]
+    if cfg.normalize.mode == "backbone" and BACKBONES.get(name).mean is None:
         return [Problem("normalize.mode", f"backbone {name!r} has no pretraining mean/std (it is "
                         "trained from scratch); use normalize.mode='dataset'", "error")]
     return []
