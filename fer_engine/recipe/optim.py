@@ -2,30 +2,24 @@
 from __future__ import annotations
 
 import torch
+from timm.optim import param_groups_weight_decay
 from torch import nn
 
 from ..config import ConfigError, OptimConfig
 
-_NORM_TYPES = (nn.modules.batchnorm._BatchNorm, nn.LayerNorm, nn.GroupNorm,
-               nn.modules.instancenorm._InstanceNorm, nn.LocalResponseNorm)
-
 
 def param_groups(model: nn.Module, weight_decay: float) -> list[dict]:
-    """Two groups: decayed weights, and biases / norm-layer params / 1-d params / the
-    model's `no_weight_decay()` names (timm convention: position embeddings, class tokens)."""
-    skip_names = set(model.no_weight_decay()) if hasattr(model, "no_weight_decay") else set()
-    decay, no_decay = [], []
-    for mod_name, module in model.named_modules():
-        for p_name, p in module.named_parameters(recurse=False):
-            if not p.requires_grad:
-                continue
-            full = f"{mod_name}.{p_name}" if mod_name else p_name
-            exempt = (isinstance(module, _NORM_TYPES) or p.ndim <= 1 or p_name.endswith("bias")
-                      or full in skip_names or p_name in skip_names)
-            (no_decay if exempt else decay).append(p)
-    groups = [{"params": decay, "weight_decay": weight_decay},
-              {"params": no_decay, "weight_decay": 0.0}]
-    return [g for g in groups if g["params"]]
+    """[decayed weights, exempt params], split by timm's `param_groups_weight_decay`: biases,
+    1-d params (norm layers) and the model's `no_weight_decay()` names are exempt.
+
+    The split is asked for at rate 1 and the rate set afterwards, so weight_decay=0 still gives
+    both groups (an optimizer state saved before keeps its shape).
+    """
+    skip = model.no_weight_decay() if hasattr(model, "no_weight_decay") else ()
+    groups = param_groups_weight_decay(model, 1.0, no_weight_decay_list=skip)
+    for g in groups:
+        g["weight_decay"] = weight_decay if g["weight_decay"] else 0.0
+    return groups[::-1]  # timm lists the exempt group first
 
 
 _FUSED_DEVICES = ("cuda", "cpu")

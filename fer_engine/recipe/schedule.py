@@ -13,6 +13,11 @@ starting at the end of the warmup:
   metric has not improved for more than `plateau_patience` epochs (`on_epoch_end`).
 
 min_lr is a floor for every decaying schedule.
+
+Why not `timm.scheduler` (checked against timm 1.0): it cannot reproduce every schedule the
+form previews. StepLRScheduler has no min_lr floor; PlateauLRScheduler steps per epoch, so a
+fractional per-step warmup (warmup_epochs=0.5) is lost; there is no "constant" schedule; and the
+preview must be the curve training uses, which this one class guarantees (`lr_at` serves both).
 """
 from __future__ import annotations
 
