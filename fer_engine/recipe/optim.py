@@ -5,7 +5,7 @@ import torch
 from timm.optim import param_groups_weight_decay
 from torch import nn
 
-from ..config import ConfigError, OptimConfig
+from ..config import OptimConfig, check_value
 
 
 def param_groups(model: nn.Module, weight_decay: float) -> list[dict]:
@@ -32,14 +32,12 @@ def build_optimizer(model: nn.Module, cfg: OptimConfig) -> torch.optim.Optimizer
     for the parameters' device: on a GPU the per-tensor update loop is otherwise dozens of
     small kernel launches per step. Same update rule; results differ only in rounding.
     """
+    check_value("optim.name", cfg.name)
     groups = param_groups(model, cfg.weight_decay)
     devices = {p.device.type for g in groups for p in g["params"]}
     fused = {"fused": True} if devices and devices <= set(_FUSED_DEVICES) else {}
     if cfg.name == "sgd":
         return torch.optim.SGD(groups, lr=cfg.lr, momentum=cfg.momentum, nesterov=cfg.nesterov, **fused)
-    if cfg.name in ("adam", "adamw"):
-        if len(cfg.betas) != 2:
-            raise ConfigError(f"optim.betas needs two values, got {cfg.betas}")
-        cls = torch.optim.Adam if cfg.name == "adam" else torch.optim.AdamW
-        return cls(groups, lr=cfg.lr, betas=tuple(cfg.betas), **fused)
-    raise ConfigError(f"optim.name must be 'sgd', 'adam' or 'adamw', got {cfg.name!r}")
+    check_value("optim.betas", cfg.betas)
+    cls = torch.optim.Adam if cfg.name == "adam" else torch.optim.AdamW
+    return cls(groups, lr=cfg.lr, betas=tuple(cfg.betas), **fused)

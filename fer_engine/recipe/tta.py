@@ -12,10 +12,11 @@ from typing import Callable
 import torch
 import torch.nn.functional as F
 
+from ..config import fields
 from .voting import hard_vote
 
-TTA_MODES = ("none", "flip", "tencrop")
-TTA_VOTES = ("soft", "hard")
+TTA_MODES = fields()["eval.tta"].choices
+TTA_VOTES = fields()["eval.tta_vote"].choices
 TENCROP_FRACTION = 0.9
 
 

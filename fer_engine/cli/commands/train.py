@@ -45,7 +45,7 @@ def add_arguments(p: argparse.ArgumentParser) -> None:
 def build_config(args: argparse.Namespace) -> tuple[RunConfig, list[str]]:
     """The run config from the arguments, checked (ConfigError names the key at fault), and
     its warnings ("key: what to change")."""
-    from ...recipe.tricks import raise_on_errors
+    from ...recipe.checks import raise_on_errors
 
     if args.config and args.preset:
         raise CliError("give either --config or --preset, not both")
