@@ -3,6 +3,10 @@
 A `RunConfig` is a tree of dataclasses saved as JSON with a schema version. Loading
 checks every key and type (unknown keys and wrong types are errors that name the key),
 migrates older schema versions and refuses newer ones. Nothing is ever executed.
+
+Each field is declared once with `fld` (help text, range or rule, registry) and a `Literal`
+type where the values are a fixed set; `fields()` reads the declarations back, and
+validation (`value_problem`, `check_value`, `recipe.checks`) and the GUI form derive from it.
 """
 from __future__ import annotations
 

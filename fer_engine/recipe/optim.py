@@ -15,7 +15,7 @@ def param_groups(model: nn.Module, weight_decay: float) -> list[dict]:
     The split is asked for at rate 1 and the rate set afterwards, so weight_decay=0 still gives
     both groups (an optimizer state saved before keeps its shape).
     """
-    skip = model.no_weight_decay() if hasattr(model, "no_weight_decay") else ()
+    skip = getattr(model, "no_weight_decay", lambda: ())()
     groups = param_groups_weight_decay(model, 1.0, no_weight_decay_list=skip)
     for g in groups:
         g["weight_decay"] = weight_decay if g["weight_decay"] else 0.0
@@ -40,4 +40,4 @@ def build_optimizer(model: nn.Module, cfg: OptimConfig) -> torch.optim.Optimizer
         return torch.optim.SGD(groups, lr=cfg.lr, momentum=cfg.momentum, nesterov=cfg.nesterov, **fused)
     check_value("optim.betas", cfg.betas)
     cls = torch.optim.Adam if cfg.name == "adam" else torch.optim.AdamW
-    return cls(groups, lr=cfg.lr, betas=tuple(cfg.betas), **fused)
+    return cls(groups, lr=cfg.lr, betas=(cfg.betas[0], cfg.betas[1]), **fused)
