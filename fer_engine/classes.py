@@ -56,8 +56,3 @@ def canonicalize(names: list[str]) -> dict[str, str]:
         raise UnknownClassError(unknown)
     return mapping
 
-
-def ordered_present(classes) -> list[str]:
-    """The given canonical classes in canonical order (a dataset may hold a subset)."""
-    present = set(classes)
-    return [c for c in CANONICAL_CLASSES if c in present]

@@ -3,160 +3,189 @@
 A `RunConfig` is a tree of dataclasses saved as JSON with a schema version. Loading
 checks every key and type (unknown keys and wrong types are errors that name the key),
 migrates older schema versions and refuses newer ones. Nothing is ever executed.
+
+Each field is declared once with `fld` (help text, range or rule, registry) and a `Literal`
+type where the values are a fixed set; `fields()` reads the declarations back, and
+validation (`value_problem`, `check_value`, `recipe.checks`) and the GUI form derive from it.
 """
 from __future__ import annotations
 
 import dataclasses
+import functools
 import json
 import math
+import re
 import typing
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any
+from typing import Any, Literal
+
+from .config_fields import (MAX_BATCH, MAX_COUNT, MAX_EPOCHS, MAX_IMAGE_SIZE, MAX_SEED, ConfigError,
+                            FieldInfo, fld, leaves)
 
 SCHEMA_VERSION = 1
 
 
-class ConfigError(ValueError):
-    """A config that cannot be used; the message names the offending key."""
+_PROB: dict[str, Any] = {"min": 0, "max": 1}  # a probability
+_FRACTION: dict[str, Any] = {"min": 0, "max": 1, "hi_open": True}  # [0, 1)
 
 
 @dataclass
 class DataConfig:
-    path: str = "demo"  # dataset folder, FER2013 CSV, or "demo" for the built-in demo set
-    image_size: int = 48  # faces are decoded to size x size and cached as uint8
-    channels: int = 1  # 1 = grayscale, 3 = RGB
-    val_fraction: float = 0.1  # used when a layout has no validation split
-    test_fraction: float = 0.1  # one folder of class folders or a CSV without Usage: share held out as test
-    split_seed: int = 0
-    max_per_class: int = 0  # cap training images per class (0 = all); quick experiments
-    train_fraction: float = 1.0  # stratified share of the training images kept (class ratios unchanged)
-    drop_flagged: bool = False  # drop training images that leak into val/test, conflict in label or are near-blank
-    cache_dir: str = ""  # "" = ~/.cache/fer-studio/datasets
-    format: str = "auto"  # "auto" or a dataset format: ferplus, rafdb, affectnet, ckplus, jaffe, expw, folders, ...
-    label_map: str = ""  # numbering of digit-named class folders: fer2013, rafdb, affectnet, ckplus, expw
-    label_mode: str = "majority"  # faces with votes (FERPlus): "majority", "plurality", "probability" (soft targets)
-    sequence_frames: int = 3  # CK+: the last k frames of a labelled sequence take its label
-    sequence_first_neutral: bool = False  # CK+: the first frame of a labelled sequence as a neutral face
-    subject_regex: str = ""  # subject id from each file name (group 1, else the match) where a format has none
-    split_by: str = "auto"  # "auto" (per subject when subjects are known), "subject", "image"
-    label_overrides: str = ""  # label-overrides JSON (relabel/exclude faces; the dataset is never modified)
+    path: str = fld("demo", "dataset folder, FER2013 CSV, or \"demo\" for the built-in demo set")
+    image_size: int = fld(48, "faces are decoded to size x size and cached as uint8", min=8, max=MAX_IMAGE_SIZE)
+    channels: Literal[1, 3] = fld(1, "1 = grayscale, 3 = RGB")
+    val_fraction: float = fld(0.1, "used when a layout has no validation split", **_FRACTION)
+    test_fraction: float = fld(0.1, "one folder of class folders or a CSV without Usage: share held out as test",
+                               **_FRACTION)
+    split_seed: int = fld(0, min=0, max=MAX_SEED)
+    max_per_class: int = fld(0, "cap training images per class (0 = all); quick experiments", min=0, max=MAX_COUNT)
+    train_fraction: float = fld(1.0, "stratified share of the training images kept (class ratios unchanged)",
+                                min=0, max=1, lo_open=True)
+    drop_flagged: bool = fld(False, "drop training images that leak into val/test, conflict in label or are near-blank")
+    cache_dir: str = fld("", "\"\" = ~/.cache/fer-studio/datasets")
+    format: str = fld("auto", "\"auto\" or a dataset format: ferplus, rafdb, affectnet, ckplus, jaffe, expw, "
+                      "folders, ...",
+                      registry="fer_engine.data.formats:FORMATS")
+    label_map: str = fld("", "numbering of digit-named class folders: fer2013, rafdb, affectnet, ckplus, expw",
+                         registry="fer_engine.data.label_maps:LABEL_MAPS")
+    label_mode: Literal["majority", "plurality", "probability"] = fld(
+        "majority", "faces with votes (FERPlus): \"majority\", \"plurality\", \"probability\" (soft targets)")
+    sequence_frames: int = fld(3, "CK+: the last k frames of a labelled sequence take its label")
+    sequence_first_neutral: bool = fld(False, "CK+: the first frame of a labelled sequence as a neutral face")
+    subject_regex: str = fld("", "subject id from each file name (group 1, else the match) where a format has none")
+    split_by: Literal["auto", "subject", "image"] = fld(
+        "auto", "\"auto\" (per subject when subjects are known), \"subject\", \"image\"")
+    label_overrides: str = fld("", "label-overrides JSON (relabel/exclude faces; the dataset is never modified)")
 
 
 @dataclass
 class ModelConfig:
-    backbone: str = "fer_cnn"
-    pretrained: bool = False  # timm hub weights when they can be had (fails over cleanly offline)
-    weights_path: str = ""  # local state dict (.pt/.pth/.safetensors) loaded instead of the hub
-    input_size: int = 0  # 0 = the backbone's default; batches are resized on the device
-    dropout: float = 0.0  # dropout before the classifier
-    multi_sample_dropout: int = 0  # number of dropout samples averaged in the head (0/1 = off)
+    backbone: str = fld("fer_cnn", registry="fer_engine.models:BACKBONES")
+    pretrained: bool = fld(False, "timm hub weights when they can be had (fails over cleanly offline)")
+    weights_path: str = fld("", "local state dict (.pt/.pth/.safetensors) loaded instead of the hub")
+    input_size: int = fld(0, "0 = the backbone's default; batches are resized on the device",
+                          rule=(lambda v: v == 0 or 8 <= v <= MAX_IMAGE_SIZE,
+                                f"must be 0 (backbone default) or in [8, {MAX_IMAGE_SIZE}]"))
+    dropout: float = fld(0.0, "dropout before the classifier", **_FRACTION)
+    multi_sample_dropout: int = fld(0, "number of dropout samples averaged in the head (0/1 = off)", min=0, max=64)
 
 
 @dataclass
 class NormalizeConfig:
-    mode: str = "dataset"  # "dataset" (train mean/std), "fixed" (values below), "backbone"
-    mean: list[float] = field(default_factory=lambda: [0.5])
-    std: list[float] = field(default_factory=lambda: [0.25])
+    mode: Literal["dataset", "fixed", "backbone"] = fld(
+        "dataset", "\"dataset\" (train mean/std), \"fixed\" (values below), \"backbone\"")
+    mean: list[float] = fld([0.5])
+    std: list[float] = fld([0.25], rule=(lambda v: len(v) > 0 and min(v) > 0, "must be non-empty and every value > 0"))
 
 
 @dataclass
 class AugmentConfig:
-    hflip: float = 0.5  # probability
-    rotation: float = 10.0  # max degrees
-    translate: float = 0.1  # max fraction of the side
-    scale: float = 0.1  # max relative zoom in/out (affine)
-    random_resized_crop: float = 0.0  # min area fraction (0 = off)
-    perspective: float = 0.0  # distortion strength 0..1 (0 = off)
-    blur: float = 0.0  # probability of a Gaussian blur
-    blur_sigma: float = 1.0
-    noise: float = 0.0  # std of additive Gaussian noise in [0,1] units
-    brightness: float = 0.2  # max relative change
-    contrast: float = 0.2  # max relative change
-    erasing: float = 0.0  # probability of random erasing
+    hflip: float = fld(0.5, "probability", **_PROB)
+    rotation: float = fld(10.0, "max degrees", min=0, max=180)
+    translate: float = fld(0.1, "max fraction of the side", min=0, max=0.5)
+    scale: float = fld(0.1, "max relative zoom in/out (affine)", **_FRACTION)
+    random_resized_crop: float = fld(0.0, "min area fraction (0 = off)", **_PROB)
+    perspective: float = fld(0.0, "distortion strength 0..1 (0 = off)", **_FRACTION)
+    blur: float = fld(0.0, "probability of a Gaussian blur", **_PROB)
+    blur_sigma: float = fld(1.0, min=0, max=50, lo_open=True)
+    noise: float = fld(0.0, "std of additive Gaussian noise in [0,1] units", min=0, max=1)
+    brightness: float = fld(0.2, "max relative change", **_PROB)
+    contrast: float = fld(0.2, "max relative change", **_PROB)
+    erasing: float = fld(0.0, "probability of random erasing", **_PROB)
 
 
 @dataclass
 class MixConfig:
-    mixup_alpha: float = 0.0  # 0 = off
-    cutmix_alpha: float = 0.0  # 0 = off
-    prob: float = 1.0  # probability that a batch is mixed
-    switch_prob: float = 0.5  # when both are on, probability of cutmix
+    mixup_alpha: float = fld(0.0, "0 = off", min=0, max=100)
+    cutmix_alpha: float = fld(0.0, "0 = off", min=0, max=100)
+    prob: float = fld(1.0, "probability that a batch is mixed", **_PROB)
+    switch_prob: float = fld(0.5, "when both are on, probability of cutmix", **_PROB)
 
 
 @dataclass
 class LossConfig:
-    name: str = "ce"  # "ce" or "focal"
-    label_smoothing: float = 0.0
-    focal_gamma: float = 2.0
-    focal_alpha: list[float] = field(default_factory=list)  # per-class alpha (empty = none)
-    class_weights: str = "none"  # "none", "inverse", "effective"
-    effective_beta: float = 0.999
+    name: Literal["ce", "focal"] = fld("ce", "\"ce\" or \"focal\"")
+    label_smoothing: float = fld(0.0, **_FRACTION)
+    focal_gamma: float = fld(2.0, min=0, max=100)
+    focal_alpha: list[float] = fld([], "per-class alpha (empty = none)",
+                                   rule=(lambda v: all(a >= 0 for a in v), "values must be >= 0"))
+    class_weights: Literal["none", "inverse", "effective"] = fld("none", "\"none\", \"inverse\", \"effective\"")
+    effective_beta: float = fld(0.999, **_FRACTION)
 
 
 @dataclass
 class SamplerConfig:
-    balanced: bool = False  # class-balanced weighted sampling of training batches
+    balanced: bool = fld(False, "class-balanced weighted sampling of training batches")
 
 
 @dataclass
 class OptimConfig:
-    name: str = "adamw"  # "sgd", "adam", "adamw"
-    lr: float = 1e-3
-    momentum: float = 0.9
-    nesterov: bool = True
-    weight_decay: float = 1e-4
-    betas: list[float] = field(default_factory=lambda: [0.9, 0.999])
+    name: Literal["sgd", "adam", "adamw"] = fld("adamw", "\"sgd\", \"adam\", \"adamw\"")
+    lr: float = fld(1e-3, min=0, max=10, lo_open=True)
+    momentum: float = fld(0.9, **_FRACTION)
+    nesterov: bool = fld(True)
+    weight_decay: float = fld(1e-4, min=0, max=10)
+    betas: list[float] = fld([0.9, 0.999], rule=(lambda v: len(v) == 2 and all(0 <= b < 1 for b in v),
+                                                 "must be two values in [0, 1)"))
 
 
 @dataclass
 class ScheduleConfig:
-    name: str = "cosine"  # "constant", "step", "cosine", "warm_restarts", "plateau"
-    warmup_epochs: float = 0.0  # linear warmup before the schedule
-    warmup_start_factor: float = 0.1
-    step_size: int = 10  # epochs, for "step"
-    gamma: float = 0.1  # decay factor, for "step"
-    t0: int = 10  # epochs of the first cycle, for "warm_restarts"
-    t_mult: int = 1
-    min_lr: float = 0.0
-    plateau_patience: int = 3
-    plateau_factor: float = 0.5
+    name: Literal["constant", "step", "cosine", "warm_restarts", "plateau"] = fld(
+        "cosine", "\"constant\", \"step\", \"cosine\", \"warm_restarts\", \"plateau\"")
+    warmup_epochs: float = fld(0.0, "linear warmup before the schedule", min=0, max=MAX_EPOCHS)
+    warmup_start_factor: float = fld(0.1, min=0, max=1, lo_open=True)
+    step_size: int = fld(10, "epochs, for \"step\"", min=1, max=MAX_EPOCHS)
+    gamma: float = fld(0.1, "decay factor, for \"step\"", min=0, max=1, lo_open=True)
+    t0: int = fld(10, "epochs of the first cycle, for \"warm_restarts\"", min=1, max=MAX_EPOCHS)
+    t_mult: int = fld(1, min=1, max=100)
+    min_lr: float = fld(0.0, min=0)
+    plateau_patience: int = fld(3, min=0, max=MAX_EPOCHS)
+    plateau_factor: float = fld(0.5, min=0, max=1, lo_open=True, hi_open=True)
 
 
 @dataclass
 class TrainConfig:
-    epochs: int = 10
-    batch_size: int = 64
-    accumulate_steps: int = 1  # gradient accumulation (effective batch = batch_size x steps)
-    grad_clip: float = 0.0  # max gradient norm (0 = off)
-    amp: bool = True  # bfloat16 autocast where GPU/CPU compute it natively, float16 on older GPUs, else float32
-    channels_last: bool = True  # memory format of batches and conv weights
-    compile: bool = False  # torch.compile the model
-    monitor: str = "val_acc"  # "val_acc", "val_f1", "val_loss": picks the best checkpoint
-    early_stopping_patience: int = 0  # epochs without improvement (0 = off)
-    early_stopping_min_delta: float = 0.0
-    seed: int = 0
-    device: str = "auto"  # "auto", "cpu", "cuda", "cuda:1", ...
-    max_steps_per_epoch: int = 0  # cap on batches per epoch (0 = all); smoke tests and previews
-    devices: str = "1"  # processes on this node: "1", "4" (GPUs, or CPU gloo processes with device "cpu"), "cuda:0,2"
-    nodes: int = 1  # machines taking part (multi-node: launch on each node with fer_engine.training.torchrun)
-    sync_bn: bool = False  # SyncBatchNorm across processes (CUDA only)
-    scale_lr: bool = False  # linear scaling rule: optim.lr is for one process's batch, x processes
-    tensorboard: bool = True  # TensorBoard event files in <run>/tensorboard (when tensorboard is installed)
+    epochs: int = fld(10, min=1, max=MAX_EPOCHS)
+    batch_size: int = fld(64, min=1, max=MAX_BATCH)
+    accumulate_steps: int = fld(1, "gradient accumulation (effective batch = batch_size x steps)", min=1, max=1024)
+    grad_clip: float = fld(0.0, "max gradient norm (0 = off)", min=0, max=1e6)
+    amp: bool = fld(True, "bfloat16 autocast where GPU/CPU compute it natively, float16 on older GPUs, else float32")
+    channels_last: bool = fld(True, "memory format of batches and conv weights")
+    compile: bool = fld(False, "torch.compile the model")
+    monitor: Literal["val_acc", "val_f1", "val_loss"] = fld(
+        "val_acc", "\"val_acc\", \"val_f1\", \"val_loss\": picks the best checkpoint")
+    early_stopping_patience: int = fld(0, "epochs without improvement (0 = off)", min=0, max=MAX_EPOCHS)
+    early_stopping_min_delta: float = fld(0.0, min=0)
+    seed: int = fld(0, min=0, max=MAX_SEED)
+    device: str = fld("auto", "\"auto\", \"cpu\", \"cuda\", \"cuda:1\", ...",
+                      rule=(lambda v: re.fullmatch(r"auto|cpu|mps|cuda(:\d+)?", v) is not None,
+                            "must be auto, cpu, mps, cuda or cuda:N"))
+    max_steps_per_epoch: int = fld(0, "cap on batches per epoch (0 = all); smoke tests and previews",
+                                   min=0, max=MAX_COUNT)
+    devices: str = fld("1", "processes on this node: \"1\", \"4\" (GPUs, or CPU gloo processes with device "
+                       "\"cpu\"), \"cuda:0,2\"")
+    nodes: int = fld(1, "machines taking part (multi-node: launch on each node with fer_engine.training.torchrun)")
+    sync_bn: bool = fld(False, "SyncBatchNorm across processes (CUDA only)")
+    scale_lr: bool = fld(False, "linear scaling rule: optim.lr is for one process's batch, x processes")
+    tensorboard: bool = fld(True, "TensorBoard event files in <run>/tensorboard (when tensorboard is installed)")
 
 
 @dataclass
 class EvalConfig:
-    tta: str = "none"  # "none", "flip", "tencrop"
-    tta_vote: str = "soft"  # "soft" (mean probabilities) or "hard" (majority vote)
-    prior_correction: str = "none"  # "none" or "uniform": logit adjustment by train priors
-    splits: list[str] = field(default_factory=lambda: ["val", "test"])  # saved after training
+    tta: Literal["none", "flip", "tencrop"] = fld("none", "\"none\", \"flip\", \"tencrop\"")
+    tta_vote: Literal["soft", "hard"] = fld("soft", "\"soft\" (mean probabilities) or \"hard\" (majority vote)")
+    prior_correction: Literal["none", "uniform"] = fld(
+        "none", "\"none\" or \"uniform\": logit adjustment by train priors")
+    splits: list[Literal["train", "val", "test"]] = fld(["val", "test"], "saved after training")
 
 
 @dataclass
 class KFoldConfig:
-    k: int = 0  # 0 = off; otherwise stratified k-fold over train+val
-    final_on_train_val: bool = False  # after the folds, train one model on train+val
+    k: int = fld(0, "0 = off; otherwise stratified k-fold over train+val",
+                 rule=(lambda v: v == 0 or 2 <= v <= 100, "must be 0 (off) or in [2, 100]"))
+    final_on_train_val: bool = fld(False, "after the folds, train one model on train+val")
 
 
 @dataclass
@@ -248,19 +277,33 @@ class RunConfig:
 
 def field_paths(cls=RunConfig, prefix: str = "") -> list[tuple[str, Any, Any]]:
     """Every leaf as (dotted key, type, default): what a generated form shows."""
-    out = []
-    hints = typing.get_type_hints(cls)
-    inst = cls()
-    for f in dataclasses.fields(cls):
-        if f.name == "schema_version":
-            continue
-        tp = hints[f.name]
-        key = f"{prefix}{f.name}"
-        if dataclasses.is_dataclass(tp):
-            out.extend(field_paths(tp, key + "."))
-        else:
-            out.append((key, tp, getattr(inst, f.name)))
-    return out
+    return [(info.key, info.type, info.default) for info in leaves(cls, prefix)]
+
+
+@functools.lru_cache(maxsize=1)
+def fields() -> dict[str, FieldInfo]:
+    """Every leaf of RunConfig by dotted key."""
+    return {info.key: info for info in leaves(RunConfig, "")}
+
+
+def value_problem(key: str, value: Any) -> str | None:
+    """What is wrong with `value` for `key` ("must be ..., got ..."), or None when it is allowed."""
+    rule = fields()[key].rule
+    if rule is None:
+        return None
+    ok, allowed = rule
+    try:
+        good = ok(value)
+    except TypeError:  # a config built in code with a wrong type
+        good = False
+    return None if good else f"{allowed}, got {value!r}"
+
+
+def check_value(key: str, value: Any) -> None:
+    """Raise ConfigError("<key> must be ..., got ...") unless `value` is allowed for `key`."""
+    problem = value_problem(key, value)
+    if problem:
+        raise ConfigError(f"{key} {problem}")
 
 
 # -- schema migration -------------------------------------------------------------
@@ -313,6 +356,8 @@ def _coerce(tp, value, key: str):
             raise ConfigError(f"{key} must be an object, got {type(value).__name__}")
         return _build(tp, value, key + ".")
     origin = typing.get_origin(tp)
+    if origin is Literal:  # the type is checked on loading; the value by check_config
+        return _coerce(type(typing.get_args(tp)[0]), value, key)
     if origin is list:
         (item_tp,) = typing.get_args(tp)
         if not isinstance(value, list):

@@ -1,22 +1,21 @@
-"""What the generated config form shows, derived from `field_paths()` and the registries.
+"""What the generated config form shows, derived from `config.fields()` and the trick catalogue.
 
 Every leaf of `RunConfig` becomes a `FieldSpec` (section, label, tooltip, editor kind,
-choices); nothing here is written per option except the small tables of choices and
-section titles. Tooltips come from the tricks registry (title + description) and the
-inline comments of `fer_engine/config.py`, so the form explains what the code does.
+choices); nothing here is written per option except section titles and the device
+suggestions. Choices come from each field's Literal type or the registry it points at;
+tooltips from the trick catalogue (title + description) and each field's `help`.
 """
 from __future__ import annotations
 
-import dataclasses
-import functools
 import html
-import inspect
+import importlib
 import re
 import typing
 from dataclasses import dataclass
-from typing import Any, Callable
+from typing import Any, Literal
 
-from fer_engine.config import RunConfig, field_paths
+from fer_engine.config import RunConfig, fields
+from fer_engine.recipe.tricks import TRICKS, Trick, active_tricks
 
 SECTION_TITLES = {
     "data": "Data", "model": "Model", "normalize": "Normalization", "augment": "Augmentation",
@@ -29,54 +28,11 @@ SECTION_TITLES = {
 EDITED_ELSEWHERE = {"name", "data.path", "model.backbone", "train.devices"}  # devices: DevicePicker
 
 
-def _backbone_names() -> list[str]:
-    try:
-        from fer_engine.models import BACKBONES
-    except ImportError:
-        return []
-    return list(BACKBONES.names())
-
-
-def _registry_choices(name: str) -> Callable[[], list[str]]:
-    def get() -> list[str]:
-        from fer_engine.recipe import tricks
-
-        return list(getattr(tricks, name))
-    return get
-
-
-#: String keys with a fixed set of values, taken from the registries when asked.
-CHOICES: dict[str, list[str] | Callable[[], list[str]]] = {
-    "model.backbone": _backbone_names,
-    "normalize.mode": _registry_choices("NORMALIZE_MODES"),
-    "loss.name": _registry_choices("LOSSES"),
-    "loss.class_weights": _registry_choices("CLASS_WEIGHTS"),
-    "optim.name": _registry_choices("OPTIMIZERS"),
-    "schedule.name": _registry_choices("SCHEDULES"),
-    "train.monitor": _registry_choices("MONITORS"),
-    "train.device": ["auto", "cpu", "cuda", "mps"],  # editable: cuda:1 etc. can be typed
-    "eval.tta": _registry_choices("TTA_MODES"),
-    "eval.tta_vote": _registry_choices("TTA_VOTES"),
-    "eval.prior_correction": _registry_choices("PRIOR_CORRECTIONS"),
-}
-
-
-def _dataset_choices(what: str) -> Callable[[], list[str]]:
-    def get() -> list[str]:
-        from fer_engine.data.formats import FORMATS
-        from fer_engine.data.label_maps import LABEL_MAPS
-
-        return {"format": ["auto", *FORMATS], "label_map": ["", *LABEL_MAPS]}[what]
-    return get
-
-
-CHOICES.update({
-    "data.format": _dataset_choices("format"),
-    "data.label_map": _dataset_choices("label_map"),
-    "data.label_mode": ["majority", "plurality", "probability"],
-    "data.split_by": ["auto", "subject", "image"],
-})
-EDITABLE_CHOICES = {"train.device"}
+#: Suggestions for keys whose rule allows more than a list (cuda:1 etc. can be typed).
+SUGGESTIONS = {"train.device": ["auto", "cpu", "cuda", "mps"]}
+EDITABLE_CHOICES = set(SUGGESTIONS)
+#: Choices offered besides a registry's names ("" = none chosen, "auto" = detect).
+_REGISTRY_EXTRA = {"data.format": ["auto"], "data.label_map": [""]}
 
 
 @dataclass(frozen=True)
@@ -93,48 +49,20 @@ class FieldSpec:
 
 
 def choices_for(key: str) -> list[str]:
-    c = CHOICES.get(key, [])
-    return list(c() if callable(c) else c)
+    """The values a key may take, as the config declares them: its Literal's values or the names
+    in the registry its field points at (`fld(registry="module:NAME")`); [] for free values."""
+    info = fields()[key]
+    if info.registry:
+        module, name = info.registry.split(":")
+        return [*_REGISTRY_EXTRA.get(key, []), *getattr(importlib.import_module(module), name)]
+    return [str(c) for c in info.choices] or list(SUGGESTIONS.get(key, []))
 
 
-@functools.lru_cache(maxsize=1)
-def field_comments() -> dict[str, str]:
-    """Inline `# comment` of every leaf in fer_engine/config.py, by dotted key."""
-    out: dict[str, str] = {}
-    hints = typing.get_type_hints(RunConfig)
-    for section, tp in hints.items():
-        if not dataclasses.is_dataclass(tp):
-            continue
-        try:
-            source = inspect.getsource(tp)
-        except (OSError, TypeError):
-            continue
-        for m in re.finditer(r"^\s+(\w+):[^#\n]*#\s*(.+)$", source, re.M):
-            out[f"{section}.{m.group(1)}"] = m.group(2).strip()
-    return out
-
-
-def _tricks() -> list[tuple[str, Any]]:
-    try:
-        from fer_engine.recipe.tricks import TRICKS
-    except ImportError:
-        return []
-    return list(TRICKS.items())
-
-
-def trick_keys(entry: Any) -> tuple[str, ...]:
-    for attr in ("keys", "config_keys"):
-        keys = getattr(entry, attr, None)
-        if keys:
-            return tuple(keys)
-    return ()
-
-
-def _tricks_of_key() -> dict[str, list[tuple[str, Any]]]:
-    out: dict[str, list[tuple[str, Any]]] = {}
-    for name, entry in _tricks():
-        for key in trick_keys(entry):
-            out.setdefault(key, []).append((name, entry))
+def _tricks_of_key() -> dict[str, list[Trick]]:
+    out: dict[str, list[Trick]] = {}
+    for _, trick in TRICKS.items():
+        for key in trick.keys:
+            out.setdefault(key, []).append(trick)
     return out
 
 
@@ -144,35 +72,42 @@ def humanize(key: str) -> str:
     return leaf[:1].upper() + leaf[1:]
 
 
+def _base(tp: Any) -> Any:
+    """The Python type of a Literal's values (Literal[1, 3] -> int); other types unchanged."""
+    return type(typing.get_args(tp)[0]) if typing.get_origin(tp) is Literal else tp
+
+
 def _kind(key: str, tp: Any) -> str:
     if typing.get_origin(tp) is list:
         return "list"
     if tp is bool:
         return "bool"
-    if tp in (int, float):
-        return tp.__name__
-    return "choice" if key in CHOICES else "text"
+    if _base(tp) in (int, float):  # numbers keep a spin box; their rule reports a bad value
+        return _base(tp).__name__
+    return "choice" if choices_for(key) else "text"
 
 
 def form_fields() -> list[FieldSpec]:
     """The form's fields in config order (keys edited elsewhere left out)."""
-    comments, tricks = field_comments(), _tricks_of_key()
+    tricks = _tricks_of_key()
     specs = []
-    for key, tp, default in field_paths():
+    for info in fields().values():
+        key, tp, default = info.key, info.type, info.default
         if key in EDITED_ELSEWHERE:
             continue
         owners = tricks.get(key, [])
-        tip = [f"<b>{html.escape(getattr(e, 'title', n))}</b>: {html.escape(getattr(e, 'description', ''))}"
-               for n, e in owners]
+        tip = [f"<b>{html.escape(t.title)}</b>: {html.escape(t.description)}" for t in owners]
         label = humanize(key)
-        if len(owners) == 1 and trick_keys(owners[0][1]) == (key,):
-            label = getattr(owners[0][1], "title", label)  # the key is the whole trick
-        if key in comments:
-            tip.append(html.escape(comments[key]))
+        if len(owners) == 1 and owners[0].keys == (key,):
+            label = owners[0].title  # the key is the whole trick
+        if info.help:
+            tip.append(html.escape(info.help))
         tip.append(f"<i>{key}</i> (default {default!r})")
+        kind = _kind(key, tp)
         specs.append(FieldSpec(key=key, type=tp, default=default, section=key.split(".")[0],
-                               label=label, tooltip="<br>".join(tip), kind=_kind(key, tp),
-                               choices=tuple(choices_for(key)), trick=owners[0][0] if owners else ""))
+                               label=label, tooltip="<br>".join(tip), kind=kind,
+                               choices=tuple(choices_for(key)) if kind == "choice" else (),
+                               trick=owners[0].name if owners else ""))
     return specs
 
 
@@ -186,6 +121,7 @@ def sections() -> dict[str, list[FieldSpec]]:
 def parse_list(text: str, tp: Any) -> list:
     """'0.9, 0.999' -> [0.9, 0.999] for a list[float] key; ValueError names the bad item."""
     (item_tp,) = typing.get_args(tp) or (str,)
+    item_tp = _base(item_tp)
     items = [t.strip() for t in text.split(",") if t.strip()]
     try:
         return [item_tp(t) for t in items]
@@ -197,23 +133,6 @@ def format_list(values: list) -> str:
     return ", ".join(f"{v:g}" if isinstance(v, float) else str(v) for v in values)
 
 
-def _entries_on(cfg: RunConfig) -> list[tuple[str, Any]]:
-    out = []
-    for name, entry in _tricks():
-        is_on = getattr(entry, "is_on", None)
-        try:
-            if is_on is not None and is_on(cfg):
-                out.append((name, entry))
-        except Exception:  # noqa: BLE001 - a broken predicate must not break the GUI
-            continue
-    return out
-
-
-def active_tricks(cfg: RunConfig) -> list[str]:
-    """Titles of the registry's tricks that are on for `cfg` (summaries, the runs list)."""
-    return [getattr(entry, "title", name) for name, entry in _entries_on(cfg)]
-
-
 def active_keys(cfg: RunConfig) -> set[str]:
     """Config keys of the tricks that are on for `cfg` (shown in bold by the form)."""
-    return {key for _, entry in _entries_on(cfg) for key in trick_keys(entry)}
+    return {key for name in active_tricks(cfg) for key in TRICKS.get(name).keys}

@@ -9,7 +9,7 @@ from pathlib import Path
 import numpy as np
 
 from ..classes import CANONICAL_CLASSES
-from ..config import DataConfig
+from ..config import DataConfig, value_problem
 from . import cache, images
 from .arrays import DatasetArrays
 from .cache import RawDataset
@@ -115,10 +115,9 @@ def _apply_subject_regex(listing: Listing, pattern: str) -> None:
 def load_raw(path: str | SourcePlan, size: int, channels: int, cache_folder: str = "",
              progress: ProgressFn = None, should_stop: StopFn = None) -> RawDataset:
     """The decoded, unsplit dataset: from the cache when the files are unchanged."""
-    if channels not in (1, 3):
-        raise DatasetError(f"data.channels must be 1 (grayscale) or 3 (RGB), got {channels}")
-    if size < 8:
-        raise DatasetError(f"data.image_size must be at least 8, got {size}")
+    for key, value in (("data.channels", channels), ("data.image_size", size)):
+        if problem := value_problem(key, value):
+            raise DatasetError(f"{key} {problem}")
     plan = path if isinstance(path, SourcePlan) else plan_source(path, cache_folder, progress, should_stop)
     target = plan.cache_path(cache_folder, "faces", size, channels)
     raw = cache.load(target) if target.exists() else None
@@ -215,14 +214,11 @@ def decode_files(files: list[str], size: int, channels: int, progress: ProgressF
     return out, [err for batch in batches for err in batch]
 
 
-SPLIT_BY = ("auto", "subject", "image")
-
-
 def assemble(raw: RawDataset, cfg: DataConfig) -> DatasetArrays:
     """Remap labels to the classes present, complete the splits (per subject when subjects are
     known), cap training classes, turn votes into soft targets in probability mode."""
-    if cfg.split_by not in SPLIT_BY:
-        raise DatasetError(f"data.split_by must be one of {', '.join(SPLIT_BY)}, got {cfg.split_by!r}")
+    if problem := value_problem("data.split_by", cfg.split_by):
+        raise DatasetError(f"data.split_by {problem}")
     raw, override_notes = apply_overrides(raw, cfg.label_overrides)
     present = set(np.unique(raw.classes).tolist())
     if cfg.label_mode == "probability" and raw.votes is not None:  # a class may live in the votes only

@@ -45,10 +45,6 @@ class Analysis:
         return M.confusion_matrix(p.y_true, p.y_pred, len(p.class_names))
 
     @property
-    def confusion_normalized(self) -> np.ndarray:
-        return M.normalize_rows(self.confusion)
-
-    @property
     def present_rows(self) -> np.ndarray:
         """Model classes present in the data: the rows the matrix view shows."""
         return M.present_classes(self.confusion)

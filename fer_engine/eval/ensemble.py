@@ -10,9 +10,8 @@ An ensemble is a directory beside the runs:
 Each member keeps its own preprocessing (input size, channels, mean/std) and its own
 stored predictions; the ensemble combines them. Voting:
 - soft: probabilities = mean of the members' probabilities; prediction = argmax.
-- hard: prediction = the class most members predict, ties broken by the mean probability;
-  probabilities = vote shares (what fraction of members chose each class), with a
-  1e-6 nudge by the mean probability so their argmax is the voted class.
+- hard: `recipe.voting.hard_vote` (the one used by hard-vote TTA): probabilities = vote
+  shares (what fraction of members chose each class), ties broken by the mean probability.
 Under both, `logits` = log of the mean probability (used by prior correction) and
 `losses` = cross-entropy of the mean probability; `features` = the members' features
 concatenated. Members must share class names (same classes, same order).
@@ -25,7 +24,9 @@ from pathlib import Path
 from typing import Sequence
 
 import numpy as np
+import torch
 
+from ..recipe.voting import hard_vote
 from ..training.rundir import RunDir, RunDirError
 from ..utils.atomic import atomic_write_text
 from .predict import Predictions, ProgressFn, StopFn, cross_entropy
@@ -42,14 +43,11 @@ def vote(member_probs: np.ndarray, how: str) -> tuple[np.ndarray, np.ndarray]:
     if how not in VOTES:
         raise EnsembleError(f"vote must be one of {', '.join(VOTES)}, got {how!r}")
     member_probs = np.asarray(member_probs, dtype=np.float64)
-    m, _, k = member_probs.shape
-    mean = member_probs.mean(axis=0)
     if how == "soft":
-        return mean.astype(np.float32), mean.argmax(axis=1).astype(np.int64)
-    votes = np.stack([np.bincount(row, minlength=k) for row in member_probs.argmax(axis=2).T])
-    share = votes / m + 1e-6 * mean  # the nudge breaks ties by mean probability
-    share /= share.sum(axis=1, keepdims=True)
-    return share.astype(np.float32), share.argmax(axis=1).astype(np.int64)
+        probs = member_probs.mean(axis=0)
+    else:
+        probs = hard_vote(torch.from_numpy(member_probs)).numpy()
+    return probs.astype(np.float32), probs.argmax(axis=1).astype(np.int64)
 
 
 def _read_spec(path: Path) -> dict:

@@ -3,7 +3,7 @@ from __future__ import annotations
 
 import logging
 
-from ..config import ConfigError, ModelConfig
+from ..config import ConfigError, ModelConfig, check_value
 from .backbones import BACKBONES
 from .fer_model import FerModel
 from .pretrained import PretrainedUnavailable, hub_weights_file
@@ -24,8 +24,7 @@ def create_model(cfg: ModelConfig, num_classes: int, in_chans: int) -> FerModel:
         raise ConfigError(f"in_chans must be 1 (grayscale) or 3 (RGB), got {in_chans}")
     if num_classes < 1:
         raise ConfigError(f"num_classes must be at least 1, got {num_classes}")
-    if cfg.input_size < 0:
-        raise ConfigError(f"model.input_size must be >= 0 (0 = backbone default), got {cfg.input_size}")
+    check_value("model.input_size", cfg.input_size)
     size = cfg.input_size or spec.default_input_size
     notes: list[str] = []
     weights_file = _pretrained_file(cfg, spec, notes)

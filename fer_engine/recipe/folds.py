@@ -3,12 +3,13 @@ cross-validation runs."""
 from __future__ import annotations
 
 import numpy as np
+from sklearn.model_selection import StratifiedGroupKFold, StratifiedKFold
 
 
 def stratified_folds(labels: np.ndarray, k: int, seed: int = 0) -> list[tuple[np.ndarray, np.ndarray]]:
-    """k (train_idx, val_idx) pairs: validation sets are disjoint, cover every sample once,
-    and hold each class in proportion (per-class counts differ by at most one between folds).
-    """
+    """k (train_idx, val_idx) pairs by scikit-learn's StratifiedKFold: validation sets are
+    disjoint, cover every sample once, and hold each class in proportion (per-class counts
+    differ by at most one between folds)."""
     labels = np.asarray(labels)
     if k < 2:
         raise ValueError(f"k-fold needs k >= 2, got {k}")
@@ -17,23 +18,14 @@ def stratified_folds(labels: np.ndarray, k: int, seed: int = 0) -> list[tuple[np
     if too_small:
         raise ValueError(f"k-fold with k={k} needs at least {k} samples of every class; "
                          f"too few in class(es) {', '.join(too_small)}: lower kfold.k or add data")
-    rng = np.random.default_rng(seed)
-    fold_of = np.empty(len(labels), dtype=np.int64)
-    offset = 0  # rotate the first fold per class so remainders do not all land in fold 0
-    for c in classes:
-        idx = rng.permutation(np.flatnonzero(labels == c))
-        fold_of[idx] = (np.arange(len(idx)) + offset) % k
-        offset = (offset + len(idx)) % k
-    everything = np.arange(len(labels))
-    return [(everything[fold_of != f], everything[fold_of == f]) for f in range(k)]
+    splitter = StratifiedKFold(n_splits=k, shuffle=True, random_state=seed)
+    return list(splitter.split(np.zeros(len(labels)), labels))
 
 
 def grouped_folds(labels: np.ndarray, groups: np.ndarray, k: int, seed: int = 0
                   ) -> list[tuple[np.ndarray, np.ndarray]]:
     """k (train_idx, val_idx) pairs in which every subject (group) lies in one validation set
     only, classes as balanced as whole subjects allow (scikit-learn's StratifiedGroupKFold)."""
-    from sklearn.model_selection import StratifiedGroupKFold
-
     if k < 2:
         raise ValueError(f"k-fold needs k >= 2, got {k}")
     n_groups = len(np.unique(groups))

@@ -18,7 +18,7 @@ import torch
 import torch.nn.functional as F
 from torch import nn
 
-from ..config import ConfigError, LossConfig
+from ..config import ConfigError, LossConfig, check_value
 from .mixing import one_hot_targets
 
 
@@ -28,17 +28,15 @@ def class_weights(counts: Sequence[int] | np.ndarray, mode: str, beta: float = 0
     "inverse": w_k proportional to 1 / n_k. "effective" (Cui et al. 2019, class-balanced loss):
     w_k proportional to (1 - beta) / (1 - beta ** n_k). Empty classes count as one sample.
     """
+    check_value("loss.class_weights", mode)
     if mode == "none":
         return None
     n = np.maximum(np.asarray(counts, dtype=np.float64), 1.0)
     if mode == "inverse":
         w = 1.0 / n
-    elif mode == "effective":
-        if not 0.0 <= beta < 1.0:
-            raise ConfigError(f"loss.effective_beta must be in [0, 1), got {beta}")
-        w = (1.0 - beta) / (1.0 - np.power(beta, n))
     else:
-        raise ConfigError(f"loss.class_weights must be 'none', 'inverse' or 'effective', got {mode!r}")
+        check_value("loss.effective_beta", beta)
+        w = (1.0 - beta) / (1.0 - np.power(beta, n))
     return torch.tensor(w / w.mean(), dtype=torch.float32)
 
 
@@ -95,8 +93,7 @@ class FerLoss(nn.Module):
 def build_loss(cfg: LossConfig, class_counts: np.ndarray) -> FerLoss:
     """The run's loss for a training set with `class_counts` per class (length = number of classes)."""
     k = len(class_counts)
-    if cfg.name not in ("ce", "focal"):
-        raise ConfigError(f"loss.name must be 'ce' or 'focal', got {cfg.name!r}")
+    check_value("loss.name", cfg.name)
     focal = cfg.name == "focal"
     alpha = None
     if focal and cfg.focal_alpha:

@@ -3,7 +3,7 @@ from __future__ import annotations
 
 import numpy as np
 
-from ..config import ConfigError, RunConfig
+from ..config import ConfigError, RunConfig, check_value
 
 _CHUNK = 4096  # images per chunk when accumulating statistics (bounded memory on full FER2013)
 
@@ -39,23 +39,20 @@ def resolve_mean_std(
     """
     channels = int(train_images.shape[-1])
     mode = cfg.normalize.mode
+    check_value("normalize.mode", mode)
     if mode == "dataset":
         return dataset_mean_std(train_images)
     if mode == "fixed":
         mean = _broadcast(cfg.normalize.mean, channels, "normalize.mean")
-        std = _broadcast(cfg.normalize.std, channels, "normalize.std")
-        if min(std) <= 0:
-            raise ConfigError(f"normalize.std must be > 0, got {cfg.normalize.std}")
-        return mean, std
-    if mode == "backbone":
-        if backbone_mean_std is None:
-            raise ConfigError(f"normalize.mode is 'backbone' but backbone {cfg.model.backbone!r} "
-                              "declares no mean/std; use 'dataset' or 'fixed'")
-        mean, std = (list(map(float, v)) for v in backbone_mean_std)
-        if channels == 1 and len(mean) > 1:
-            return [float(np.mean(mean))], [float(np.mean(std))]
-        return _broadcast(mean, channels, "backbone mean"), _broadcast(std, channels, "backbone std")
-    raise ConfigError(f"normalize.mode must be 'dataset', 'fixed' or 'backbone', got {mode!r}")
+        check_value("normalize.std", cfg.normalize.std)
+        return mean, _broadcast(cfg.normalize.std, channels, "normalize.std")
+    if backbone_mean_std is None:  # mode "backbone"
+        raise ConfigError(f"normalize.mode is 'backbone' but backbone {cfg.model.backbone!r} "
+                          "declares no mean/std; use 'dataset' or 'fixed'")
+    mean, std = (list(map(float, v)) for v in backbone_mean_std)
+    if channels == 1 and len(mean) > 1:
+        return [float(np.mean(mean))], [float(np.mean(std))]
+    return _broadcast(mean, channels, "backbone mean"), _broadcast(std, channels, "backbone std")
 
 
 def _broadcast(values: list[float], channels: int, key: str) -> list[float]:

@@ -2,30 +2,24 @@
 from __future__ import annotations
 
 import torch
+from timm.optim import param_groups_weight_decay
 from torch import nn
 
-from ..config import ConfigError, OptimConfig
-
-_NORM_TYPES = (nn.modules.batchnorm._BatchNorm, nn.LayerNorm, nn.GroupNorm,
-               nn.modules.instancenorm._InstanceNorm, nn.LocalResponseNorm)
+from ..config import OptimConfig, check_value
 
 
 def param_groups(model: nn.Module, weight_decay: float) -> list[dict]:
-    """Two groups: decayed weights, and biases / norm-layer params / 1-d params / the
-    model's `no_weight_decay()` names (timm convention: position embeddings, class tokens)."""
-    skip_names = set(model.no_weight_decay()) if hasattr(model, "no_weight_decay") else set()
-    decay, no_decay = [], []
-    for mod_name, module in model.named_modules():
-        for p_name, p in module.named_parameters(recurse=False):
-            if not p.requires_grad:
-                continue
-            full = f"{mod_name}.{p_name}" if mod_name else p_name
-            exempt = (isinstance(module, _NORM_TYPES) or p.ndim <= 1 or p_name.endswith("bias")
-                      or full in skip_names or p_name in skip_names)
-            (no_decay if exempt else decay).append(p)
-    groups = [{"params": decay, "weight_decay": weight_decay},
-              {"params": no_decay, "weight_decay": 0.0}]
-    return [g for g in groups if g["params"]]
+    """[decayed weights, exempt params], split by timm's `param_groups_weight_decay`: biases,
+    1-d params (norm layers) and the model's `no_weight_decay()` names are exempt.
+
+    The split is asked for at rate 1 and the rate set afterwards, so weight_decay=0 still gives
+    both groups (an optimizer state saved before keeps its shape).
+    """
+    skip = getattr(model, "no_weight_decay", lambda: ())()
+    groups = param_groups_weight_decay(model, 1.0, no_weight_decay_list=skip)
+    for g in groups:
+        g["weight_decay"] = weight_decay if g["weight_decay"] else 0.0
+    return groups[::-1]  # timm lists the exempt group first
 
 
 _FUSED_DEVICES = ("cuda", "cpu")
@@ -38,14 +32,12 @@ def build_optimizer(model: nn.Module, cfg: OptimConfig) -> torch.optim.Optimizer
     for the parameters' device: on a GPU the per-tensor update loop is otherwise dozens of
     small kernel launches per step. Same update rule; results differ only in rounding.
     """
+    check_value("optim.name", cfg.name)
     groups = param_groups(model, cfg.weight_decay)
     devices = {p.device.type for g in groups for p in g["params"]}
     fused = {"fused": True} if devices and devices <= set(_FUSED_DEVICES) else {}
     if cfg.name == "sgd":
         return torch.optim.SGD(groups, lr=cfg.lr, momentum=cfg.momentum, nesterov=cfg.nesterov, **fused)
-    if cfg.name in ("adam", "adamw"):
-        if len(cfg.betas) != 2:
-            raise ConfigError(f"optim.betas needs two values, got {cfg.betas}")
-        cls = torch.optim.Adam if cfg.name == "adam" else torch.optim.AdamW
-        return cls(groups, lr=cfg.lr, betas=tuple(cfg.betas), **fused)
-    raise ConfigError(f"optim.name must be 'sgd', 'adam' or 'adamw', got {cfg.name!r}")
+    check_value("optim.betas", cfg.betas)
+    cls = torch.optim.Adam if cfg.name == "adam" else torch.optim.AdamW
+    return cls(groups, lr=cfg.lr, betas=(cfg.betas[0], cfg.betas[1]), **fused)

@@ -12,8 +12,11 @@ from typing import Callable
 import torch
 import torch.nn.functional as F
 
-TTA_MODES = ("none", "flip", "tencrop")
-TTA_VOTES = ("soft", "hard")
+from ..config import fields
+from .voting import hard_vote
+
+TTA_MODES = fields()["eval.tta"].choices
+TTA_VOTES = fields()["eval.tta_vote"].choices
 TENCROP_FRACTION = 0.9
 
 
@@ -38,16 +41,12 @@ def tta_views(x: torch.Tensor, mode: str) -> torch.Tensor:
 def combine_views(view_probs: torch.Tensor, vote: str) -> torch.Tensor:
     """(V, B, K) per-view probabilities -> (B, K).
 
-    soft: mean probability. hard: majority vote, returned as (votes + 0.5 * mean_prob) / (V + 0.5),
-    which sums to 1, ranks classes by votes and breaks ties by the mean probability.
+    soft: mean probability. hard: `voting.hard_vote` (vote shares, ties to the mean probability).
     """
-    mean = view_probs.mean(0)
     if vote == "soft":
-        return mean
+        return view_probs.mean(0)
     if vote == "hard":
-        v, _, k = view_probs.shape
-        votes = F.one_hot(view_probs.argmax(-1), k).sum(0).to(mean.dtype)
-        return (votes + 0.5 * mean) / (v + 0.5)
+        return hard_vote(view_probs)
     raise ValueError(f"TTA vote must be one of {', '.join(TTA_VOTES)}, got {vote!r}")
 
 

@@ -148,7 +148,7 @@ def _random_variants(spec: StudySpec) -> list[Variant]:
 
 
 def _apply(base: RunConfig, changes: dict[str, Any], variant: str) -> RunConfig:
-    from ..recipe.tricks import check_config
+    from ..recipe.checks import check_config
 
     try:
         cfg = base.replace(**changes)

@@ -46,7 +46,7 @@ class KFoldRun:
 
     def run(self, resume: bool) -> dict[str, Any]:
         from ..recipe.folds import grouped_folds, stratified_folds
-        from ..recipe.tricks import raise_on_errors
+        from ..recipe.checks import raise_on_errors
 
         warnings = [f"{p.key}: {p.message}" for p in raise_on_errors(self.cfg)]
         data = load_data(self.cfg, self.rec, self.should_stop)

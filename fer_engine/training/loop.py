@@ -226,7 +226,7 @@ class Training:
 
     # -- set-up ---------------------------------------------------------------------------
     def run(self, resume: bool) -> dict[str, Any]:
-        from ..recipe.tricks import raise_on_errors
+        from ..recipe.checks import raise_on_errors
 
         self.warnings = [f"{p.key}: {p.message}" for p in raise_on_errors(self.cfg)]
         self._seed()

@@ -189,7 +189,7 @@ def start_run(config: RunConfig | None, runs_root: str | Path, resume_dir: str |
             raise RunDirError(f"run {run_dir.run_id} is still running (pid {run_dir.status().get('pid')})")
         config = run_dir.config()
         if devices is not None and devices != config.train.devices:
-            from ..recipe.tricks import raise_on_errors
+            from ..recipe.checks import raise_on_errors
 
             config = config.replace(**{"train.devices": devices})
             raise_on_errors(config)

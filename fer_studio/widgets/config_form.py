@@ -26,7 +26,7 @@ SEVERITY_COLOURS = {"error": "#c0392b", "warning": "#b9770e", "info": "#2874a6"}
 def check(cfg) -> list:
     """`check_config(cfg)` from the tricks registry (no problems when it is not there)."""
     try:
-        from fer_engine.recipe.tricks import check_config
+        from fer_engine.recipe.checks import check_config
     except ImportError:
         return []
     return list(check_config(cfg))

@@ -61,7 +61,7 @@ def test_problems_show_inline_next_to_their_key(form):
     w.editors["augment.hflip"].widget.setValue(1.5)
     label = w.problem_labels["augment.hflip"]
     assert not label.isHidden()
-    from fer_engine.recipe.tricks import check_config
+    from fer_engine.recipe.checks import check_config
 
     messages = [p.message for p in check_config(state.config) if p.key == "augment.hflip"]
     assert messages and html.escape(messages[0]) in label.text()

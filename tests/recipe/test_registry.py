@@ -2,7 +2,8 @@
 import pytest
 
 from fer_engine.config import ConfigError, RunConfig, field_paths
-from fer_engine.recipe.tricks import GROUPS, TRICKS, active_tricks, check_config, raise_on_errors
+from fer_engine.recipe.checks import check_config, raise_on_errors
+from fer_engine.recipe.tricks import GROUPS, TRICKS, active_tricks
 
 KEYS = {k for k, _, _ in field_paths()}
 

@@ -12,7 +12,7 @@ from PIL import Image
 from fer_engine.config import ConfigError, DataConfig, RunConfig
 from fer_engine.data import DatasetError, load_dataset
 from fer_engine.data import memory
-from fer_engine.recipe.tricks import check_config
+from fer_engine.recipe.checks import check_config
 from fer_engine.utils.atomic import atomic_write_text
 
 

@@ -22,7 +22,7 @@ from fer_engine.training.loop import fit
 from fer_engine.training.rundir import RunDir, load_run_model
 from fer_engine.training.torchrun import root_cause
 from fer_engine.training.worker import start_run
-from fer_engine.recipe.tricks import check_config
+from fer_engine.recipe.checks import check_config
 from training_helpers import drain, tiny_config
 
 CPU2 = {"train.device": "cpu", "train.devices": "2"}

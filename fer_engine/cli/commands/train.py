@@ -2,7 +2,9 @@
 
 The config (defaults, `--preset`, or `--config FILE`, then the shortcut flags, then
 `--set key=value`) and the dataset are checked before a run directory is created, so a
-bad input leaves nothing behind that looks like a run. Training runs in the same spawn
+bad input leaves nothing behind that looks like a run. `--preset` may name an ensemble
+recipe (`fer_engine/presets/ensembles/`): each member trains as its own run (flags and
+`--set` apply to every member), then `eval.ensemble.create_ensemble` makes the vote. Training runs in the same spawn
 worker the GUI uses; Ctrl-C stops it cleanly (resumable), a second Ctrl-C kills it.
 Exit codes: 0 finished, 1 failed or crashed, 2 bad input, 130 stopped.
 """
@@ -29,7 +31,10 @@ def add_arguments(p: argparse.ArgumentParser) -> None:
     p.add_argument("--config", metavar="FILE", help="run config JSON (e.g. saved from the GUI)")
     from ...presets import list_presets
 
-    p.add_argument("--preset", metavar="NAME", help=f"start from a preset: {', '.join(list_presets())}")
+    from ...presets import builtin_ensembles
+
+    p.add_argument("--preset", metavar="NAME", help=f"start from a preset: {', '.join(list_presets())}; "
+                   f"or train an ensemble recipe's members and vote: {', '.join(builtin_ensembles())}")
     p.add_argument("--backbone", metavar="NAME", help="backbone (fer-studio list-backbones)")
     p.add_argument("--epochs", type=int, metavar="N")
     p.add_argument("--devices", metavar="N|cuda:I,J",
@@ -42,14 +47,16 @@ def add_arguments(p: argparse.ArgumentParser) -> None:
     p.add_argument("--resume", metavar="RUN_DIR", help="continue a stopped or crashed run")
 
 
-def build_config(args: argparse.Namespace) -> tuple[RunConfig, list[str]]:
-    """The run config from the arguments, checked (ConfigError names the key at fault), and
-    its warnings ("key: what to change")."""
-    from ...recipe.tricks import raise_on_errors
+def build_config(args: argparse.Namespace, base: RunConfig | None = None) -> tuple[RunConfig, list[str]]:
+    """The run config from the arguments (on `base`, an ensemble member's config, when given),
+    checked (ConfigError names the key at fault), and its warnings ("key: what to change")."""
+    from ...recipe.checks import raise_on_errors
 
     if args.config and args.preset:
         raise CliError("give either --config or --preset, not both")
-    if args.config:
+    if base is not None:
+        cfg = base
+    elif args.config:
         cfg = RunConfig.load(args.config)
     elif args.preset:
         from ...presets import load_preset
@@ -85,10 +92,12 @@ def check_data(cfg: RunConfig, out: TextIO) -> list[str]:
 
 
 def run(args: argparse.Namespace) -> int:
+    from ...presets import builtin_ensembles
     from ...training.rundir import RunDir, RunDirError
-    from ...training.worker import run_in_process
 
     out, warnings = sys.stderr, []
+    if args.preset in builtin_ensembles() and not args.resume:
+        return run_ensemble(args, out)
     if args.resume:
         if args.data or args.config or args.preset or args.backbone or args.epochs or args.overrides:
             raise CliError("--resume continues a run with its own config; other options are not allowed")
@@ -108,19 +117,57 @@ def run(args: argparse.Namespace) -> int:
         for w in warnings:  # also in the run's warnings.json and its start event
             print(f"warning: {w}", file=out)
         resume_dir, runs_root = None, Path(args.out) if args.out else default_runs_dir()
+    return _train(config, warnings, runs_root, args, out, resume_dir)[0]
+
+
+def _train(config: RunConfig | None, warnings: list[str], runs_root: Path, args: argparse.Namespace,
+           out: TextIO, resume_dir: Path | None = None, name: str | None = None):
+    """Train (or resume) one run in a worker: (exit code, its RunDir)."""
+    from ...training.worker import run_in_process
+
     printer = EventPrinter(out, shown={f"warning: {w}" for w in warnings})
     try:
-        run_dir, terminal = run_in_process(config, runs_root, resume_dir=resume_dir, name=args.name,
+        run_dir, terminal = run_in_process(config, runs_root, resume_dir=resume_dir, name=name or args.name,
                                            on_event=printer, devices=args.devices if args.resume else None)
     except OSError as e:
         raise CliError(f"cannot create a run in {runs_root}: {e.strerror or e}") from None
     print(f"run directory: {run_dir.path}", file=out)
     if isinstance(terminal, ev.RunFinished):
-        return 0
+        return 0, run_dir
     if isinstance(terminal, ev.RunStopped):
         print(f"resume with: fer-studio train --resume {run_dir.path}", file=out)
-        return 130
-    return 1
+        return 130, run_dir
+    return 1, run_dir
+
+
+def run_ensemble(args: argparse.Namespace, out: TextIO) -> int:
+    """Train each member of the ensemble recipe `args.preset`, then write the vote beside them.
+
+    Every member's config is checked before the first one trains; a member that does not
+    finish ends the command with its exit code (the members trained so far are kept).
+    """
+    from ...eval.ensemble import create_ensemble
+    from ...presets import load_ensemble_recipe
+
+    recipe = load_ensemble_recipe(args.preset)
+    label = args.name or f"{recipe.name} ({recipe.vote} vote)"
+    built = [build_config(args, base) for base in recipe.member_configs()]
+    runs_root = Path(args.out) if args.out else default_runs_dir()
+    members = []
+    for i, (config, warnings) in enumerate(built, 1):
+        print(f"member {i}/{len(built)} of {recipe.name}: preset {recipe.members[i - 1][0]} "
+              f"{recipe.members[i - 1][1]}", file=out)
+        warnings = warnings + check_data(config, out)
+        for w in warnings:
+            print(f"warning: {w}", file=out)
+        code, run_dir = _train(config, warnings, runs_root, args, out, name=f"{label} member {i}")
+        if code:
+            return code
+        members.append(run_dir.path)
+    ens = create_ensemble(members, recipe.vote, runs_root / f"{time.strftime('%Y%m%d-%H%M%S')}-{recipe.name}",
+                          name=label)
+    print(f"ensemble directory: {ens.path}", file=out)
+    return 0
 
 
 # -- progress display ------------------------------------------------------------------------

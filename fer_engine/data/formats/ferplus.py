@@ -19,13 +19,12 @@ from pathlib import Path
 import numpy as np
 
 from ...classes import CANONICAL_CLASSES
-from ...config import DataConfig
+from ...config import DataConfig, value_problem
 from ..errors import DatasetError
 from ..layouts import SPLIT_NONE, SPLITS, Listing
 from ..label_maps import FERPLUS, FERPLUS_COLUMNS
 from .registry import dataset_format, missing_images_error, read_lines
 
-LABEL_MODES = ("majority", "plurality", "probability")
 _USAGE = {"training": "train", "publictest": "val", "privatetest": "test"}
 _FOLDERS = {"FER2013Train": "train", "FER2013Valid": "val", "FER2013Test": "test"}
 #: column of each canonical class in the 10 FERPlus vote columns (-1: FERPlus has none)
@@ -60,8 +59,8 @@ def face_votes(votes: np.ndarray, mode: str) -> tuple[int, tuple[float, ...] | N
 
 
 def _check_mode(cfg: DataConfig) -> str:
-    if cfg.label_mode not in LABEL_MODES:
-        raise DatasetError(f"data.label_mode must be one of {', '.join(LABEL_MODES)}, got {cfg.label_mode!r}")
+    if problem := value_problem("data.label_mode", cfg.label_mode):
+        raise DatasetError(f"data.label_mode {problem}")
     return cfg.label_mode
 
 
