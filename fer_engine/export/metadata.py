@@ -26,7 +26,7 @@ class ExportError(ValueError):
 
 
 def accuracy_with_interval(correct: int, n: int) -> dict[str, float]:
-    from ..study.stats import accuracy_interval
+    from ..scoring.stats import accuracy_interval
 
     iv = accuracy_interval(correct, n)
     low, high = iv.low, iv.high

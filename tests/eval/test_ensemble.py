@@ -6,8 +6,8 @@ import numpy as np
 import pytest
 
 from fer_engine.eval.ensemble import EnsembleError, create_ensemble, vote
-from fer_engine.eval.metrics import summary
-from fer_engine.eval.store import predictions_for, train_class_counts
+from fer_engine.scoring.metrics import summary
+from fer_engine.eval.source import predictions_for, train_class_counts
 from fer_engine.training.rundir import list_runs
 
 

@@ -8,8 +8,8 @@ import pytest
 
 from fer_engine.eval import export
 from fer_engine.eval.embed import pca_2d
-from fer_engine.eval.metrics import summary
-from fer_engine.eval.predict import Predictions, cross_entropy
+from fer_engine.scoring.metrics import summary
+from fer_engine.scoring.predictions import Predictions, cross_entropy
 
 NAMES = ["angry", "happy", "sad"]
 

@@ -47,8 +47,8 @@ def progress_printer():
 
 def evaluate_summary(run_dir: str, split: str, data: str | None, tta: bool, device: str,
                      data_options: dict | None = None, checkpoint: str = "best") -> dict:
-    from ...eval.metrics import summary
-    from ...eval.store import predictions_for, train_class_counts
+    from ...scoring.metrics import summary
+    from ...eval.source import predictions_for, train_class_counts
     from ...training.rundir import RunDir
 
     run = RunDir(run_dir)
