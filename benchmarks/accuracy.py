@@ -28,8 +28,8 @@ import torch
 
 from fer_engine.config import RunConfig
 from fer_engine.eval.ensemble import create_ensemble
-from fer_engine.eval.metrics import confusion_matrix, headline
-from fer_engine.eval.store import predictions_for
+from fer_engine.scoring.metrics import confusion_matrix, headline
+from fer_engine.eval.source import predictions_for
 from fer_engine.paths import default_runs_dir, shared_data_dir
 from fer_engine.presets import builtin_ensembles, load_ensemble_recipe, load_preset
 from fer_engine.training import events as ev

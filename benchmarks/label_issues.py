@@ -29,7 +29,7 @@ import numpy as np
 
 from fer_engine.classes import FER2013_CLASSES
 from fer_engine.eval.label_issues import label_issues_for_run
-from fer_engine.eval.predict import Predictions
+from fer_engine.scoring.predictions import Predictions
 from fer_engine.paths import shared_data_dir
 from fer_engine.presets import load_preset
 from fer_engine.training.loop import fit

@@ -1,8 +1,8 @@
 """The main window: a sidebar over the pages in `pages.PAGES`, menus, status bar.
 
-Pages are imported by name; a page module that does not exist (yet) is skipped, and
-one that fails to import shows its error instead of taking the window down. Closing
-while runs train asks whether to stop them or leave them running.
+Pages (`pages.base.Page`) are imported by name; a page module that does not exist is
+skipped, and one that fails to import shows its error instead of taking the window down.
+Closing while runs train asks whether to stop them or leave them running.
 """
 from __future__ import annotations
 
@@ -20,6 +20,7 @@ from PySide6.QtWidgets import (QApplication, QFileDialog, QHBoxLayout, QLabel, Q
 from . import __doc__ as package_doc
 from . import config_io, theme
 from .pages import PAGES
+from .pages.base import Page
 from .state import AppState
 
 log = logging.getLogger(__name__)
@@ -29,7 +30,7 @@ STOP_RUNS, LEAVE_RUNNING, CANCEL = "stop", "leave", "cancel"
 RUNS_ENDED_POLL_MS = 200  # the close question looks this often whether its runs have ended
 
 
-def _load_page(module: str, cls: str, state: AppState) -> QWidget | None:
+def _load_page(module: str, cls: str, state: AppState) -> Page | None:
     """The page instance, None when its module is absent, an error page when it is broken."""
     try:
         if importlib.util.find_spec(module) is None:
@@ -40,7 +41,7 @@ def _load_page(module: str, cls: str, state: AppState) -> QWidget | None:
         return getattr(importlib.import_module(module), cls)(state)
     except Exception:  # noqa: BLE001 - one broken page must not stop the app
         log.exception("page %s.%s failed to load", module, cls)
-        page = QWidget()
+        page = Page()
         page.title = cls
         text = QPlainTextEdit(readOnly=True)
         text.setPlainText(f"This page could not be loaded:\n\n{traceback.format_exc()}")
@@ -53,7 +54,7 @@ class MainWindow(QMainWindow):
         super().__init__(parent)
         self.state = state
         self.setWindowTitle("fer-studio")
-        self.pages: dict[str, QWidget] = {}
+        self.pages: dict[str, Page] = {}
         self.sidebar = QListWidget()
         self.sidebar.setFixedWidth(150)
         self.sidebar.setIconSize(QSize(0, 0))
@@ -65,7 +66,7 @@ class MainWindow(QMainWindow):
                 continue
             self.pages[key] = page
             self.stack.addWidget(page)
-            item = QListWidgetItem(getattr(page, "title", key))
+            item = QListWidgetItem(page.title or key)
             item.setData(Qt.UserRole, key)
             self.sidebar.addItem(item)
         self.sidebar.currentRowChanged.connect(self.stack.setCurrentIndex)
@@ -194,7 +195,7 @@ class MainWindow(QMainWindow):
         """Run directories this window started and that are still training."""
         out: list[str] = []
         for page in self.pages.values():
-            out.extend(getattr(page, "active_runs", lambda: [])())
+            out.extend(page.active_runs())
         return out
 
     def ask_close_with_runs(self, runs: list[str]) -> str:
@@ -236,12 +237,11 @@ class MainWindow(QMainWindow):
                 event.ignore()
                 return
             for page in self.pages.values():
-                handler = getattr(page, "stop_all_runs" if answer == STOP_RUNS else "detach_all_runs", None)
-                if handler:
-                    handler()
+                if answer == STOP_RUNS:
+                    page.stop_all_runs()
+                else:
+                    page.detach_all_runs()
         for page in self.pages.values():
-            shutdown = getattr(page, "shutdown", None)
-            if shutdown:
-                shutdown()
+            page.shutdown()
         self.save_settings()
         event.accept()

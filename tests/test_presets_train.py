@@ -56,7 +56,7 @@ def test_preset_trains_one_step(name, faces, tmp_path):
 @pytest.mark.parametrize("name", builtin_ensembles())
 def test_ensemble_recipe_trains_its_members_and_votes(name, faces, tmp_path):
     from fer_engine.eval.ensemble import create_ensemble, ensemble_predictions
-    from fer_engine.eval.store import predictions_for
+    from fer_engine.eval.source import predictions_for
 
     recipe = load_ensemble_recipe(name)
     configs = recipe.member_configs()

@@ -14,9 +14,9 @@ from typing import Any
 import numpy as np
 
 from ..training.rundir import RunDir, RunDirError
-from . import metrics as M
+from ..scoring import metrics as M
 from .embed import Embedding, embed
-from .predict import Predictions, ProgressFn, StopFn
+from ..scoring.predictions import Predictions, ProgressFn, StopFn
 
 
 @dataclass
@@ -107,17 +107,10 @@ class AnalysisContext:
 
 def analysis_context(run_dir: str | Path, data_path: str, meta: dict[str, Any] | None = None) -> AnalysisContext:
     """Name, dataset and checkpoint of a run (or ensemble) as the headline shows them."""
+    from .source import open_source
+
     run = RunDir(Path(run_dir))
-    meta = meta or {}
-    status = run.status().get("summary") or {}
-    if (run.path / "ensemble.json").is_file():
-        checkpoint = "members' best.pt"
-    else:
-        checkpoint = meta.get("checkpoint_file") or "best.pt"
-        if checkpoint == "best.pt" and status.get("best_epoch"):
-            checkpoint += f" (epoch {int(status['best_epoch'])})"
-        elif checkpoint == "last.pt":
-            checkpoint += " (no best checkpoint)"
+    checkpoint = open_source(run).checkpoint_label(meta or {})
     data = data_path if data_path == "demo" else Path(data_path).name or str(data_path)
     return AnalysisContext(run_name=run.display_name, run_id=run.run_id, data=data, checkpoint=checkpoint)
 
@@ -185,30 +178,28 @@ def open_analysis(run_dir: str | Path | RunDir, split: str = "test", data_path: 
                   tta: bool = False, *, device: str = "auto", progress: ProgressFn | None = None,
                   should_stop: StopFn | None = None) -> Analysis:
     """Bundle predictions, faces and metrics of a run (or ensemble) on a split."""
-    from .store import (is_ensemble_dir, load_eval_data, predictions_for, split_or_error,
-                        train_class_counts)
+    from .source import open_source
+    from .store import load_data, split_or_error
 
-    run = run_dir if isinstance(run_dir, RunDir) else RunDir(Path(run_dir))
-    if not is_ensemble_dir(run.path):
-        run = RunDir.open(run.path)
+    src = open_source(run_dir)
 
     def stage(lo: float, hi: float) -> ProgressFn | None:
         if progress is None:
             return None
         return lambda f, detail: progress(lo + (hi - lo) * f, detail)
 
-    data, dataset = load_eval_data(run, data_path, stage(0.0, 0.3), should_stop)
+    data, dataset = load_data(src.data_config(data_path), stage(0.0, 0.3), should_stop)
     idx = split_or_error(dataset, split, data.path)
-    preds = predictions_for(run, split, data_path, tta, device=device, dataset=dataset,
+    preds = src.predictions(split, data_path, tta, device=device, dataset=dataset,
                             progress=stage(0.3, 1.0), should_stop=should_stop)
     if len(preds) and preds.index.max() >= len(idx):
-        raise ValueError(f"stored predictions of {run.path} ({split}) do not fit the {len(idx)} "
-                         f"faces of {data.path}; delete {run.predictions_dir} to recompute")
+        raise ValueError(f"stored predictions of {src.path} ({split}) do not fit the {len(idx)} "
+                         f"faces of {data.path}; delete {src.dir.predictions_dir} to recompute")
     rows = idx[preds.index]
-    counts = train_class_counts(run)
+    counts = src.train_class_counts()
     if progress is not None:
         progress(1.0, "analysis ready")
-    return Analysis(run_dir=run.path, predictions=preds, images=dataset.images[rows],
+    return Analysis(run_dir=src.path, predictions=preds, images=dataset.images[rows],
                     sources=[dataset.sources[i] for i in rows], data_path=data.path,
                     train_counts=counts)
 

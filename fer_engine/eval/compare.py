@@ -3,8 +3,8 @@ from __future__ import annotations
 
 import numpy as np
 
-from ..study.stats import Comparison, compare
-from .store import predictions_for
+from ..scoring.stats import Comparison, compare
+from .source import predictions_for
 
 
 def compare_runs(run_a: str, run_b: str, split: str = "test", tta: bool = False,

@@ -10,8 +10,9 @@ from dataclasses import asdict, dataclass, field
 from pathlib import Path
 from typing import Any, Callable
 
-from .metrics import confusion_matrix, headline
-from .store import ALL, predictions_for
+from ..scoring.metrics import confusion_matrix, headline
+from .source import predictions_for
+from .store import ALL
 
 
 @dataclass
@@ -77,7 +78,7 @@ def cross_dataset_matrix(runs: list[str], datasets: list[str], split: str = ALL,
 
 
 def _cell(run: str, data: str, split: str, device: str, data_options: dict[str, Any] | None) -> MatrixCell:
-    from .metrics import _unknown_classes
+    from ..scoring.metrics import _unknown_classes
 
     try:
         preds = predictions_for(run, split, None if data == "own" else data, device=device,

@@ -12,7 +12,7 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from .predict import Cancelled, ProgressFn, StopFn
+from ..scoring.predictions import Cancelled, ProgressFn, StopFn
 
 
 @dataclass

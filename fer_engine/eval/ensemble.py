@@ -20,16 +20,21 @@ from __future__ import annotations
 
 import json
 import time
+from dataclasses import dataclass, replace
 from pathlib import Path
-from typing import Sequence
+from typing import Any, Sequence
 
 import numpy as np
 import torch
 
+from ..config import DataConfig
 from ..recipe.voting import hard_vote
 from ..training.rundir import RunDir, RunDirError
 from ..utils.atomic import atomic_write_text
-from .predict import Predictions, ProgressFn, StopFn, cross_entropy
+from ..scoring.predictions import Predictions, ProgressFn, StopFn, cross_entropy
+from ..scoring.predictions import load_stored
+from .store import (OTHER_DATA, checkpoint_stamp, predictions_path, run_class_counts,
+                    run_predictions)
 
 VOTES = ("soft", "hard")
 
@@ -123,6 +128,13 @@ def create_ensemble(member_dirs: Sequence[str | Path], vote_how: str, out_dir: s
     return ens
 
 
+def ensemble_data_config(ens: RunDir, data_path: str | None = None) -> DataConfig:
+    """The ensemble's own data (its first member's, copied into its config.json), or another
+    dataset read at that size (each member converts the faces to its own format)."""
+    cfg = ens.config().data
+    return cfg if data_path is None else replace(cfg, path=str(data_path), **OTHER_DATA)
+
+
 def ensemble_predictions(ensemble_dir: str | Path | RunDir, split: str = "test",
                          data_path: str | None = None, tta: bool = False, *, device: str = "auto",
                          batch_size: int = 256, progress: ProgressFn | None = None,
@@ -133,12 +145,10 @@ def ensemble_predictions(ensemble_dir: str | Path | RunDir, split: str = "test",
     dataset) unless `data_path` names another; each member's predictions are stored
     in the member's run directory and reused.
     """
-    from .store import eval_data_config, load_stored, predictions_for, predictions_path
-
     ens = ensemble_dir if isinstance(ensemble_dir, RunDir) else RunDir(Path(ensemble_dir))
     runs, how = member_runs(ens.path)
     class_names = check_members(runs)
-    data = eval_data_config(ens, data_path)
+    data = ensemble_data_config(ens, data_path)
     path = predictions_path(ens, data, split, tta)
     stamps = _member_stamps(runs)
     stored = load_stored(path)
@@ -150,7 +160,7 @@ def ensemble_predictions(ensemble_dir: str | Path | RunDir, split: str = "test",
             if progress is not None:
                 progress((i + f) / len(runs), f"member {i + 1}/{len(runs)}: {detail}")
 
-        member_preds.append(predictions_for(run, split, data.path, tta, device=device,
+        member_preds.append(run_predictions(run, split, data.path, tta, device=device,
                                             batch_size=batch_size, progress=member_progress,
                                             should_stop=should_stop))
     preds = combine(member_preds, how, class_names, runs)
@@ -182,6 +192,47 @@ def combine(member_preds: Sequence[Predictions], how: str, class_names: list[str
 
 
 def _member_stamps(runs: Sequence[RunDir]) -> list[dict]:
-    from .store import checkpoint_stamp
-
     return [{"run_dir": str(r.path.resolve()), **checkpoint_stamp(r)} for r in runs]
+
+
+@dataclass(frozen=True)
+class EnsembleSource:
+    """An ensemble directory as an evaluation source (see `eval.source.EvalSource`)."""
+
+    dir: RunDir
+    runs: list[RunDir]
+    vote: str
+    class_names: list[str]
+    kind = "ensemble"
+
+    @classmethod
+    def open(cls, path: Path) -> "EnsembleSource":
+        """The ensemble at `path`; an `EnsembleError` when its members cannot be combined."""
+        runs, how = member_runs(path)
+        return cls(RunDir(path), runs, how, check_members(runs))
+
+    @property
+    def path(self) -> Path:
+        return self.dir.path
+
+    def describe(self) -> str:
+        return f"ensemble ({self.vote} vote) of {len(self.runs)} runs"
+
+    def checkpoint_label(self, meta: dict[str, Any]) -> str:
+        return "members' best.pt"
+
+    def data_config(self, data_path: str | None = None,
+                    data_options: dict[str, Any] | None = None) -> DataConfig:
+        return ensemble_data_config(self.dir, data_path)
+
+    def predictions(self, split: str = "test", data_path: str | None = None, tta: bool = False, *,
+                    checkpoint: str = "best", dataset=None, data_options=None, **kw: Any) -> Predictions:
+        """`dataset` and `data_options` are ignored: members may read the data at different sizes."""
+        if checkpoint != "best":
+            raise ValueError("an ensemble always uses its members' best checkpoints; "
+                             "choose the checkpoint of a run, not of an ensemble")
+        return ensemble_predictions(self.dir, split, data_path, tta, **kw)
+
+    def train_class_counts(self) -> np.ndarray | None:
+        """The first member's counts."""
+        return run_class_counts(self.runs[0])

@@ -1,5 +1,8 @@
 """Exports of the analysis without Qt: metrics as CSV/JSON, figures as PNG/SVG, overlay folders.
 
+`ANALYSIS_EXPORTS` names each file an analysis can be written as (name, suffixes, writer);
+the CLI's `evaluate --out` and the Analysis page's Export menu both offer them from there.
+
 Figures use matplotlib's object API with the Agg canvas (no pyplot state, no display),
 so they can be written from a worker thread or a headless CLI; the file suffix
 (.png, .svg, .pdf) picks the format.
@@ -10,11 +13,13 @@ import csv
 import io
 import json
 import re
+from dataclasses import dataclass
 from pathlib import Path
-from typing import Any, Sequence
+from typing import Any, Callable, Sequence
 
 import numpy as np
 
+from ..scoring.figures import confusion_figure
 from ..utils.atomic import atomic_path, atomic_write_text
 
 _FIGURE_SUFFIXES = (".png", ".svg", ".pdf")
@@ -72,36 +77,6 @@ def confusion_matrix_figure(cm: np.ndarray, class_names: Sequence[str], path: st
                             normalized: bool = False, title: str = "") -> Path:
     """Heat map with a number in every cell; rows of classes absent from the data are dropped."""
     return _save_figure(confusion_figure(cm, class_names, normalized=normalized, title=title), path)
-
-
-def confusion_figure(cm: np.ndarray, class_names: Sequence[str], *, normalized: bool = False,
-                     title: str = ""):
-    """The matplotlib Figure of `confusion_matrix_figure` (TensorBoard draws it to pixels)."""
-    from matplotlib.figure import Figure
-
-    from .metrics import normalize_rows, present_classes
-
-    cm = np.asarray(cm)
-    rows = present_classes(cm) if cm.sum() else np.arange(len(cm))
-    values = (normalize_rows(cm) if normalized else cm)[rows]
-    k = len(class_names)
-    fig = Figure(figsize=(1.0 + 0.75 * k, 0.8 + 0.65 * len(rows)))
-    ax = fig.add_subplot()
-    im = ax.imshow(values, cmap="Blues", vmin=0, vmax=1 if normalized else max(values.max(), 1))
-    fig.colorbar(im, ax=ax, fraction=0.046, pad=0.04)
-    ax.set_xticks(range(k), list(class_names), rotation=45, ha="right")
-    ax.set_yticks(range(len(rows)), [class_names[i] for i in rows])
-    ax.set_xlabel("predicted")
-    ax.set_ylabel("true")
-    threshold = values.max() / 2 if values.size else 0
-    for r in range(len(rows)):
-        for c in range(k):
-            text = f"{values[r, c]:.2f}" if normalized else str(int(values[r, c]))
-            ax.text(c, r, text, ha="center", va="center", fontsize=8,
-                    color="white" if values[r, c] > threshold else "black")
-    if title:
-        ax.set_title(title)
-    return fig
 
 
 def scatter_figure(points: np.ndarray, y_true: np.ndarray, y_pred: np.ndarray,
@@ -185,3 +160,49 @@ def export_overlays(images: np.ndarray, cams: np.ndarray, y_true: Sequence[int],
 
 def _slug(name: str) -> str:
     return re.sub(r"[^A-Za-z0-9_-]+", "_", str(name))
+
+
+def write_metrics(summary: dict[str, Any], path: str | Path) -> Path:
+    """The summary as JSON (.json) or as the per-class CSV table (any other suffix)."""
+    writer = metrics_to_json if str(path).lower().endswith(".json") else metrics_to_csv
+    return writer(summary, path)
+
+
+def write_confusion(summary: dict[str, Any], path: str | Path, *, normalized: bool = False,
+                    title: str = "") -> Path:
+    return confusion_matrix_figure(np.asarray(summary["confusion_matrix"]), summary["class_names"], path,
+                                   normalized=normalized, title=title)
+
+
+def write_scatter(summary: dict[str, Any], path: str | Path, *, embedding: Any, y_true: np.ndarray,
+                  y_pred: np.ndarray, title: str = "") -> Path:
+    """`embedding`: an `eval.embed.Embedding` of the analysis' features."""
+    return scatter_figure(embedding.points, y_true, y_pred, summary["class_names"], path,
+                          axis_labels=embedding.axis_labels, title=title)
+
+
+@dataclass(frozen=True)
+class AnalysisExport:
+    """One file an analysis can be written as: `write(summary, path, **options) -> path`."""
+
+    name: str
+    title: str  # what menus call it
+    stem: str  # file name stem in `evaluate --out` folders
+    suffixes: tuple[str, ...]  # the formats, the first one the default
+    write: Callable[..., Path]
+
+    @property
+    def label(self) -> str:
+        return f"{self.title} ({'/'.join(s[1:].upper() for s in self.suffixes)})"
+
+    @property
+    def file_filter(self) -> str:
+        """A file dialog's filter, e.g. "PNG (*.png);;SVG (*.svg)"."""
+        return ";;".join(f"{s[1:].upper()} (*{s})" for s in self.suffixes)
+
+
+ANALYSIS_EXPORTS: dict[str, AnalysisExport] = {e.name: e for e in (
+    AnalysisExport("matrix", "Confusion matrix", "confusion", (".png", ".svg"), write_confusion),
+    AnalysisExport("scatter", "Feature scatter", "scatter", (".png", ".svg"), write_scatter),
+    AnalysisExport("metrics", "Metrics", "metrics", (".csv", ".json"), write_metrics),
+)}

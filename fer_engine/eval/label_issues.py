@@ -15,7 +15,7 @@ from typing import Any
 
 import numpy as np
 
-from .predict import Predictions
+from ..scoring.predictions import Predictions
 
 SPLIT_PREFERENCE = ("oof", "val", "test")
 

@@ -21,6 +21,8 @@ import torch
 from ..data.images import to_stored_format  # noqa: F401 - re-exported (torch-free home)
 from ..training.precision import amp_dtype
 from ..training.rundir import RunDir
+from .ensemble import vote as combine_votes
+from .source import open_source
 
 
 class Predictor(Protocol):
@@ -71,23 +73,18 @@ class RunPredictor:
 class EnsemblePredictor:
     """Members' probabilities voted soft or hard; each member converts faces its own way."""
 
-    def __init__(self, ensemble_dir: str | Path, device: str = "auto"):
-        from .ensemble import check_members, member_runs
-
-        runs, self.vote = member_runs(ensemble_dir)
-        self.class_names = check_members(runs)
-        self.members = [RunPredictor(r, device) for r in runs]
+    def __init__(self, members: list[RunPredictor], vote: str):
+        self.members, self.vote = members, vote
+        self.class_names = list(members[0].class_names)
 
     def predict_faces(self, faces: np.ndarray) -> np.ndarray:
-        from .ensemble import vote
-
         if len(faces) == 0:
             return np.zeros((0, len(self.class_names)), np.float32)
-        return vote(np.stack([m.predict_faces(faces) for m in self.members]), self.vote)[0]
+        return combine_votes(np.stack([m.predict_faces(faces) for m in self.members]), self.vote)[0]
 
 
 def load_predictor(path: str | Path | RunDir, device: str = "auto") -> RunPredictor | EnsemblePredictor:
-    from .store import is_ensemble_dir
-
-    p = Path(getattr(path, "path", path))
-    return EnsemblePredictor(p, device) if is_ensemble_dir(p) else RunPredictor(p, device)
+    """The run's predictor, or its members' voted (`open_source` checks they fit together)."""
+    source = open_source(path)
+    members = [RunPredictor(r, device) for r in source.runs]
+    return members[0] if len(members) == 1 else EnsemblePredictor(members, source.vote)

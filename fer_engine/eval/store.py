@@ -14,7 +14,7 @@ from __future__ import annotations
 import hashlib
 import logging
 import re
-from dataclasses import replace
+from dataclasses import dataclass, replace
 from pathlib import Path
 from typing import Any
 
@@ -24,12 +24,13 @@ from ..classes import canonical_name
 from ..config import DataConfig, RunConfig
 from ..training.rundir import RunDir, RunDirError
 from ..utils.disk import disk_error_message, is_disk_error
-from .predict import Predictions, ProgressFn, StopFn, collect_predictions
+from ..scoring.predictions import Predictions, ProgressFn, StopFn, load_stored
+from ..training.predict import collect_predictions
 
 #: DataConfig fields that decide which faces land in which split.
 _SPLIT_FIELDS = ("val_fraction", "test_fraction", "split_seed")
 #: How another dataset is read unless told otherwise: detected format, every face, no overrides.
-_OTHER_DATA = {"format": "auto", "label_map": "", "label_mode": "majority", "subject_regex": "",
+OTHER_DATA = {"format": "auto", "label_map": "", "label_mode": "majority", "subject_regex": "",
                "split_by": "auto", "label_overrides": "", "max_per_class": 0, "train_fraction": 1.0}
 #: The split name that means every face of a dataset (cross-dataset evaluation).
 ALL = "all"
@@ -42,23 +43,15 @@ def resolve_device(device: str = "auto") -> str:
     return str(resolve(device))
 
 
-def is_ensemble_dir(path: str | Path) -> bool:
-    return (Path(path) / "ensemble.json").is_file()
-
-
 def eval_data_config(run: RunDir, data_path: str | None = None,
                      data_options: dict[str, Any] | None = None) -> DataConfig:
     """The run's own DataConfig, or another dataset read at the run's image size and channels
     (its format detected, all of its faces, unless `data_options` such as label_map say otherwise).
-
-    An ensemble's own data is its first member's (copied into its config.json).
     """
     cfg = run.config().data
     if data_path is None:
         return cfg
-    other = {**_OTHER_DATA, **(data_options or {})}
-    if is_ensemble_dir(run.path):
-        return replace(cfg, path=str(data_path), **other)
+    other = {**OTHER_DATA, **(data_options or {})}
     pre = run.preprocess()
     return replace(cfg, path=str(data_path), image_size=int(pre.get("image_size", cfg.image_size)),
                    channels=int(pre.get("channels", cfg.channels)), **other)
@@ -79,7 +72,7 @@ def predictions_path(run: RunDir, data: DataConfig, split: str, tta: bool) -> Pa
     where = _where(data.path)
     ident = "|".join([where, str(data.image_size), str(data.channels),
                       *(str(getattr(data, f)) for f in _SPLIT_FIELDS),
-                      *(f"{k}={getattr(data, k)}" for k, v in _OTHER_DATA.items() if getattr(data, k) != v)])
+                      *(f"{k}={getattr(data, k)}" for k, v in OTHER_DATA.items() if getattr(data, k) != v)])
     key = hashlib.sha1(ident.encode()).hexdigest()[:10]
     name = re.sub(r"[^A-Za-z0-9_.-]+", "_", Path(where).stem or "data")[:32]
     return run.predictions_dir / f"{split}{'-tta' if tta else ''}@{name}-{key}.npz"
@@ -94,16 +87,6 @@ def checkpoint_stamp(run: RunDir, which: str = "best") -> dict[str, Any]:
         raise RunDirError(f"{run.path} has no checkpoint yet (checkpoints/{which}.pt)")
     st = path.stat()
     return {"checkpoint_file": path.name, "checkpoint_size": st.st_size, "checkpoint_mtime": st.st_mtime}
-
-
-def load_stored(path: Path) -> Predictions | None:
-    """The stored predictions at `path`, or None when missing or unreadable (then recomputed)."""
-    if not path.is_file():
-        return None
-    try:
-        return Predictions.load(path)
-    except ValueError:  # damaged or an older format
-        return None
 
 
 def _still_valid(preds: Predictions, stamp: dict[str, Any]) -> bool:
@@ -139,9 +122,13 @@ def tta_mode(config: RunConfig) -> str:
 def load_eval_data(run: RunDir, data_path: str | None = None, progress: ProgressFn | None = None,
                    should_stop: StopFn | None = None, data_options: dict[str, Any] | None = None):
     """(DataConfig, DatasetArrays) the run is evaluated on (the dataset cache makes this fast)."""
+    return load_data(eval_data_config(run, data_path, data_options), progress, should_stop)
+
+
+def load_data(data: DataConfig, progress: ProgressFn | None = None, should_stop: StopFn | None = None):
+    """(DataConfig, DatasetArrays) of `data` (the dataset cache makes this fast)."""
     from ..data import load_dataset
 
-    data = eval_data_config(run, data_path, data_options)
     return data, load_dataset(data, progress=progress, should_stop=should_stop)
 
 
@@ -154,29 +141,16 @@ def split_or_error(dataset, split: str, where: str) -> np.ndarray:
     return dataset.splits[split]
 
 
-def predictions_for(run_dir: str | Path | RunDir, split: str = "test", data_path: str | None = None,
+def run_predictions(run: RunDir, split: str = "test", data_path: str | None = None,
                     tta: bool = False, *, device: str = "auto", batch_size: int = 256,
                     dataset=None, progress: ProgressFn | None = None,
                     should_stop: StopFn | None = None, data_options: dict[str, Any] | None = None,
                     checkpoint: str = "best") -> Predictions:
-    """Stored predictions of a run (or ensemble) on a split; computed and stored on first use.
+    """Stored predictions of one run on a split; computed and stored on first use.
 
     `checkpoint` "last" evaluates last.pt (kept apart from the best checkpoint's predictions).
-
-    `dataset` may pass the already loaded DatasetArrays of `data_path` (saves a cache read;
-    ignored for ensembles, whose members may read the data at different sizes).
+    `dataset` may pass the already loaded DatasetArrays of `data_path` (saves a cache read).
     """
-    if is_ensemble_dir(Path(getattr(run_dir, "path", run_dir))):
-        from .ensemble import ensemble_predictions
-
-        if checkpoint != "best":
-            raise ValueError("an ensemble always uses its members' best checkpoints; "
-                             "choose the checkpoint of a run, not of an ensemble")
-
-        return ensemble_predictions(run_dir, split, data_path, tta, device=device,
-                                    batch_size=batch_size, progress=progress,
-                                    should_stop=should_stop)
-    run = run_dir if isinstance(run_dir, RunDir) else RunDir.open(run_dir)
     data = eval_data_config(run, data_path, data_options)
     path = predictions_path(run, data, split, tta)
     if checkpoint != "best":
@@ -212,20 +186,58 @@ def predictions_for(run_dir: str | Path | RunDir, split: str = "test", data_path
     return preds
 
 
-def train_class_counts(run_dir: str | Path | RunDir) -> np.ndarray | None:
-    """Training images per model class (for prior correction) from dataset.json; None if unknown.
-
-    An ensemble uses its first member's counts.
-    """
-    path = Path(getattr(run_dir, "path", run_dir))
-    if is_ensemble_dir(path):
-        from .ensemble import member_runs
-
-        return train_class_counts(member_runs(path)[0][0])
-    run = RunDir.open(path)
+def run_class_counts(run: RunDir) -> np.ndarray | None:
+    """Training images per model class (for prior correction) from dataset.json; None if unknown."""
     info = run.dataset_info()
     counts, names = info.get("train_class_counts"), info.get("class_names")
     if not counts or not names or len(counts) != len(names):
         return None
     by_name = dict(zip(names, counts))
     return np.array([float(by_name.get(c, 0)) for c in run.preprocess()["class_names"]])
+
+
+def checkpoint_label(run: RunDir, meta: dict[str, Any]) -> str:
+    """The weights predictions came from as headlines name them, e.g. "best.pt (epoch 12)"."""
+    checkpoint = meta.get("checkpoint_file") or "best.pt"
+    best_epoch = (run.status().get("summary") or {}).get("best_epoch")
+    if checkpoint == "best.pt" and best_epoch:
+        return checkpoint + f" (epoch {int(best_epoch)})"
+    return checkpoint + " (no best checkpoint)" if checkpoint == "last.pt" else checkpoint
+
+
+@dataclass(frozen=True)
+class RunSource:
+    """One trained run as an evaluation source (see `eval.source.EvalSource`)."""
+
+    dir: RunDir
+    kind = "run"
+    vote = "soft"  # one member: nothing to vote
+
+    @property
+    def path(self) -> Path:
+        return self.dir.path
+
+    @property
+    def runs(self) -> list[RunDir]:
+        return [self.dir]
+
+    @property
+    def class_names(self) -> list[str]:
+        return list(self.dir.preprocess()["class_names"])
+
+    def describe(self) -> str:
+        return "single run"
+
+    def checkpoint_label(self, meta: dict[str, Any]) -> str:
+        return checkpoint_label(self.dir, meta)
+
+    def data_config(self, data_path: str | None = None,
+                    data_options: dict[str, Any] | None = None) -> DataConfig:
+        return eval_data_config(self.dir, data_path, data_options)
+
+    def predictions(self, split: str = "test", data_path: str | None = None, tta: bool = False,
+                    **kw: Any) -> Predictions:
+        return run_predictions(self.dir, split, data_path, tta, **kw)
+
+    def train_class_counts(self) -> np.ndarray | None:
+        return run_class_counts(self.dir)

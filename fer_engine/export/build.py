@@ -12,12 +12,15 @@ from __future__ import annotations
 import time
 from dataclasses import dataclass, field, replace
 from pathlib import Path
-from typing import Callable, Sequence
+from typing import TYPE_CHECKING, Callable
 
 import numpy as np
 
 from .formats import EXPORTS, ExportFormat, ExportOptions
 from .metadata import ExportError, ExportMetadata, MemberInfo, accuracy_with_interval, config_hash
+
+if TYPE_CHECKING:
+    from ..eval.source import EvalSource
 
 #: A float32 export whose probabilities differ more than this from PyTorch's is refused.
 PARITY_TOLERANCE = 1e-4
@@ -61,30 +64,16 @@ class ExportResult:
         return out
 
 
-@dataclass
-class _Source:
-    runs: list  # RunDir of each member
-    kind: str  # "run" or "ensemble"
-    path: Path
-    vote: str = "soft"
-
-
-def _open_source(path: str | Path) -> _Source:
-    from ..eval.ensemble import check_members, member_runs
-    from ..eval.store import is_ensemble_dir
-    from ..training.rundir import RunDir
+def _open_source(path: str | Path) -> EvalSource:
+    from ..eval.source import open_source
 
     p = Path(path)
     if not p.is_dir():
         raise ExportError(f"not a run or ensemble directory: {p}")
-    if is_ensemble_dir(p):
-        runs, vote = member_runs(p)
-        check_members(runs)
-        return _Source(runs, "ensemble", p, vote)
-    return _Source([RunDir.open(p)], "run", p)
+    return open_source(p)
 
 
-def _members(source: _Source):
+def _members(source: EvalSource):
     """(models in float32 eval mode on the CPU, MemberInfo list, image size, channels)."""
     import torch
 
@@ -105,7 +94,7 @@ def _members(source: _Source):
     return models, infos, sizes.pop(), max(i.channels for i in infos)
 
 
-def _split_faces(source: _Source, image_size: int, channels: int, progress: Progress | None):
+def _split_faces(source: EvalSource, image_size: int, channels: int, progress: Progress | None):
     """(DataConfig, DatasetArrays, test split indices) of the run's own data at the graph's format."""
     from ..data import load_dataset
     from ..data.errors import DatasetError
@@ -136,7 +125,7 @@ def _compare(ref: np.ndarray, got: np.ndarray, precision: str) -> SelfCheck:
                      float((ref.argmax(1) == got.argmax(1)).mean()) if len(ref) else 1.0, precision)
 
 
-def _stored_accuracy(source: _Source) -> dict:
+def _stored_accuracy(source: EvalSource) -> dict:
     """Test accuracy with its 95% interval from the test predictions (and with TTA)."""
     from .card import test_predictions
 
@@ -157,7 +146,7 @@ def _stored_accuracy(source: _Source) -> dict:
     return out
 
 
-def _dataset_info(source: _Source, split: str) -> dict:
+def _dataset_info(source: EvalSource, split: str) -> dict:
     run = source.runs[0]
     info = {"path": run.config().data.path, "checked_on": split}
     try:
@@ -201,7 +190,7 @@ def export_model(source_dir: str | Path, out: str | Path, fmt: str = "onnx",
     tmp = out.with_name(f".{out.stem}.{int(time.time() * 1000)}.tmp{spec.suffix}")
     f32 = tmp.with_name(tmp.stem + ".f32" + spec.suffix)  # the float32 graph while reducing precision
     result_notes = []
-    if source.kind == "ensemble" and source.vote == "hard":
+    if source.vote == "hard":
         result_notes.append("note: the ensemble votes hard in fer-studio; the exported graph averages probabilities")
     try:
         say(0.25, f"exporting to {spec.name}")

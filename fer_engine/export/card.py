@@ -34,17 +34,6 @@ def _pct(a: dict[str, Any]) -> str:
     return f"{a['accuracy']:.2%} (95% CI {a['low']:.2%}-{a['high']:.2%}, n = {a['n']:,}, Wilson)"
 
 
-def _members(run_path: Path):
-    from ..eval.ensemble import member_runs
-    from ..eval.store import is_ensemble_dir
-    from ..training.rundir import RunDir
-
-    if is_ensemble_dir(run_path):
-        runs, vote = member_runs(run_path)
-        return runs, f"ensemble ({vote} vote) of {len(runs)} runs"
-    return [RunDir.open(run_path)], "single run"
-
-
 def _data_problems(run, lines: list[str], with_report: bool, noted: list[str]) -> None:
     """Known problems of the training data, from the dataset report (cached per-file facts)."""
     if not with_report:
@@ -86,16 +75,17 @@ def _recipe(run) -> list[str]:
 def test_predictions(run_path: Path):
     """(plain, TTA or None) test predictions: stored ones, else computed once and stored
     (an ensemble combines its members' stored predictions)."""
-    from ..eval.store import load_stored, predictions_for
-    from ..training.rundir import RunDir
+    from ..eval.source import open_source
+    from ..scoring.predictions import load_stored
 
-    run = RunDir.open(run_path)
+    source = open_source(run_path)
+    run = source.dir
     plain = load_stored(run.predictions_path("test", False))
     if plain is None:
-        plain = predictions_for(run, "test", device="cpu")
+        plain = source.predictions("test", device="cpu")
     tta = load_stored(run.predictions_path("test", True))
-    if tta is None and run.config().eval.tta != "none" and (run.path / "ensemble.json").is_file():
-        tta = predictions_for(run, "test", tta=True, device="cpu")
+    if tta is None and run.config().eval.tta != "none" and source.kind == "ensemble":
+        tta = source.predictions("test", tta=True, device="cpu")
     return plain, tta
 
 
@@ -103,12 +93,14 @@ def write_model_card(run_dir: str | Path, out: str | Path, *, export: ExportMeta
                      export_path: str | Path | None = None, with_report: bool = True) -> Path:
     """Write the card (and `<card stem>_confusion.png` beside it); returns the card's path."""
     from ..eval.export import confusion_matrix_figure
-    from ..eval.metrics import summary
+    from ..scoring.metrics import summary
+    from ..eval.source import open_source
     from ..training.rundir import RunDir
 
     run_path = Path(run_dir)
     head = RunDir.open(run_path)
-    runs, kind = _members(run_path)
+    source = open_source(run_path)
+    runs, kind = source.runs, source.describe()
     out = Path(out)
     plain, tta = test_predictions(run_path)
     names = list(plain.class_names)
@@ -172,7 +164,7 @@ def write_model_card(run_dir: str | Path, out: str | Path, *, export: ExportMeta
 
 def _cross_dataset(run) -> list[str]:
     """Rows for predictions stored on other datasets (`predictions/<split>@<name>-<key>.npz`)."""
-    from ..eval.store import load_stored
+    from ..scoring.predictions import load_stored
 
     rows = []
     for path in sorted(run.predictions_dir.glob("*@*.npz")) if run.predictions_dir.is_dir() else []:

@@ -14,7 +14,8 @@ from pathlib import Path
 from typing import Any, Callable
 
 from ..registry import Registry
-from .metadata import METADATA_KEY, ExportError, ExportMetadata
+from .metadata import (METADATA_KEY, ExportError, ExportMetadata, read_onnx_metadata,
+                       read_torchscript_metadata, sidecar_path)
 
 
 @dataclass(frozen=True)
@@ -93,24 +94,6 @@ def write_onnx_metadata(path: Path, meta: ExportMetadata) -> None:
     onnx.save(model, str(path))
 
 
-def read_onnx_metadata(path: str | Path, session=None) -> ExportMetadata:
-    """The metadata of an .onnx file, read through onnxruntime (no onnx package needed);
-    pass an open `session` of that file to avoid loading it twice."""
-    import onnxruntime as ort
-
-    path = Path(path)
-    if not path.is_file():
-        raise ExportError(f"model file not found: {path}")
-    try:
-        session = session or ort.InferenceSession(str(path), providers=["CPUExecutionProvider"])
-        props = session.get_modelmeta().custom_metadata_map
-    except Exception as e:  # onnxruntime's own exception types
-        raise ExportError(f"not a readable ONNX model: {path} ({str(e).splitlines()[0]})") from None
-    if METADATA_KEY not in props:
-        raise ExportError(f"{path} is an ONNX model but not a fer-studio export (no {METADATA_KEY!r} metadata)")
-    return ExportMetadata.from_json(props[METADATA_KEY], str(path))
-
-
 def load_onnx(path: str | Path, device: str = "auto"):
     from .runtime import OnnxPredictor
 
@@ -132,11 +115,6 @@ def export_torchscript(graph, path: Path, options: ExportOptions, what: str) -> 
         raise ExportError(f"{what} does not export to TorchScript: {text}") from None
 
 
-def sidecar_path(path: str | Path) -> Path:
-    """model.pt -> model.json: the metadata beside a TorchScript file."""
-    return Path(path).with_suffix(".json")
-
-
 def write_torchscript_metadata(path: Path, meta: ExportMetadata) -> None:
     import torch
 
@@ -147,30 +125,6 @@ def write_torchscript_metadata(path: Path, meta: ExportMetadata) -> None:
         module = torch.jit.load(str(path))
         torch.jit.save(module, str(path), _extra_files={f"{METADATA_KEY}.json": meta.to_json()})
     atomic_write_text(sidecar_path(path), meta.to_json() + "\n")
-
-
-def read_torchscript_metadata(path: str | Path) -> ExportMetadata:
-    """The metadata inside a TorchScript export (the sidecar JSON when the file lacks it)."""
-    import torch
-
-    path = Path(path)
-    if not path.is_file():
-        raise ExportError(f"model file not found: {path}")
-    extra = {f"{METADATA_KEY}.json": ""}
-    try:
-        with warnings.catch_warnings():
-            warnings.simplefilter("ignore", FutureWarning)
-            torch.jit.load(str(path), map_location="cpu", _extra_files=extra)
-    except Exception as e:  # torch raises RuntimeError subclasses for foreign files
-        raise ExportError(f"not a TorchScript model: {path} ({str(e).splitlines()[0]})") from None
-    text = extra[f"{METADATA_KEY}.json"]
-    if isinstance(text, bytes):
-        text = text.decode("utf-8")
-    if not text and sidecar_path(path).is_file():
-        text = sidecar_path(path).read_text(encoding="utf-8")
-    if not text:
-        raise ExportError(f"{path} is TorchScript but not a fer-studio export (no metadata, no {sidecar_path(path).name})")
-    return ExportMetadata.from_json(text, str(path))
 
 
 def load_torchscript(path: str | Path, device: str = "auto"):

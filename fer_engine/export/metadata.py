@@ -11,7 +11,9 @@ from __future__ import annotations
 import hashlib
 import json
 import math
+import warnings
 from dataclasses import asdict, dataclass, field, fields
+from pathlib import Path
 from typing import Any
 
 #: Key of the JSON blob in ONNX metadata props / TorchScript extra files / the sidecar.
@@ -26,7 +28,7 @@ class ExportError(ValueError):
 
 
 def accuracy_with_interval(correct: int, n: int) -> dict[str, float]:
-    from ..study.stats import accuracy_interval
+    from ..scoring.stats import accuracy_interval
 
     iv = accuracy_interval(correct, n)
     low, high = iv.low, iv.high
@@ -115,3 +117,51 @@ class ExportMetadata:
         return {"class_names": list(self.class_names), "image_size": self.image_size,
                 "channels": self.channels, "input_size": self.input_size, "mean": self.mean,
                 "std": self.std}
+
+
+# -- reading it back from an exported file -------------------------------------------------------
+def read_onnx_metadata(path: str | Path, session=None) -> ExportMetadata:
+    """The metadata of an .onnx file, read through onnxruntime (no onnx package needed);
+    pass an open `session` of that file to avoid loading it twice."""
+    import onnxruntime as ort
+
+    path = Path(path)
+    if not path.is_file():
+        raise ExportError(f"model file not found: {path}")
+    try:
+        session = session or ort.InferenceSession(str(path), providers=["CPUExecutionProvider"])
+        props = session.get_modelmeta().custom_metadata_map
+    except Exception as e:  # onnxruntime's own exception types
+        raise ExportError(f"not a readable ONNX model: {path} ({str(e).splitlines()[0]})") from None
+    if METADATA_KEY not in props:
+        raise ExportError(f"{path} is an ONNX model but not a fer-studio export (no {METADATA_KEY!r} metadata)")
+    return ExportMetadata.from_json(props[METADATA_KEY], str(path))
+
+
+def sidecar_path(path: str | Path) -> Path:
+    """model.pt -> model.json: the metadata beside a TorchScript file."""
+    return Path(path).with_suffix(".json")
+
+
+def read_torchscript_metadata(path: str | Path) -> ExportMetadata:
+    """The metadata inside a TorchScript export (the sidecar JSON when the file lacks it)."""
+    import torch
+
+    path = Path(path)
+    if not path.is_file():
+        raise ExportError(f"model file not found: {path}")
+    extra = {f"{METADATA_KEY}.json": ""}
+    try:
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore", FutureWarning)
+            torch.jit.load(str(path), map_location="cpu", _extra_files=extra)
+    except Exception as e:  # torch raises RuntimeError subclasses for foreign files
+        raise ExportError(f"not a TorchScript model: {path} ({str(e).splitlines()[0]})") from None
+    text = extra[f"{METADATA_KEY}.json"]
+    if isinstance(text, bytes):
+        text = text.decode("utf-8")
+    if not text and sidecar_path(path).is_file():
+        text = sidecar_path(path).read_text(encoding="utf-8")
+    if not text:
+        raise ExportError(f"{path} is TorchScript but not a fer-studio export (no metadata, no {sidecar_path(path).name})")
+    return ExportMetadata.from_json(text, str(path))

@@ -16,7 +16,7 @@ from typing import Any
 import numpy as np
 
 from ..data.images import to_stored_format
-from .metadata import ExportError, ExportMetadata
+from .metadata import ExportError, ExportMetadata, read_onnx_metadata, read_torchscript_metadata
 
 
 class ExportedPredictor(ABC):
@@ -59,8 +59,6 @@ class OnnxPredictor(ExportedPredictor):
     """An exported .onnx file run by onnxruntime (CPU, or CUDA when asked and available)."""
 
     def __init__(self, path: str | Path, device: str = "auto", threads: int = 0):
-        from .formats import read_onnx_metadata
-
         try:
             import onnxruntime as ort
         except ImportError:
@@ -107,7 +105,6 @@ class TorchScriptPredictor(ExportedPredictor):
         import torch
 
         from ..eval.store import resolve_device
-        from .formats import read_torchscript_metadata
 
         super().__init__(path, read_torchscript_metadata(path))
         self.device = torch.device(resolve_device(device))

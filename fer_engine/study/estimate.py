@@ -109,3 +109,28 @@ def estimate(plan: Plan, roots: Iterable[Path] = (), probe: bool = True, paralle
     total = per_run * math.ceil(len(plan.runs) / max(1, parallel))
     return {"seconds_per_run": per_run, "total_seconds": total, "img_per_s": rate, "source": source,
             "parallel": parallel, "train_images": sizes.get("train", 0)}
+
+
+def duration_text(seconds: float) -> str:
+    """"1 h 05 min", "3 min 20 s", or "?" when unknown."""
+    if not math.isfinite(seconds):
+        return "?"
+    m, s = divmod(int(seconds), 60)
+    h, m = divmod(m, 60)
+    return f"{h} h {m:02d} min" if h else f"{m} min {s:02d} s"
+
+
+def describe_plan(plan, estimate: dict) -> list[str]:
+    """The plan's variants, runs and estimated time, as the CLI prints and the Studies page shows it."""
+    seeds = len({r.seed for r in plan.runs})
+    lines = [f"{len(plan.variants)} variants \u00d7 {seeds} seeds = {len(plan.runs)} runs"]
+    lines += [f"  {v.name}: " + (", ".join(f"{k}={val}" for k, val in v.changes.items()) or "(the base)")
+              for v in plan.variants]
+    if "total_seconds" in estimate:
+        lines.append(f"estimate: {duration_text(estimate['seconds_per_run'])} per run, about "
+                     f"{duration_text(estimate['total_seconds'])} in all at {estimate['parallel']} at once "
+                     f"({estimate['img_per_s']:.0f} img/s from {estimate['source']}; "
+                     f"{estimate['train_images']} training faces)")
+    else:
+        lines.append(f"estimate: unknown ({estimate.get('source', 'no throughput')})")
+    return lines + [f"note: {n}" for n in plan.notes]

@@ -10,7 +10,10 @@ from __future__ import annotations
 
 import contextlib
 import os
+import subprocess
+import sys
 import time
+from pathlib import Path
 from typing import Callable, Iterator
 
 from ..training import events as ev
@@ -110,3 +113,13 @@ def run_local(study: StudyDir, parallel: int | None = None, on_event: StudyEvent
                 handle.join(timeout=5)
             handle.close()
     return done
+
+
+def start_resume_process(study_dir: str | Path) -> subprocess.Popen:
+    """`fer-studio study resume DIR` in a process of its own session (Ctrl-C to it stops the
+    runs cleanly; it outlives whoever started it), its output appended to `<study>/study.log`."""
+    env = {**os.environ, "PYTHONPATH": os.pathsep.join(p for p in sys.path if p)}
+    with open(Path(study_dir) / "study.log", "ab") as log:
+        return subprocess.Popen([sys.executable, "-m", "fer_engine.cli", "study", "resume", str(study_dir)],
+                                stdin=subprocess.DEVNULL, stdout=log, stderr=subprocess.STDOUT, env=env,
+                                start_new_session=True)

@@ -4,7 +4,10 @@ from __future__ import annotations
 import csv
 import io
 import math
+from pathlib import Path
 from typing import Any
+
+from ..utils.atomic import atomic_write_text
 
 from .results import StudyResults, VariantResult
 
@@ -96,3 +99,13 @@ def to_text(results: StudyResults) -> str:
 
 
 FORMATS = {"text": to_text, "md": to_markdown, "csv": to_csv}
+
+
+def write_table(results: StudyResults, path: str | Path) -> Path:
+    """The results table as Markdown (.md) or CSV (.csv), by the file's suffix."""
+    path = Path(path)
+    fmt = {".md": to_markdown, ".csv": to_csv}.get(path.suffix.lower())
+    if fmt is None:
+        raise ValueError(f"the table exports to .md or .csv, not {path.suffix or 'no suffix'}")
+    atomic_write_text(path, fmt(results))
+    return path

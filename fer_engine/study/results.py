@@ -15,9 +15,9 @@ from typing import Any
 
 import numpy as np
 
-from ..eval.metrics import confusion_matrix, macro_f1
-from ..eval.predict import Predictions
-from . import stats
+from ..scoring.metrics import confusion_matrix, macro_f1
+from ..scoring.predictions import Predictions
+from ..scoring import stats
 from .plan import BASELINE
 from .spec import StudyError
 from .studydir import PRUNED, StudyDir

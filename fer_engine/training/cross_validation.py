@@ -103,7 +103,7 @@ class KFoldRun:
     def _write_out_of_fold(self, results: list[dict[str, Any]], val_index: list[np.ndarray]) -> None:
         """predictions/oof.npz: every train+val face predicted by the fold that did not train on it;
         `index` holds positions in the whole dataset (what label-issue finding ranks)."""
-        from ..eval.predict import Predictions
+        from ..scoring.predictions import Predictions
 
         paths = [RunDir.open(r["run_dir"]).predictions_path("val", False) for r in results]
         if not all(p.is_file() for p in paths):  # eval.splits without "val": the folds kept none

@@ -391,7 +391,7 @@ class Training:
 
     def _train_one_epoch(self, epoch: int) -> tuple[dict[str, float], int]:
         """(train loss/acc, images seen) of one epoch."""
-        from ..eval.metrics import accuracy, macro_f1
+        from ..scoring.metrics import accuracy, macro_f1
         from ..recipe.mixing import mix_batch, mix_is_on, one_hot_targets, smooth_targets
         from ..recipe.preprocess import prepare_batch
 
@@ -472,7 +472,7 @@ class Training:
 
     def _validate(self, epoch: int) -> dict[str, float]:
         """Plain cross-entropy, accuracy and macro-F1 on the validation split (no TTA)."""
-        from ..eval.metrics import accuracy, confusion_matrix, macro_f1
+        from ..scoring.metrics import accuracy, confusion_matrix, macro_f1
         from ..recipe.preprocess import prepare_batch
 
         images, labels = self.data.split("val")
@@ -559,8 +559,8 @@ class Training:
 
     def _predict_splits(self) -> dict[str, float]:
         """Save predictions of each evaluated split (with and without TTA); their acc/F1."""
-        from ..eval.metrics import accuracy, confusion_matrix, macro_f1, vote_cross_entropy
-        from ..eval.predict import collect_predictions
+        from ..scoring.metrics import accuracy, confusion_matrix, macro_f1, vote_cross_entropy
+        from .predict import collect_predictions
 
         cfg, out = self.cfg, {}
         ttas = ["none"] + ([cfg.eval.tta] if cfg.eval.tta != "none" else [])

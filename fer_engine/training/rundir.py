@@ -481,7 +481,7 @@ def _test_acc(status: dict[str, Any]) -> float:
 
 def _val_interval(run: RunDir, acc: float) -> tuple[float, float]:
     """95% interval of a validation accuracy over the run's val faces (NaN when unknown)."""
-    from ..study.stats import accuracy_interval
+    from ..scoring.stats import accuracy_interval
 
     try:
         n = int(run.dataset_info().get("splits", {}).get("val", 0))

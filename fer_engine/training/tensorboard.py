@@ -52,7 +52,7 @@ def confusion_image(cm: np.ndarray, class_names: list[str], title: str) -> np.nd
     """(H, W, 3) uint8 heat map of the row-normalised confusion matrix."""
     from matplotlib.backends.backend_agg import FigureCanvasAgg
 
-    from ..eval.export import confusion_figure
+    from ..scoring.figures import confusion_figure
 
     fig = confusion_figure(np.asarray(cm), class_names, normalized=True, title=title)
     canvas = FigureCanvasAgg(fig)
@@ -106,7 +106,7 @@ class TensorBoardLogger:
         import torch
 
         from ..data import load_dataset
-        from ..eval.store import load_stored
+        from ..scoring.predictions import load_stored
 
         preds = load_stored(self.run_dir.predictions_path("test", False))
         if preds is None or not len(preds):

@@ -1,9 +1,8 @@
 """The main window's pages, in sidebar order: (key, module, class name), imported lazily.
 
-A page is a QWidget constructed as `Page(state: AppState, parent=None)` with a `title`.
-Optional hooks the main window calls when they exist: `active_runs() -> list[str]`,
-`stop_all_runs()`, `detach_all_runs()` (closing while training) and `shutdown()`.
-A page whose module is not there is skipped.
+Each class is a `pages.base.Page`: constructed as `Page(state: AppState, parent=None)`, with
+a `title` and the hooks the main window calls when it closes. A page whose module is not
+there is skipped.
 """
 from __future__ import annotations
 

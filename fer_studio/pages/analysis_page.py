@@ -9,35 +9,37 @@ overlay export) runs off the GUI thread through `AnalysisTasks`; the engine
 """
 from __future__ import annotations
 
-import html
-import threading
 from dataclasses import asdict
 from pathlib import Path
 from typing import Any, Callable
 
 import numpy as np
 from PySide6.QtCore import Qt
-from PySide6.QtWidgets import (QCheckBox, QComboBox, QFileDialog, QHBoxLayout, QLabel, QMenu,
-                               QMessageBox, QPushButton, QSplitter, QTabWidget, QToolButton,
-                               QVBoxLayout, QWidget)
+from PySide6.QtWidgets import (QCheckBox, QComboBox, QFileDialog, QHBoxLayout, QLabel, QMessageBox,
+                               QPushButton, QSplitter, QTabWidget, QVBoxLayout, QWidget)
+
+from fer_engine.eval.export import ANALYSIS_EXPORTS
 
 from ..state import AppState
 from ..tasks import run_task
 from ..widgets.analysis_confused_pairs import ConfusedPairsList
 from ..widgets.analysis_confusion import ConfusionMatrixView
+from ..widgets.analysis_data_choice import DataChoiceButton
+from ..widgets.analysis_export_menu import ExportButton
 from ..widgets.analysis_gallery import FaceGallery
 from ..widgets.analysis_images import FaceSet
 from ..widgets.analysis_inspector import CamRequest, ImageInspector
 from ..widgets.analysis_metrics_table import MetricsTable
 from ..widgets.analysis_scatter import FeatureScatter
+from ..widgets.analysis_summary import AnalysisSummary
 from ..widgets.analysis_tasks import AnalysisTasks
 from ..widgets.cross_dataset_matrix import CrossDatasetMatrix
 from ..widgets.suspect_labels import SuspectLabels
 from ..widgets.run_combo import RunCombo
+from .base import Page
 
 SPLITS = ("test", "val")
 _KEEP: Any = object()  # open_run argument default: keep the page's current choice
-_CAM_BATCH = 16  # faces per Grad-CAM batch when exporting overlays
 
 
 def _open_analysis(run_dir: str, split: str, data_path: str | None, tta: bool, progress, should_stop):
@@ -47,55 +49,10 @@ def _open_analysis(run_dir: str, split: str, data_path: str | None, tta: bool, p
                          progress=progress, should_stop=should_stop)
 
 
-class InspectorModel:
-    """The run's model as the inspector needs it: Grad-CAM maps, and predictions of dropped files.
+def _load_inspector(run_dir: str):
+    from fer_engine.eval.inspector import InspectorModel
 
-    Wraps the engine's predictor (the run's exact preprocessing) and `fer_engine.eval.cam`.
-    A lock serialises model use: a cancelled CAM job may still be finishing on another
-    pool thread when the next one starts. Ensembles predict but have no single model to
-    explain, so `methods` is empty for them and `unavailable` says why.
-    """
-
-    def __init__(self, run_dir: str):
-        from fer_engine.eval.predictor import RunPredictor, load_predictor
-
-        self.predictor = load_predictor(run_dir)
-        self.class_names = list(self.predictor.class_names)
-        self._lock = threading.Lock()
-        self.unavailable = ""
-        self.methods: list[tuple[str, str]] = []  # (key, title), e.g. ("gradcam", "Grad-CAM")
-        self.layers: list[str] = []
-        if not isinstance(self.predictor, RunPredictor):
-            self.unavailable = "Grad-CAM explains one model: open a member run of this ensemble"
-            return
-        from fer_engine.eval.cam import CAM_METHODS
-
-        self.methods = [(name, m.title) for name, m in CAM_METHODS.items()]
-        self.layers = list(self.predictor.model.named_cam_layers())
-
-    def cams(self, faces: np.ndarray, method: str, targets: list[int], layer: str | None,
-             progress=None, should_stop=None) -> np.ndarray:
-        """(B, h, w) maps in [0, 1]: why the model would say `targets[i]` for `faces[i]`."""
-        from fer_engine.eval.cam import compute_cams
-
-        with self._lock:
-            return compute_cams(self.predictor.model, self.predictor.inputs(faces), method, list(targets), layer,
-                                progress=progress, should_stop=should_stop)
-
-    def predict(self, face: np.ndarray) -> np.ndarray:
-        with self._lock:
-            return self.predictor.predict_faces(face[None])[0]
-
-    def decode(self, path: str) -> np.ndarray:
-        """A dropped file as a face, converted exactly like the run's training data."""
-        from fer_engine.data.images import decode_image
-
-        size, channels = self._face_format()
-        return decode_image(path, size, channels)
-
-    def _face_format(self) -> tuple[int, int]:
-        predictor = getattr(self.predictor, "members", [self.predictor])[0]
-        return int(predictor.preprocess["image_size"]), int(predictor.preprocess["channels"])
+    return InspectorModel(run_dir)
 
 
 def _overlay(face: np.ndarray, cam: np.ndarray, alpha: float, colormap: str) -> np.ndarray:
@@ -104,20 +61,20 @@ def _overlay(face: np.ndarray, cam: np.ndarray, alpha: float, colormap: str) -> 
     return overlay(face, cam, alpha, colormap)
 
 
-class AnalysisPage(QWidget):
+class AnalysisPage(Page):
     """Confusion matrix, metrics, scatter, gallery and inspector for one run on one split."""
 
     title = "Analysis"
     #: (run_dir, split, data_path, tta, progress, should_stop) -> fer_engine Analysis
     opener: Callable[..., Any] = staticmethod(_open_analysis)
-    #: run_dir -> InspectorModel-like object (class_names, methods, layers, cams, predict, decode)
-    model_loader: Callable[[str], Any] = InspectorModel
+    #: run_dir -> fer_engine.eval.inspector.InspectorModel-like object (class_names, methods,
+    #: layers, cams, predict, decode)
+    model_loader: Callable[[str], Any] = staticmethod(_load_inspector)
 
     def __init__(self, state: AppState, parent: QWidget | None = None):
         super().__init__(parent)
         self.state = state
         self.run_dir: str | None = None
-        self.data_path: str | None = None  # None = the run's own dataset
         self.analysis: Any = None
         self.faces: FaceSet | None = None
         self.model: Any = None
@@ -139,33 +96,15 @@ class AnalysisPage(QWidget):
         self.split_combo.addItems(SPLITS)
         self.tta = QCheckBox("TTA")
         self.tta.setToolTip("Average predictions over the run's test-time augmentation views")
-        self.data_button = QToolButton()
-        self.data_button.setText("Run's dataset")
-        self.data_button.setPopupMode(QToolButton.InstantPopup)
-        data_menu = QMenu(self.data_button)
-        data_menu.addAction("Run's own dataset", lambda: self._set_data_path(None))
-        data_menu.addAction("Other dataset folder\u2026", self._choose_data_folder)
-        data_menu.addAction("FER2013 CSV\u2026", self._choose_data_csv)
-        self.data_button.setMenu(data_menu)
+        self.data_button = DataChoiceButton()
         self.open_button = QPushButton("Open")
         self.open_button.setToolTip("Open (or re-open) the analysis with these choices")
         self.open_button.clicked.connect(lambda: self.open_run(self.run_combo.currentData()))
-        self.export_button = QToolButton()
-        self.export_button.setText("Export")
-        self.export_button.setPopupMode(QToolButton.InstantPopup)
-        export_menu = QMenu(self.export_button)
-        export_menu.addAction("Confusion matrix (PNG/SVG)\u2026", lambda: self._ask_export("matrix"))
-        export_menu.addAction("Feature scatter (PNG/SVG)\u2026", lambda: self._ask_export("scatter"))
-        export_menu.addAction("Metrics (CSV/JSON)\u2026", lambda: self._ask_export("metrics"))
-        export_menu.addAction("Grad-CAM overlays of the gallery selection\u2026",
-                              lambda: self._ask_export("overlays"))
-        export_menu.addAction("Grad-CAM overlays of the inspected face\u2026",
-                              lambda: self._ask_export("inspected"))
-        self.export_button.setMenu(export_menu)
+        self.export_button = ExportButton()
+        self.export_button.exportChosen.connect(self._export_chosen)
         self.export_button.setEnabled(False)
         self.tasks = AnalysisTasks()
-        self.summary = QLabel("Choose a run and press Open")
-        self.summary.setTextInteractionFlags(Qt.TextSelectableByMouse)
+        self.summary = AnalysisSummary()
 
         top = QHBoxLayout()
         for w in (QLabel("Run"), self.run_combo, browse, QLabel("split"), self.split_combo,
@@ -253,21 +192,6 @@ class AnalysisPage(QWidget):
         if d:
             self.open_run(d)
 
-    def _set_data_path(self, path: str | None) -> None:
-        self.data_path = path
-        self.data_button.setText(Path(path).name if path else "Run's dataset")
-        self.data_button.setToolTip(path or "the dataset the run was trained on")
-
-    def _choose_data_folder(self) -> None:
-        d = QFileDialog.getExistingDirectory(self, "Evaluate on another dataset folder")
-        if d:
-            self._set_data_path(d)
-
-    def _choose_data_csv(self) -> None:
-        f, _ = QFileDialog.getOpenFileName(self, "Evaluate on a FER2013 CSV", "", "CSV (*.csv)")
-        if f:
-            self._set_data_path(f)
-
     # -- opening ----------------------------------------------------------------------------
     def open_run(self, run_dir: str | None, split: str | None = None, tta: bool | None = None,
                  data_path: str | None = _KEEP) -> None:
@@ -282,8 +206,8 @@ class AnalysisPage(QWidget):
         if tta is not None:
             self.tta.setChecked(tta)
         if data_path is not _KEEP:
-            self._set_data_path(data_path)
-        split, tta, data = self.split_combo.currentText(), self.tta.isChecked(), self.data_path
+            self.data_button.set_path(data_path)
+        split, tta, data = self.split_combo.currentText(), self.tta.isChecked(), self.data_button.path
         opener, loader = self.opener, self.model_loader
 
         def job(progress, should_stop):
@@ -306,8 +230,10 @@ class AnalysisPage(QWidget):
         if outcome != "cancelled" or self.tasks.is_running(key):
             return  # a newer job of this kind replaced the cancelled one
         if key == "open":
-            self.summary.setText(self._summary_text(self.analysis) if self.analysis is not None
-                                 else "Opening cancelled: press Open to try again")
+            if self.analysis is not None:
+                self.summary.show_analysis(self.analysis)
+            else:
+                self.summary.setText("Opening cancelled: press Open to try again")
         elif key == "embed" and self.embedding is not None:
             self.scatter.show_method(self.embedding.method)  # back to what the plot shows
         elif key == "cam":
@@ -315,9 +241,7 @@ class AnalysisPage(QWidget):
 
     def _failed(self, message: str, details: str = "") -> None:
         """A background step failed: the message in red, its traceback in the tooltip."""
-        hint = " <span style='color:gray'>(hover for the traceback)</span>" if details else ""
-        self.summary.setText(f"<span style='color:#c0392b'>{html.escape(message)}</span>{hint}")
-        self.summary.setToolTip(details)
+        self.summary.show_error(message, details)
         self.state.notify(f"Analysis: {message}")
 
     def _opened(self, run_dir: str, analysis, embedding, model, model_error: str) -> None:
@@ -333,8 +257,7 @@ class AnalysisPage(QWidget):
         self.faces = FaceSet(analysis.images, np.arange(len(p)), p.y_true, p.y_pred, p.probs,
                              p.class_names)
         names = p.class_names
-        self.summary.setText(self._summary_text(analysis))
-        self.summary.setToolTip("")
+        self.summary.show_analysis(analysis)
         self.matrix.set_matrix(analysis.confusion, names, analysis.present_rows)
         self.metrics.set_metrics([m for m in analysis.per_class() if m.support > 0])
         self.pairs.set_pairs([(names.index(t), names.index(q), n) for t, q, n in analysis.most_confused()[:15]],
@@ -353,16 +276,6 @@ class AnalysisPage(QWidget):
         mistakes = analysis.mistakes()
         self.gallery.show_rows(mistakes[np.argsort(-p.confidence[mistakes], kind="stable")],
                                "All mistakes, most confident first")
-
-    def _summary_text(self, analysis) -> str:
-        s = analysis.summary()
-        parts = [html.escape(analysis.headline()), f"macro-F1 <b>{s['macro_f1']:.3f}</b>",
-                 f"balanced acc <b>{s['balanced_accuracy']:.1%}</b>"]
-        if "prior_corrected" in s:
-            parts.append(f"prior-corrected acc <b>{s['prior_corrected']['accuracy']:.1%}</b>")
-        if s.get("num_excluded"):
-            parts.append(f"{s['num_excluded']} faces of classes the model lacks left out")
-        return " \u00b7 ".join(parts)
 
     # -- gallery --------------------------------------------------------------------------------
     def show_cell(self, true_class: int, pred_class: int) -> None:
@@ -434,80 +347,50 @@ class AnalysisPage(QWidget):
 
     def _show_embedding(self, embedding) -> None:
         self.embedding = embedding
-        self.scatter.show_method(embedding.method)  # the picker names what the plot shows
-        if embedding.explained_variance_ratio is not None:
-            note = (f"PCA shows {float(np.sum(embedding.explained_variance_ratio)):.1%} of the "
-                    "feature variance; \u00d7 = mistake")
-        else:
-            note = "t-SNE keeps neighbourhoods, not distances; \u00d7 = mistake"
-        self.scatter.set_embedding(embedding.points, embedding.axis_labels, note)
+        self.scatter.show_embedding(embedding)
 
     # -- export ---------------------------------------------------------------------------------
-    def _ask_export(self, kind: str) -> None:
-        if kind in ("overlays", "inspected"):
-            path = QFileDialog.getExistingDirectory(self, "Folder for the Grad-CAM overlays")
-        else:
-            filters = {"matrix": "PNG (*.png);;SVG (*.svg)", "scatter": "PNG (*.png);;SVG (*.svg)",
-                       "metrics": "CSV (*.csv);;JSON (*.json)"}[kind]
-            path, chosen = QFileDialog.getSaveFileName(self, f"Export {kind}", "", filters)
-            if path and not Path(path).suffix:
-                path += "." + chosen.split("*.")[1].rstrip(")")
-        if path:
-            try:
-                self.export(kind, path)
-            except (OSError, ValueError) as e:
-                QMessageBox.warning(self, "Export failed", str(e))
+    def _export_chosen(self, kind: str, path: str) -> None:
+        try:
+            self.export(kind, path)
+        except (OSError, ValueError) as e:
+            QMessageBox.warning(self, "Export failed", str(e))
 
     def export(self, kind: str, path: str) -> None:
-        """Write "matrix" / "scatter" (.png/.svg), "metrics" (.csv/.json) or "overlays" (folder)."""
-        from fer_engine.eval import export as ex
-
+        """Write one of `ANALYSIS_EXPORTS` ("matrix", "scatter", "metrics") to `path`, or the Grad-CAM
+        overlays of the gallery selection ("overlays") or of the inspected face ("inspected") to a folder."""
         a = self.analysis
         if a is None:
             raise ValueError("no analysis is open")
-        title = f"{a.context().describe()} \u00b7 {a.split}"
-        if kind == "matrix":
-            ex.confusion_matrix_figure(a.confusion, a.class_names, path,
-                                       normalized=self.matrix.normalized.isChecked(), title=title)
-        elif kind == "scatter":
-            ex.scatter_figure(self.embedding.points, a.predictions.y_true, a.predictions.y_pred,
-                              a.class_names, path, axis_labels=self.embedding.axis_labels, title=title)
-        elif kind == "metrics":
-            writer = ex.metrics_to_json if path.lower().endswith(".json") else ex.metrics_to_csv
-            writer({**a.summary(), **asdict(a.context())}, path)
-        elif kind == "overlays":
-            self._export_overlays(path, self.gallery.selected_rows())
-        elif kind == "inspected":
+        if kind == "overlays":
+            return self._export_overlays(path, self.gallery.selected_rows())
+        if kind == "inspected":
             if self.inspected_row is None:
                 raise ValueError("no face of this split is inspected: click one in the gallery or the scatter")
-            self._export_overlays(path, np.array([self.inspected_row]))
-        else:
+            return self._export_overlays(path, np.array([self.inspected_row]))
+        if kind not in ANALYSIS_EXPORTS:
             raise ValueError(f"unknown export {kind!r}")
-        if kind not in ("overlays", "inspected"):
-            self.state.notify(f"Exported {kind} to {path}")
+        title = f"{a.context().describe()} \u00b7 {a.split}"
+        options = {"matrix": lambda: {"normalized": self.matrix.normalized.isChecked(), "title": title},
+                   "scatter": lambda: {"embedding": self.embedding, "y_true": a.predictions.y_true,
+                                       "y_pred": a.predictions.y_pred, "title": title},
+                   "metrics": dict}[kind]()
+        ANALYSIS_EXPORTS[kind].write({**a.summary(), **asdict(a.context())}, path, **options)
+        self.state.notify(f"Exported {kind} to {path}")
 
     def _export_overlays(self, folder: str, rows: np.ndarray) -> None:
-        """Grad-CAM of each row's predicted class beside its face, one PNG per row."""
+        """Grad-CAM of each row's predicted class beside its face, one PNG per row (in the background)."""
         model = self.model
         if model is None or not model.methods:
             raise ValueError(self.model_error or getattr(model, "unavailable", "") or "no model")
         a, method = self.analysis, self.inspector.method.currentData()
-        layer, alpha = self.inspector.request.layer if self.inspector.request else None, \
-            self.inspector.opacity.value() / 100.0
+        layer = self.inspector.request.layer if self.inspector.request else None
+        alpha = self.inspector.opacity.value() / 100.0
 
         def job(progress, should_stop):
-            from fer_engine.eval.export import export_overlays
+            from fer_engine.eval.inspector import export_cam_overlays
 
-            p = a.predictions
-            for start in range(0, len(rows), _CAM_BATCH):
-                if should_stop():
-                    return 0
-                chunk = rows[start:start + _CAM_BATCH]
-                cams = model.cams(a.images[chunk], method, p.y_pred[chunk].tolist(), layer)
-                export_overlays(a.images[chunk], cams, p.y_true[chunk], p.y_pred[chunk], a.class_names,
-                                folder, ids=p.index[chunk], alpha=alpha)
-                progress((start + len(chunk)) / len(rows), f"{start + len(chunk)}/{len(rows)} overlays")
-            return len(rows)
+            return export_cam_overlays(model, a, rows, folder, method, layer, alpha, progress, should_stop)
 
         self.tasks.start("export", "Exporting overlays", job,
                          on_done=lambda n: self.state.notify(f"Exported {n} overlays to {folder}"),

@@ -24,6 +24,7 @@ from ..widgets.live_source_picker import LiveSourcePicker
 from ..widgets.live_view import LiveView
 from ..widgets.live_worker import ENDED, FAILED, LiveSettings, LiveWorker
 from ..widgets.run_combo import RunCombo
+from .base import Page
 
 _BANNER = {"info": "background:#2d4f73;color:white;", "error": "background:#8a2c2c;color:white;",
            "ok": "background:#2f6b3a;color:white;"}
@@ -31,16 +32,17 @@ _BANNER = {"info": "background:#2d4f73;color:white;", "error": "background:#8a2c
 
 def _runs_for_live(root: Path) -> list[tuple[str, str]]:
     """(title, path) of the runs and ensembles under the runs folder that can classify."""
+    from fer_engine.eval.source import is_ensemble_dir
     from fer_engine.training.rundir import list_runs
 
     out = []
     for s in list_runs(root):
-        if s.status in ("finished", "stopped", "running") or (s.path / "ensemble.json").is_file():
+        if s.status in ("finished", "stopped", "running") or is_ensemble_dir(s.path):
             out.append((f"{s.name}  ·  {s.backbone}  ·  {s.status}", str(s.path)))
     return out
 
 
-class LivePage(QWidget):
+class LivePage(Page):
     title = "Live"
 
     def __init__(self, state: AppState, parent: QWidget | None = None):

@@ -19,6 +19,7 @@ from fer_engine.training.rundir import RunDir, RunDirError, list_runs
 from ..state import AppState
 from ..tasks import Task, run_task
 from ..widgets.runs_table import RunsTable
+from .base import Page
 
 POLL_MS = 2000  # re-read the folder this often while any run is running
 IDLE_POLL_MS = 10000  # ... and this often otherwise (the watcher catches most changes)
@@ -35,7 +36,7 @@ def _read_runs(root: Path) -> tuple[list, int]:
     return rows, n_dirs
 
 
-class RunsPage(QWidget):
+class RunsPage(Page):
     title = "Runs"
 
     def __init__(self, state: AppState, parent: QWidget | None = None):

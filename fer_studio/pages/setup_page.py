@@ -28,6 +28,7 @@ from ..widgets.lr_preview import LrPreview
 from ..widgets.preset_bar import PresetBar
 from ..widgets.sample_faces import SampleFaces
 from ..widgets.task_progress import TaskProgress
+from .base import Page
 
 DEFAULT_STEPS_PER_EPOCH = 100  # LR preview before the data is known
 
@@ -68,7 +69,7 @@ def _amp_note(device: str) -> str:
         return ""
 
 
-class SetupPage(QWidget):
+class SetupPage(Page):
     title = "Set-up"
 
     def __init__(self, state: AppState, parent: QWidget | None = None):

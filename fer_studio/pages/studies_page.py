@@ -9,10 +9,8 @@ process Ctrl-C: the active runs stop cleanly and the study can be resumed.
 """
 from __future__ import annotations
 
-import os
 import signal
 import subprocess
-import sys
 import time
 from pathlib import Path
 
@@ -28,6 +26,7 @@ from ..widgets.study_builder import StudyBuilder
 from ..widgets.study_forest_plot import StudyForestPlot
 from ..widgets.study_results_table import StudyResultsTable
 from ..widgets.study_runs_grid import StudyRunsGrid
+from .base import Page
 
 POLL_MS = 2000
 ACTIVE = ("running", "created")
@@ -48,13 +47,7 @@ def _plan_and_estimate(spec_dict: dict, base, roots: list[Path]):
     return spec, plan, estimate(plan, roots=roots, probe=True)
 
 
-def _duration(seconds: float) -> str:
-    m, s = divmod(int(seconds), 60)
-    h, m = divmod(m, 60)
-    return f"{h} h {m:02d} min" if h else f"{m} min {s:02d} s"
-
-
-class StudiesPage(QWidget):
+class StudiesPage(Page):
     title = "Studies"
 
     def __init__(self, state: AppState, parent: QWidget | None = None):
@@ -181,16 +174,10 @@ class StudiesPage(QWidget):
     def _planned_ok(self, result) -> None:
         self.plan_button.setEnabled(True)
         self._planned = result
-        spec, plan, est = result
-        lines = [f"{len(plan.variants)} variants × {len(spec.seeds)} seeds = {len(plan.runs)} runs"]
-        for v in plan.variants:
-            lines.append(f"  {v.name}: " + (", ".join(f"{k}={val}" for k, val in v.changes.items()) or "the set-up"))
-        if "total_seconds" in est:
-            lines.append(f"estimate: {_duration(est['seconds_per_run'])} per run, about "
-                         f"{_duration(est['total_seconds'])} in all ({est['img_per_s']:.0f} img/s from "
-                         f"{est['source']})")
-        lines += [f"note: {n}" for n in plan.notes]
-        self.plan_text.setPlainText("\n".join(lines))
+        from fer_engine.study.estimate import describe_plan
+
+        _, plan, est = result
+        self.plan_text.setPlainText("\n".join(describe_plan(plan, est)))
         self.start_button.setEnabled(len(plan.runs) > 0 and not self._running())
 
     def _planned_failed(self, message: str, _tb: str) -> None:
@@ -317,21 +304,17 @@ class StudiesPage(QWidget):
         session (output in `<study>/study.log`); it goes on when the window closes leaving it running."""
         if self.study is None or self._running():
             return
-        env = {**os.environ, "PYTHONPATH": os.pathsep.join(p for p in sys.path if p)}
-        log_path = self.study.path / "study.log"
+        from fer_engine.study.local import start_resume_process
+
         try:
-            with open(log_path, "ab") as log:
-                self.process = subprocess.Popen(
-                    [sys.executable, "-m", "fer_engine.cli", "study", "resume", str(self.study.path)],
-                    stdin=subprocess.DEVNULL, stdout=log, stderr=subprocess.STDOUT, env=env,
-                    start_new_session=True)
+            self.process = start_resume_process(self.study.path)
         except OSError as e:
             self.header.setText(f"Cannot start the study process: {e}")
             return
         self._results = None
         self.timer.start()
         self.tabs.setCurrentIndex(0)
-        self.state.notify(f"study started (pid {self.process.pid}; log {log_path})")
+        self.state.notify(f"study started (pid {self.process.pid}; log {self.study.path / 'study.log'})")
         self._update_buttons()
 
     def stop_study(self) -> None:
@@ -389,15 +372,10 @@ class StudiesPage(QWidget):
 
     # -- export -----------------------------------------------------------------------------------
     def export_table(self, path: str | Path) -> Path:
-        """The results table as Markdown (.md) or CSV (.csv), written by the engine's formatter."""
-        from fer_engine.study.report import to_csv, to_markdown
+        """The results table as Markdown (.md) or CSV (.csv), written by the engine."""
+        from fer_engine.study.report import write_table
 
-        path = Path(path)
-        fmt = {".md": to_markdown, ".csv": to_csv}.get(path.suffix.lower())
-        if fmt is None:
-            raise ValueError(f"the table exports to .md or .csv, not {path.suffix or 'no suffix'}")
-        path.write_text(fmt(self._results), encoding="utf-8")
-        return path
+        return write_table(self._results, path)
 
     def _export_table_dialog(self) -> None:
         path, _ = QFileDialog.getSaveFileName(self, "Export the results table", str(self.study.path / "results.md"),

@@ -27,6 +27,7 @@ from ..widgets.run_checklist import RunChecklist
 from ..widgets.run_error import RunErrorPanel
 from ..widgets.run_progress import RunProgress
 from ..widgets.training_curves import TrainingCurves
+from .base import Page
 
 STOP_WAIT_S = 15.0  # how long closing the app waits for stopped runs to write their end
 
@@ -59,7 +60,7 @@ def _mark_starting(curves: RunCurves, detail: str) -> None:
     curves.error = curves.traceback = curves.hint = ""
 
 
-class TrainingPage(QWidget):
+class TrainingPage(Page):
     title = "Training"
     eventReceived = Signal(str, object)  # (run directory, event) for every event of a watched run
     runStarted = Signal(str)  # a run started here (Train or Resume) has its worker going

@@ -6,7 +6,7 @@ from typing import Any, Sequence
 from PySide6.QtCore import QAbstractTableModel, QModelIndex, QSortFilterProxyModel, Qt
 from PySide6.QtWidgets import QAbstractItemView, QHeaderView, QTableView, QWidget
 
-#: column title, attribute of fer_engine.eval.metrics.ClassMetrics, display format
+#: column title, attribute of fer_engine.scoring.metrics.ClassMetrics, display format
 COLUMNS: list[tuple[str, str, str]] = [
     ("class", "name", "{}"),
     ("precision", "precision", "{:.3f}"),

@@ -152,6 +152,16 @@ class FeatureScatter(QWidget):
         self._rebuild()
         self.plot.autoRange()
 
+    def show_embedding(self, embedding) -> None:
+        """Plot an `eval.embed.Embedding`, naming its method in the picker and what it keeps."""
+        self.show_method(embedding.method)
+        if embedding.explained_variance_ratio is not None:
+            note = (f"PCA shows {float(np.sum(embedding.explained_variance_ratio)):.1%} of the "
+                    "feature variance; \u00d7 = mistake")
+        else:
+            note = "t-SNE keeps neighbourhoods, not distances; \u00d7 = mistake"
+        self.set_embedding(embedding.points, embedding.axis_labels, note)
+
     def show_method(self, method: str) -> None:
         """Set the method chooser (e.g. back after a cancelled t-SNE) without asking again."""
         self.method.blockSignals(True)

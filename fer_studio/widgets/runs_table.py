@@ -8,7 +8,7 @@ from PySide6.QtCore import (QAbstractTableModel, QItemSelectionModel, QModelInde
 from PySide6.QtGui import QColor
 from PySide6.QtWidgets import QAbstractItemView, QHeaderView, QTableView, QWidget
 
-from fer_engine.eval.metrics import accuracy_text
+from fer_engine.scoring.metrics import accuracy_text
 
 STATUS_COLOURS = {"running": "#2874a6", "finished": "#1e8449", "stopped": "#b9770e",
                   "failed": "#c0392b", "crashed": "#c0392b", "damaged": "#c0392b"}

@@ -8,7 +8,7 @@ import numpy as np
 import pyqtgraph as pg
 from PySide6.QtWidgets import QVBoxLayout, QWidget
 
-from fer_engine.study.stats import HELPS, HURTS
+from fer_engine.scoring.stats import HELPS, HURTS
 
 from .. import theme
 

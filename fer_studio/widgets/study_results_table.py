@@ -8,7 +8,7 @@ from PySide6.QtGui import QColor
 from PySide6.QtWidgets import QAbstractItemView, QHeaderView, QTableWidget, QTableWidgetItem, QWidget
 
 from fer_engine.study.report import COLUMNS, rows
-from fer_engine.study.stats import HELPS, HURTS
+from fer_engine.scoring.stats import HELPS, HURTS
 
 VERDICT_COLOURS = {HELPS: "#1e8449", HURTS: "#c0392b"}
 

@@ -68,7 +68,7 @@ class TrainingCurves(QWidget):
 
     def set_baselines(self, baselines) -> None:
         """Dashed lines of chance and always-the-majority-class accuracy on the main run's
-        validation faces (`fer_engine.eval.metrics.Baselines`, or None to remove them)."""
+        validation faces (`fer_engine.scoring.metrics.Baselines`, or None to remove them)."""
         plot = self.plots["acc"]
         for line in self.baseline_lines:
             plot.removeItem(line)

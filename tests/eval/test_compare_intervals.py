@@ -7,10 +7,10 @@ import numpy as np
 import pytest
 
 from fer_engine.cli import main
-from fer_engine.eval.metrics import summary
-from fer_engine.eval.predict import Predictions
+from fer_engine.scoring.metrics import summary
+from fer_engine.scoring.predictions import Predictions
 from fer_engine.eval.report import format_summary
-from fer_engine.study.stats import accuracy_interval, mcnemar
+from fer_engine.scoring.stats import accuracy_interval, mcnemar
 from fer_engine.training.rundir import summarize_run
 
 

@@ -8,7 +8,7 @@ import numpy as np
 
 from fer_engine.cli import main
 from fer_engine.eval.cross_dataset import cross_dataset_matrix
-from fer_engine.eval.store import predictions_for
+from fer_engine.eval.source import predictions_for
 
 
 def test_split_all_scores_every_face_of_another_dataset(fake_runs, make_dataset):

@@ -6,8 +6,8 @@ import numpy as np
 import pytest
 
 from fer_engine.eval.ensemble import EnsembleError, create_ensemble, vote
-from fer_engine.eval.metrics import summary
-from fer_engine.eval.store import predictions_for, train_class_counts
+from fer_engine.scoring.metrics import summary
+from fer_engine.eval.source import predictions_for, train_class_counts
 from fer_engine.training.rundir import list_runs
 
 
@@ -76,3 +76,18 @@ def test_members_must_share_class_names_and_be_finished(fake_runs):
     with pytest.raises(EnsembleError, match="vote must be"):
         create_ensemble([a.path, a.path], "median", fake_runs.root / "e4")
     assert not (fake_runs.root / "e1").exists()
+
+
+def test_one_source_protocol_opens_a_run_and_an_ensemble(fake_runs):
+    from fer_engine.eval.source import open_source
+
+    a, b = fake_runs.make("synthA", seed=1), fake_runs.make("synthA", seed=2)
+    ens = create_ensemble([a.path, b.path], "hard", fake_runs.root / "ens")
+    run_src, ens_src = open_source(a.path), open_source(ens.path)
+    assert (run_src.kind, len(run_src.runs), run_src.describe()) == ("run", 1, "single run")
+    assert (ens_src.kind, [r.path for r in ens_src.runs]) == ("ensemble", [a.path.resolve(), b.path.resolve()])
+    assert ens_src.describe() == "ensemble (hard vote) of 2 runs" and ens_src.vote == "hard"
+    assert ens_src.class_names == run_src.class_names
+    assert ens_src.checkpoint_label({}) == "members' best.pt" and run_src.checkpoint_label({}).startswith("best.pt")
+    with pytest.raises(ValueError, match="members' best checkpoints"):
+        ens_src.predictions("test", checkpoint="last")

@@ -8,8 +8,8 @@ import pytest
 
 from fer_engine.eval import export
 from fer_engine.eval.embed import pca_2d
-from fer_engine.eval.metrics import summary
-from fer_engine.eval.predict import Predictions, cross_entropy
+from fer_engine.scoring.metrics import summary
+from fer_engine.scoring.predictions import Predictions, cross_entropy
 
 NAMES = ["angry", "happy", "sad"]
 
@@ -70,3 +70,18 @@ def test_overlay_folder_names_carry_true_and_predicted_class(tmp_path):
     np.testing.assert_array_equal(left[::2, ::2], images[0, ..., 0])
     ov = export.overlay(images[0], np.ones((6, 6)), alpha=1.0)
     assert ov.shape == (12, 12, 3) and (ov[..., 0] > 100).all()  # cam 1 -> red end of jet
+
+
+def test_every_registered_export_writes_each_of_its_formats(tmp_path):
+    p = _preds()
+    s = summary(p)
+    options = {"matrix": {"normalized": True, "title": "t"}, "metrics": {},
+               "scatter": {"embedding": pca_2d(p.features), "y_true": p.y_true, "y_pred": p.y_pred}}
+    assert set(export.ANALYSIS_EXPORTS) == set(options)
+    magic = {".png": b"\x89PNG", ".svg": b"<?xml", ".csv": b"class,precision", ".json": b"{"}
+    for name, spec in export.ANALYSIS_EXPORTS.items():
+        assert spec.label.startswith(spec.title) and spec.file_filter.count("(*.") == len(spec.suffixes)
+        for sfx in spec.suffixes:
+            path = spec.write(s, tmp_path / f"{name}{sfx}", **options[name])
+            assert path.read_bytes().startswith(magic[sfx]), (name, sfx)
+    assert json.loads((tmp_path / "metrics.json").read_text())["accuracy"] == pytest.approx(s["accuracy"])

@@ -4,8 +4,8 @@ import numpy as np
 import pytest
 from sklearn import metrics as skm
 
-from fer_engine.eval import metrics as M
-from fer_engine.eval.predict import Predictions, cross_entropy
+from fer_engine.scoring import metrics as M
+from fer_engine.scoring.predictions import Predictions, cross_entropy
 
 K = 5
 NAMES = ["angry", "fear", "happy", "sad", "neutral"]

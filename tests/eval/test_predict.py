@@ -4,7 +4,8 @@ import numpy as np
 import pytest
 import torch
 
-from fer_engine.eval.predict import Cancelled, Predictions, collect_predictions
+from fer_engine.scoring.predictions import Cancelled, Predictions
+from fer_engine.training.predict import collect_predictions
 
 CLASSES = ["angry", "happy", "sad"]
 

@@ -22,7 +22,7 @@ def test_run_predictor_matches_the_stored_predictions(fake_runs):
     assert isinstance(pred, RunPredictor) and pred.class_names == ["angry", "happy", "sad"]
     ds = fake_runs.datasets["synthA"]
     faces = ds.images[ds.splits["test"]]  # already in the stored format: identical inputs
-    from fer_engine.eval.store import predictions_for
+    from fer_engine.eval.source import predictions_for
 
     stored = predictions_for(run, "test")
     np.testing.assert_allclose(pred.predict_faces(faces), stored.probs, rtol=1e-5, atol=1e-6)

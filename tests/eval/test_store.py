@@ -5,9 +5,10 @@ import os
 import numpy as np
 import pytest
 
-from fer_engine.eval.metrics import summary
-from fer_engine.eval.predict import Predictions
-from fer_engine.eval.store import map_labels, predictions_for, train_class_counts
+from fer_engine.scoring.metrics import summary
+from fer_engine.scoring.predictions import Predictions
+from fer_engine.eval.source import predictions_for, train_class_counts
+from fer_engine.eval.store import map_labels
 
 
 def test_predictions_are_computed_once_and_stored_in_the_run(fake_runs):

@@ -40,7 +40,7 @@ def make_run(root: Path, backbone: str = "fer_cnn_tiny", channels: int = 1, seed
 def _stored_test_predictions(run, seed: int) -> None:
     import numpy as np
 
-    from fer_engine.eval.predict import Predictions, cross_entropy
+    from fer_engine.scoring.predictions import Predictions, cross_entropy
 
     rng = np.random.default_rng(seed)
     n, k = 350, len(FER2013_CLASSES)

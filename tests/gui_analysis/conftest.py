@@ -14,7 +14,7 @@ WAIT_MS = 60_000  # generous: background jobs share two busy cores with the rest
 
 def make_analysis(run_dir: Path, split: str = "test"):
     from fer_engine.eval.analysis import Analysis
-    from fer_engine.eval.predict import Predictions, cross_entropy
+    from fer_engine.scoring.predictions import Predictions, cross_entropy
 
     rng = np.random.default_rng(1)
     y_true = np.repeat(np.arange(len(CLASSES)), N // len(CLASSES))

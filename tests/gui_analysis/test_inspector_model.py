@@ -30,7 +30,7 @@ def run_dir(tmp_path_factory) -> str:
 
 
 def test_cams_differ_per_method_and_class(run_dir):
-    from fer_studio.pages.analysis_page import InspectorModel
+    from fer_engine.eval.inspector import InspectorModel
 
     m = InspectorModel(run_dir)
     keys = [k for k, _ in m.methods]
@@ -48,7 +48,7 @@ def test_cams_differ_per_method_and_class(run_dir):
 def test_dropped_file_is_decoded_like_training_and_predicted(run_dir, tmp_path):
     from PIL import Image
 
-    from fer_studio.pages.analysis_page import InspectorModel
+    from fer_engine.eval.inspector import InspectorModel
 
     path = tmp_path / "photo.png"
     Image.fromarray(np.random.default_rng(1).integers(0, 256, (120, 90, 3), dtype=np.uint8)).save(path)

@@ -7,7 +7,7 @@ import numpy as np
 import pytest
 
 from fer_engine.config import RunConfig
-from fer_engine.eval.predict import Predictions
+from fer_engine.scoring.predictions import Predictions
 from fer_engine.training.loop import fit
 from fer_engine.training.rundir import RunDir, summarize_run
 from fer_engine.recipe.checks import check_config

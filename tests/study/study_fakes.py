@@ -5,7 +5,7 @@ from pathlib import Path
 
 import numpy as np
 
-from fer_engine.eval.predict import Predictions
+from fer_engine.scoring.predictions import Predictions
 from fer_engine.study.plan import expand
 from fer_engine.study.spec import StudySpec
 from fer_engine.study.studydir import StudyDir

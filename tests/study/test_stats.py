@@ -4,7 +4,7 @@ from __future__ import annotations
 import numpy as np
 import pytest
 
-from fer_engine.study import stats
+from fer_engine.scoring import stats
 
 
 def _base(n: int = 1000, right: int = 600) -> np.ndarray:

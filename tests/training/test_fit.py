@@ -8,7 +8,7 @@ import pytest
 import torch
 import torch.nn as nn
 
-from fer_engine.eval.predict import Predictions
+from fer_engine.scoring.predictions import Predictions
 from fer_engine.training import events as ev
 from fer_engine.training.checkpoint import load_checkpoint
 from fer_engine.training.loop import fit

@@ -47,8 +47,8 @@ def progress_printer():
 
 def evaluate_summary(run_dir: str, split: str, data: str | None, tta: bool, device: str,
                      data_options: dict | None = None, checkpoint: str = "best") -> dict:
-    from ...eval.metrics import summary
-    from ...eval.store import predictions_for, train_class_counts
+    from ...scoring.metrics import summary
+    from ...eval.source import predictions_for, train_class_counts
     from ...training.rundir import RunDir
 
     run = RunDir(run_dir)
@@ -62,19 +62,18 @@ def evaluate_summary(run_dir: str, split: str, data: str | None, tta: bool, devi
 
 
 def write_exports(s: dict, out_dir: str) -> list:
+    """Metrics (CSV, JSON) and confusion matrix (PNG, SVG, and a row-normalised PNG) in `out_dir`."""
     from pathlib import Path
 
-    from ...eval import export
+    from ...eval.export import ANALYSIS_EXPORTS, write_confusion
 
     out = Path(out_dir)
     tag = f"{s['split']}{'-tta' if s['tta'] != 'none' else ''}"
-    return [export.metrics_to_json(s, out / f"metrics-{tag}.json"),
-            export.metrics_to_csv(s, out / f"metrics-{tag}.csv"),
-            *(export.confusion_matrix_figure(s["confusion_matrix"], s["class_names"],
-                                             out / f"confusion-{tag}{sfx}", title=f"{s['split']} ({tag})")
-              for sfx in (".png", ".svg")),
-            export.confusion_matrix_figure(s["confusion_matrix"], s["class_names"],
-                                           out / f"confusion-{tag}-normalized.png", normalized=True)]
+    metrics, matrix = ANALYSIS_EXPORTS["metrics"], ANALYSIS_EXPORTS["matrix"]
+    return [*(metrics.write(s, out / f"{metrics.stem}-{tag}{sfx}") for sfx in metrics.suffixes),
+            *(matrix.write(s, out / f"{matrix.stem}-{tag}{sfx}", title=f"{s['split']} ({tag})")
+              for sfx in matrix.suffixes),
+            write_confusion(s, out / f"{matrix.stem}-{tag}-normalized.png", normalized=True)]
 
 
 def _exports_or_nothing(s: dict, out_dir: str) -> list:

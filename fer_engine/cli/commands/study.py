@@ -56,13 +56,6 @@ def add_arguments(p: argparse.ArgumentParser) -> None:
     report.add_argument("--bootstrap", type=int, default=4000, metavar="N", help="bootstrap draws (default 4000)")
 
 
-def _duration(seconds: float) -> str:
-    if not math.isfinite(seconds):
-        return "?"
-    m, s = divmod(int(seconds), 60)
-    h, m = divmod(m, 60)
-    return f"{h}h{m:02d}m" if h else f"{m}m{s:02d}s"
-
 
 def _load_plan(spec_path: str):
     from ...study.plan import expand
@@ -73,18 +66,9 @@ def _load_plan(spec_path: str):
 
 
 def _print_plan(plan, estimate: dict, out) -> None:
-    print(f"{len(plan.variants)} variants x seeds = {len(plan.runs)} runs", file=out)
-    for v in plan.variants:
-        changes = ", ".join(f"{k}={val}" for k, val in v.changes.items()) or "(the base)"
-        print(f"  {v.name:<28} {changes}", file=out)
-    for note in plan.notes:
-        print(f"note: {note}", file=out)
-    if "total_seconds" in estimate:
-        print(f"estimate: {_duration(estimate['seconds_per_run'])} per run, {_duration(estimate['total_seconds'])} "
-              f"in all at {estimate['parallel']} at once ({estimate['img_per_s']:.0f} img/s from "
-              f"{estimate['source']}; {estimate['train_images']} training faces)", file=out)
-    else:
-        print(f"estimate: unknown ({estimate.get('source', 'no throughput')})", file=out)
+    from ...study.estimate import describe_plan
+
+    print("\n".join(describe_plan(plan, estimate)), file=out)
 
 
 def _estimate(plan, args, roots=()) -> dict:

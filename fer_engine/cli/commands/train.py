@@ -17,6 +17,8 @@ import time
 from pathlib import Path
 from typing import TextIO
 
+from tqdm import tqdm
+
 from .. import CliError
 from ...config import RunConfig
 from ...paths import default_runs_dir
@@ -172,35 +174,39 @@ def run_ensemble(args: argparse.Namespace, out: TextIO) -> int:
 
 # -- progress display ------------------------------------------------------------------------
 class ProgressBar:
-    """One self-overwriting status line on a terminal; plain lines (rarely) elsewhere."""
+    """One self-overwriting status line (a tqdm bar) on a terminal, nothing elsewhere; `line`
+    prints a lasting line above it on any stream."""
 
     WIDTH = 24
+    _KNOWN = "{bar:%d} {percentage:3.0f}%% {desc}" % WIDTH  # a fraction in [0, 1] was given
+    _UNKNOWN = "{desc}"
 
     def __init__(self, out: TextIO):
         self.out = out
         self.tty = out.isatty()
-        self._shown = False
+        self._bar: tqdm | None = None
 
     def update(self, text: str, fraction: float = -1.0) -> None:
         if not self.tty:
             return
-        bar = ""
-        if 0 <= fraction <= 1:
-            filled = int(round(fraction * self.WIDTH))
-            bar = f"[{'#' * filled}{'.' * (self.WIDTH - filled)}] "
-        self.out.write(f"\r\033[K{bar}{text}")
-        self.out.flush()
-        self._shown = True
+        if self._bar is None:
+            self._bar = tqdm(total=1.0, file=self.out, leave=False, dynamic_ncols=True,
+                             bar_format=self._UNKNOWN)
+        known = 0 <= fraction <= 1
+        self._bar.bar_format = self._KNOWN if known else self._UNKNOWN
+        self._bar.n = fraction if known else 0.0
+        self._bar.set_description_str(text, refresh=False)
+        self._bar.refresh()
 
     def done(self) -> None:
-        if self._shown:
-            self.out.write("\r\033[K")
-            self.out.flush()
-            self._shown = False
+        if self._bar is not None:
+            self._bar.close()
+            self._bar = None
 
     def line(self, text: str) -> None:
         self.done()
-        print(text, file=self.out, flush=True)
+        tqdm.write(text, file=self.out)
+        self.out.flush()
 
 
 def _duration(seconds: float) -> str:

@@ -14,7 +14,7 @@ from typing import Any, Sequence
 
 import numpy as np
 
-from .predict import Predictions
+from .predictions import Predictions
 
 
 def _known(y_true: np.ndarray, y_pred: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
@@ -179,7 +179,7 @@ def _unknown_classes(preds: Predictions) -> list[str]:
 
 def headline(cm: np.ndarray) -> dict[str, Any]:
     """The three numbers every report starts with, and the accuracy's 95% (Wilson) interval."""
-    from ..study.stats import accuracy_interval
+    from .stats import accuracy_interval
 
     iv = accuracy_interval(int(np.trace(cm)), int(np.asarray(cm).sum()))
     return {"accuracy": accuracy(cm), "accuracy_ci95": [iv.low, iv.high], "macro_f1": macro_f1(cm),
