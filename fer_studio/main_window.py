@@ -1,13 +1,12 @@
 """The main window: a sidebar over the pages in `pages.PAGES`, menus, status bar.
 
-Pages (`pages.base.Page`) are imported by name; a page module that does not exist is
-skipped, and one that fails to import shows its error instead of taking the window down.
+Pages (`pages.base.Page`) are imported by name; one that is missing or fails to import shows
+its error in its place instead of taking the window down.
 Closing while runs train asks whether to stop them or leave them running.
 """
 from __future__ import annotations
 
 import importlib
-import importlib.util
 import logging
 import traceback
 
@@ -30,13 +29,8 @@ STOP_RUNS, LEAVE_RUNNING, CANCEL = "stop", "leave", "cancel"
 RUNS_ENDED_POLL_MS = 200  # the close question looks this often whether its runs have ended
 
 
-def _load_page(module: str, cls: str, state: AppState) -> Page | None:
-    """The page instance, None when its module is absent, an error page when it is broken."""
-    try:
-        if importlib.util.find_spec(module) is None:
-            return None
-    except ModuleNotFoundError:
-        return None
+def _load_page(module: str, cls: str, state: AppState) -> Page:
+    """The page instance, or an error page saying why it could not be loaded."""
     try:
         return getattr(importlib.import_module(module), cls)(state)
     except Exception:  # noqa: BLE001 - one broken page must not stop the app
@@ -62,8 +56,6 @@ class MainWindow(QMainWindow):
         self.stack = QStackedWidget()
         for key, module, cls in PAGES:
             page = _load_page(module, cls, state)
-            if page is None:
-                continue
             self.pages[key] = page
             self.stack.addWidget(page)
             item = QListWidgetItem(page.title or key)

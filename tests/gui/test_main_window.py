@@ -1,9 +1,10 @@
-"""Main window: pages from PAGES (a missing module is skipped), settings persist across
+"""Main window: pages from PAGES (a missing one shows its error), settings persist across
 two windows, and closing while a run trains asks to stop it or leave it running."""
 import os
 import signal
 
 import pytest
+from PySide6.QtWidgets import QPlainTextEdit
 
 from fer_engine.training.rundir import RunDir
 from fer_studio import main_window as mw
@@ -27,10 +28,12 @@ def window(qtbot):
             getattr(page, "shutdown", lambda: None)()
 
 
-def test_pages_are_listed_and_a_missing_module_is_skipped(window, monkeypatch):
+def test_pages_are_listed_and_a_missing_module_shows_its_error(window, monkeypatch):
     monkeypatch.setattr(mw, "PAGES", mw.PAGES + [("ghost", "fer_studio.pages.no_such_page", "GhostPage")])
     w = window()
-    assert {"setup", "training", "runs"} <= set(w.pages) and "ghost" not in w.pages
+    assert {"setup", "training", "runs", "ghost"} <= set(w.pages)
+    error = w.pages["ghost"].findChild(QPlainTextEdit).toPlainText()
+    assert "could not be loaded" in error and "fer_studio.pages.no_such_page" in error
     w.show_page("runs")
     assert w.stack.currentWidget() is w.pages["runs"]
     w.state.pageRequested.emit("training")
