@@ -23,7 +23,8 @@ from ..classes import CANONICAL_CLASSES
 from ..config import DataConfig
 from ..utils.atomic import atomic_path
 from .cache import RawDataset
-from .errors import ProgressFn, StopFn, printable, report_progress, scaled_progress
+from ..progress import ProgressFn, StopFn, report_progress, scaled_progress
+from .errors import printable
 from .flagged import NEAR_BLANK_STD
 from .images import convert_mode
 from .loader import SourcePlan, assemble, load_raw, plan_source
@@ -155,7 +156,7 @@ class DatasetReport:
         return "\n".join(lines)
 
 
-def dataset_report(path: str, progress: ProgressFn = None, should_stop: StopFn = None, *,
+def dataset_report(path: str, progress: ProgressFn | None = None, should_stop: StopFn | None = None, *,
                    image_size: int = 48, channels: int = 1, val_fraction: float = 0.1,
                    test_fraction: float = 0.1, split_seed: int = 0, cache_dir: str = "",
                    **data_options: Any) -> DatasetReport:
@@ -204,8 +205,8 @@ def _file_facts(path: str) -> tuple[bytes, int, int, str, float]:
     return hashlib.md5(data).digest(), w, h, mode, float(gray.std())
 
 
-def _cached_file_facts(plan: SourcePlan, raw: RawDataset, cache_dir: str, progress: ProgressFn,
-                       should_stop: StopFn) -> dict[str, np.ndarray]:
+def _cached_file_facts(plan: SourcePlan, raw: RawDataset, cache_dir: str, progress: ProgressFn | None,
+                       should_stop: StopFn | None) -> dict[str, np.ndarray]:
     target = plan.cache_path(cache_dir, f"facts{FACTS_VERSION}", 0, 0)
     facts = _load_facts(target, raw.sources)
     if facts is not None:

@@ -16,7 +16,8 @@ import numpy as np
 from ..training.rundir import RunDir, RunDirError
 from . import metrics as M
 from .embed import Embedding, embed
-from .predict import Predictions, ProgressFn, StopFn
+from ..progress import ProgressFn, StopFn, scaled_progress
+from .predict import Predictions
 
 
 @dataclass
@@ -196,15 +197,10 @@ def open_analysis(run_dir: str | Path | RunDir, split: str = "test", data_path: 
     if not is_ensemble_dir(run.path):
         run = RunDir.open(run.path)
 
-    def stage(lo: float, hi: float) -> ProgressFn | None:
-        if progress is None:
-            return None
-        return lambda f, detail: progress(lo + (hi - lo) * f, detail)
-
-    data, dataset = load_eval_data(run, data_path, stage(0.0, 0.3), should_stop)
+    data, dataset = load_eval_data(run, data_path, scaled_progress(progress, 0.0, 0.3), should_stop)
     idx = split_or_error(dataset, split, data.path)
     preds = predictions_for(run, split, data_path, tta, device=device, dataset=dataset,
-                            progress=stage(0.3, 1.0), should_stop=should_stop)
+                            progress=scaled_progress(progress, 0.3, 1.0), should_stop=should_stop)
     if len(preds) and preds.index.max() >= len(idx):
         raise ValueError(f"stored predictions of {run.path} ({split}) do not fit the {len(idx)} "
                          f"faces of {data.path}; delete {run.predictions_dir} to recompute")

@@ -28,7 +28,8 @@ import numpy as np
 
 from ..training.rundir import RunDir, RunDirError
 from ..utils.atomic import atomic_write_text
-from .predict import Predictions, ProgressFn, StopFn, cross_entropy
+from ..progress import ProgressFn, StopFn
+from .predict import Predictions, cross_entropy
 
 VOTES = ("soft", "hard")
 

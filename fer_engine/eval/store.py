@@ -24,7 +24,8 @@ from ..classes import canonical_name
 from ..config import DataConfig, RunConfig
 from ..training.rundir import RunDir, RunDirError
 from ..utils.disk import disk_error_message, is_disk_error
-from .predict import Predictions, ProgressFn, StopFn, collect_predictions
+from ..progress import ProgressFn, StopFn
+from .predict import Predictions, collect_predictions
 
 #: DataConfig fields that decide which faces land in which split.
 _SPLIT_FIELDS = ("val_fraction", "test_fraction", "split_seed")

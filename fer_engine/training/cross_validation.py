@@ -25,7 +25,8 @@ import numpy as np
 from ..config import RunConfig
 from ..data.arrays import DatasetArrays
 from . import events as ev
-from .loop import Recorder, StopFn, StopRequested, fit, load_data, peak_memory
+from ..progress import Cancelled, StopFn
+from .loop import Recorder, fit, load_data, peak_memory
 from .rundir import RunDir
 
 #: Summary keys aggregated over folds (when present in every fold).
@@ -95,7 +96,7 @@ class KFoldRun:
         summary = fit(cfg, child, forward, self.should_stop, resume=resume, dataset=fold_data,
                       training=self.training)
         if summary["status"] == "stopped":
-            raise StopRequested
+            raise Cancelled
         if summary["status"] != "finished":
             raise RuntimeError(f"{what} failed ({child.path}): {summary.get('error', '')}")
         return {**summary, "run_dir": str(child.path)}

@@ -26,7 +26,8 @@ import numpy as np
 from ..config import RunConfig
 from . import distributed as D
 from . import events as ev
-from .loop import Recorder, StopRequested, Training, fit
+from ..progress import Cancelled
+from .loop import Recorder, Training, fit
 from .rundir import RunDir
 
 RANKS_DIR = "ranks"
@@ -157,7 +158,7 @@ class DistributedTraining(Training):
         """Before batch `self.step` (0-based here): the agreed stop, and DDP's gradient sync only
         on the batch that ends an accumulation group (what `no_sync()` does for the others)."""
         if self.stop_sync.step(self.info.is_writer and self.should_stop()):
-            raise StopRequested
+            raise Cancelled
         b = self.step
         self.ddp.require_backward_grad_sync = (b + 1) % self.accum == 0 or b + 1 == self.steps_per_epoch
 

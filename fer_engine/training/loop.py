@@ -27,6 +27,7 @@ import torch.nn.functional as F
 
 from ..config import RunConfig
 from ..data.arrays import DatasetArrays
+from ..progress import Cancelled, StopFn, check_stop
 from ..recipe.sampling import epoch_indices
 from ..utils.disk import UNWRITABLE, disk_error_message
 from . import events as ev
@@ -37,7 +38,6 @@ from .precision import amp_dtype, describe
 from .rundir import RunDir
 
 Emit = Callable[[ev.Event], None]
-StopFn = Callable[[], bool]
 
 OOM_HINT = ("out of memory: reduce the batch size (train.batch_size), use gradient "
             "accumulation (train.accumulate_steps) or a smaller input size (model.input_size)")
@@ -46,10 +46,6 @@ DISK_HINT = ("the runs folder is full or read-only: free some space or choose an
 DIVERGED_HINT = ("lower the learning rate (optim.lr) or enable gradient clipping (train.grad_clip, "
                  "e.g. 1.0); checkpoints already saved hold the last finite epoch")
 EVENTS_PER_SECOND = 10  # throttle of StepProgress / Phase progress events
-
-
-class StopRequested(Exception):
-    """should_stop() turned true: unwind to `fit`, which reports RunStopped."""
 
 
 class Diverged(RuntimeError):
@@ -127,20 +123,13 @@ def fit(config: RunConfig, run_dir: RunDir, emit: Emit, should_stop: StopFn,
     try:
         run_dir.write_status("running")
         return job.run(resume)
-    except (StopRequested, KeyboardInterrupt):
+    except (Cancelled, KeyboardInterrupt):
         return _stopped(run_dir, rec, job, started)
     except Exception as e:  # noqa: BLE001 - every failure becomes a RunFailed event
-        if _is_cancel(e):
-            return _stopped(run_dir, rec, job, started)
         return _failed(run_dir, rec, e, started)
     except BaseException as e:  # SystemExit and the like: record the failure, then let it go on
         _failed(run_dir, rec, e, started)
         raise
-
-
-def _is_cancel(e: BaseException) -> bool:
-    """The data and eval modules raise their own 'cancelled' when should_stop() turned true."""
-    return type(e).__name__ in ("Cancelled", "LoadCancelled", "StopRequested")
 
 
 def _stopped(run_dir: RunDir, rec: Recorder, job: Any, started: float) -> dict[str, Any]:
@@ -185,13 +174,11 @@ def load_data(config: RunConfig, rec: Recorder, should_stop: StopFn) -> DatasetA
     rec.phase("loading_data", f"reading {config.data.path}", 0.0)
 
     def progress(fraction: float, detail: str = "") -> None:
-        if should_stop():
-            raise StopRequested
+        check_stop(should_stop)
         rec.phase("loading_data", detail, float(fraction), force=False)
 
     data = load_dataset(config.data, progress, should_stop)
-    if should_stop():
-        raise StopRequested
+    check_stop(should_stop)
     return data
 
 
@@ -221,8 +208,7 @@ class Training:
         self.started = time.time()
 
     def check_stop(self) -> None:
-        if self.should_stop():
-            raise StopRequested
+        check_stop(self.should_stop)
 
     # -- set-up ---------------------------------------------------------------------------
     def run(self, resume: bool) -> dict[str, Any]:

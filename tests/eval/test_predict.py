@@ -4,7 +4,8 @@ import numpy as np
 import pytest
 import torch
 
-from fer_engine.eval.predict import Cancelled, Predictions, collect_predictions
+from fer_engine.eval.predict import Predictions, collect_predictions
+from fer_engine.progress import Cancelled
 
 CLASSES = ["angry", "happy", "sad"]
 
