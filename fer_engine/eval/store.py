@@ -38,7 +38,7 @@ ALL = "all"
 
 def resolve_device(device: str = "auto") -> str:
     """"auto" = CUDA when present, else CPU (the training loop's rule, as a string)."""
-    from ..training.loop import resolve_device as resolve
+    from ..training.components import resolve_device as resolve
 
     return str(resolve(device))
 

@@ -59,7 +59,7 @@ DATA_OPTIONS = ("format", "label_map", "label_mode", "sequence_frames", "sequenc
 
 
 def _amp_note(device: str) -> str:
-    from fer_engine.training.loop import resolve_device
+    from fer_engine.training.components import resolve_device
     from fer_engine.training.precision import amp_note
 
     try:

@@ -8,7 +8,7 @@ import pytest
 
 from fer_engine.cli import main
 from fer_engine.training import events as ev
-from fer_engine.training.loop import fit
+from fer_engine.training.run import fit
 from fer_engine.training.rundir import RunDir, list_runs
 from training_helpers import tiny_config
 

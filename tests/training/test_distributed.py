@@ -18,7 +18,7 @@ from fer_engine.config import RunConfig
 from fer_engine.training import distributed as D
 from fer_engine.training import events as ev
 from fer_engine.training.ddp_fit import RankRunDir, rank_error_path
-from fer_engine.training.loop import fit
+from fer_engine.training.run import fit
 from fer_engine.training.rundir import RunDir, load_run_model
 from fer_engine.training.torchrun import root_cause
 from fer_engine.training.worker import start_run

@@ -11,7 +11,7 @@ import torch.nn as nn
 from fer_engine.eval.predict import Predictions
 from fer_engine.training import events as ev
 from fer_engine.training.checkpoint import load_checkpoint
-from fer_engine.training.loop import fit
+from fer_engine.training.run import fit
 from fer_engine.training.rundir import RunDir, load_run_model
 
 from training_helpers import CLASSES, SIZE, tiny_config

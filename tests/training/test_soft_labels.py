@@ -12,7 +12,7 @@ import torch
 
 from fer_engine.data.label_maps import FERPLUS, FERPLUS_COLUMNS
 from fer_engine.paths import shared_data_dir
-from fer_engine.training.loop import fit
+from fer_engine.training.run import fit
 from fer_engine.training.rundir import RunDir
 from fer_engine.recipe import losses
 from fer_engine.recipe.mixing import mix_batch, smooth_targets
