@@ -209,7 +209,7 @@ class SetupPage(QWidget):
         """Grey out the split fractions the chosen layout ignores; note AMP's effect on this machine."""
         from fer_engine.data.splits import unused_fraction_keys
 
-        unused = unused_fraction_keys(self.report.raw.get("split_rule", "")) if self.report else {}
+        unused = unused_fraction_keys(self.report.split_rule) if self.report else {}
         reasons = dict(unused)
         note = _amp_note(self.state.config.train.device)
         if note:
