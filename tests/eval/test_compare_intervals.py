@@ -11,7 +11,7 @@ from fer_engine.eval.metrics import summary
 from fer_engine.eval.predict import Predictions
 from fer_engine.eval.report import format_summary
 from fer_engine.study.stats import accuracy_interval, mcnemar
-from fer_engine.training.rundir import summarize_run
+from fer_engine.training.runs_list import summarize_run
 
 
 def _preds(y_true, y_pred, k=3) -> Predictions:

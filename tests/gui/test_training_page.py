@@ -7,7 +7,8 @@ import signal
 import pytest
 
 from fer_engine.training import events as ev
-from fer_engine.training.rundir import RunDir, list_runs
+from fer_engine.training.rundir import RunDir
+from fer_engine.training.runs_list import list_runs
 from fer_studio.pages.training_page import TrainingPage
 from fer_studio.state import AppState
 

@@ -7,7 +7,7 @@ import pytest
 
 from fer_engine.cli import main
 from fer_engine.study.studydir import StudyDir
-from fer_engine.training.rundir import list_runs
+from fer_engine.training.runs_list import list_runs
 
 ray = pytest.importorskip("ray", reason="Ray is an optional extra: pip install 'fer-studio[cluster]'")
 

@@ -8,7 +8,8 @@ import pytest
 
 from fer_engine.training import events as ev
 from fer_engine.training.run import fit
-from fer_engine.training.rundir import RunDir, list_runs
+from fer_engine.training.rundir import RunDir
+from fer_engine.training.runs_list import list_runs
 from training_helpers import tiny_config
 
 
