@@ -13,10 +13,11 @@ from typing import Any
 
 import numpy as np
 
+from ..progress import ProgressFn, StopFn, scaled_progress
+from ..training.run_files import DatasetInfo
 from ..training.rundir import RunDir, RunDirError
 from . import metrics as M
 from .embed import Embedding, embed
-from ..progress import ProgressFn, StopFn, scaled_progress
 from .predict import Predictions
 
 
@@ -144,7 +145,7 @@ def run_baselines(run_dir: str | Path, split: str = "val") -> M.Baselines | None
     try:
         info = run.dataset_info()
     except RunDirError:
-        info = {}
+        info = DatasetInfo()
     base = M.split_baselines(info, split)
     if base is not None or not run.predictions_path(split).is_file():
         return base
@@ -177,7 +178,7 @@ def run_caveat(run_dir: str | Path) -> str:
         if acc is None or (key == "best_metric" and summary.get("monitor") != "val_acc"):
             continue
         base = run_baselines(run.path, split)
-        n_classes = len(run.preprocess().get("class_names") or []) if run.preprocess_path.is_file() else 0
+        n_classes = len(run.preprocess().class_names) if run.preprocess_path.is_file() else 0
         bar = base.majority if base is not None else 1.0 / max(1, n_classes)
         if acc < bar + NEAR_CHANCE_MARGIN:
             return (f"scored {M.accuracy_text(float(acc), base)} on its {split} faces: near chance, "

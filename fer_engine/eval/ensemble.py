@@ -93,7 +93,7 @@ def check_members(runs: Sequence[RunDir]) -> list[str]:
         status = run.status().get("status")
         if status != "finished":
             raise EnsembleError(f"run {run.path} is {status}, not finished")
-        these = list(run.preprocess()["class_names"])
+        these = list(run.preprocess().class_names)
         if names is None:
             names, first = these, run
         elif these != names:

@@ -10,11 +10,14 @@ from __future__ import annotations
 
 import math
 from dataclasses import asdict, dataclass
-from typing import Any, Sequence
+from typing import TYPE_CHECKING, Any, Sequence
 
 import numpy as np
 
 from .predict import Predictions
+
+if TYPE_CHECKING:
+    from ..training.run_files import DatasetInfo
 
 
 def _known(y_true: np.ndarray, y_pred: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
@@ -119,10 +122,10 @@ def chance_and_majority(class_counts: Sequence[float], class_names: Sequence[str
                      majority_class=str(class_names[top]))
 
 
-def split_baselines(dataset_info: dict[str, Any], split: str = "val") -> Baselines | None:
+def split_baselines(dataset_info: DatasetInfo, split: str = "val") -> Baselines | None:
     """The baselines of a run's split from its dataset.json (None for runs that predate the counts)."""
-    counts = (dataset_info.get("split_class_counts") or {}).get(split)
-    return chance_and_majority(counts, dataset_info.get("class_names") or []) if counts else None
+    counts = dataset_info.split_class_counts.get(split)
+    return chance_and_majority(counts, dataset_info.class_names) if counts else None
 
 
 def accuracy_text(acc: float, baselines: Baselines | None = None,

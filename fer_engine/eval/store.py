@@ -61,8 +61,7 @@ def eval_data_config(run: RunDir, data_path: str | None = None,
     if is_ensemble_dir(run.path):
         return replace(cfg, path=str(data_path), **other)
     pre = run.preprocess()
-    return replace(cfg, path=str(data_path), image_size=int(pre.get("image_size", cfg.image_size)),
-                   channels=int(pre.get("channels", cfg.channels)), **other)
+    return replace(cfg, path=str(data_path), image_size=pre.image_size, channels=pre.channels, **other)
 
 
 def _where(path: str) -> str:
@@ -194,11 +193,11 @@ def predictions_for(run_dir: str | Path | RunDir, split: str = "test", data_path
 
     dev = resolve_device(device)
     model, pre = load_run_model(run, checkpoint, dev)
-    labels = map_labels(list(dataset.class_names), list(pre["class_names"]), dataset.labels[idx])
+    labels = map_labels(list(dataset.class_names), list(pre.class_names), dataset.labels[idx])
     cfg = run.config()
     preds = collect_predictions(
-        model, dataset.images[idx], labels, pre["class_names"], mean=pre["mean"], std=pre["std"],
-        input_size=int(pre["input_size"]), tta=tta_mode(cfg) if tta else "none",
+        model, dataset.images[idx], labels, pre.class_names, mean=pre.mean, std=pre.std,
+        input_size=pre.input_size, tta=tta_mode(cfg) if tta else "none",
         tta_vote=cfg.eval.tta_vote, device=dev, amp=cfg.train.amp, batch_size=batch_size, split=split,
         meta={**stamp, "run_dir": str(run.path), "data_path": data.path,
               "data_classes": list(dataset.class_names)},
@@ -225,8 +224,8 @@ def train_class_counts(run_dir: str | Path | RunDir) -> np.ndarray | None:
         return train_class_counts(member_runs(path)[0][0])
     run = RunDir.open(path)
     info = run.dataset_info()
-    counts, names = info.get("train_class_counts"), info.get("class_names")
+    counts, names = info.train_class_counts, info.class_names
     if not counts or not names or len(counts) != len(names):
         return None
     by_name = dict(zip(names, counts))
-    return np.array([float(by_name.get(c, 0)) for c in run.preprocess()["class_names"]])
+    return np.array([float(by_name.get(c, 0)) for c in run.preprocess().class_names])

@@ -18,6 +18,7 @@ from ..config import RunConfig
 from .batches import TrainBatches, to_device
 from .plan import steps_per_epoch
 from .precision import amp_dtype
+from .run_files import Preprocess
 
 
 def resolve_device(name: str) -> torch.device:
@@ -69,11 +70,11 @@ class Components:
     def opt_steps_per_epoch(self) -> int:
         return math.ceil(self.steps_per_epoch / self.accum)
 
-    def preprocess(self, split: TrainSplit, backbone: str) -> dict[str, Any]:
+    def preprocess(self, split: TrainSplit, backbone: str) -> Preprocess:
         """What preprocess.json records: how a face becomes the model's input."""
-        return {"class_names": split.class_names, "channels": int(split.images.shape[-1]),
-                "image_size": int(split.images.shape[1]), "input_size": self.input_size,
-                "mean": list(self.mean), "std": list(self.std), "backbone": backbone}
+        return Preprocess(class_names=list(split.class_names), channels=int(split.images.shape[-1]),
+                          image_size=int(split.images.shape[1]), input_size=self.input_size,
+                          mean=list(self.mean), std=list(self.std), backbone=backbone)
 
 
 def build_components(cfg: RunConfig, split: TrainSplit, device: torch.device, samples_per_epoch: int,

@@ -27,7 +27,7 @@ from ..config import RunConfig
 from . import distributed as D
 from . import events as ev
 from ..progress import Cancelled
-from .components import Components
+from .components import Components, TrainSplit
 from .job import Recorder
 from .loop import Training
 from .run import fit
@@ -113,14 +113,14 @@ class DistributedTraining(Training):
         self.weights_spread = math.nan
 
     # -- set-up ---------------------------------------------------------------------------
-    def _load_data(self) -> None:
+    def _load_data(self) -> TrainSplit:
         """Rank 0 reads (and caches) the dataset first; the others then read the cache."""
         if self.info.is_writer:
-            super()._load_data()
+            split = super()._load_data()
             D.wait_for_others(self.group, D.DATA_TIMEOUT)
-        else:
-            D.wait_for_others(self.group, D.DATA_TIMEOUT)
-            super()._load_data()
+            return split
+        D.wait_for_others(self.group, D.DATA_TIMEOUT)
+        return super()._load_data()
 
     def build_components(self) -> Components:
         import torch

@@ -34,6 +34,7 @@ from .components import Components, TrainSplit, build_components, resolve_device
 from .job import Recorder, load_data, peak_memory
 from .precision import describe
 from .predict_splits import predict_splits
+from .run_files import DatasetInfo
 from .rundir import RunDir
 from .state import TrainState
 
@@ -100,13 +101,12 @@ class Training:
         images, labels = data.split("train")
         val = data.splits.get("val")
         self.has_val = val is not None and len(val) > 0
-        self.run_dir.write_dataset({
-            "source": self.cfg.data.path, "layout": data.layout, "class_names": list(data.class_names),
-            "image_size": int(data.images.shape[1]), "channels": int(data.images.shape[-1]),
-            "splits": {k: int(len(v)) for k, v in data.splits.items()},
-            "train_class_counts": data.class_counts("train").tolist(), "notes": list(data.notes),
-            "split_class_counts": {k: data.class_counts(k).tolist() for k in data.splits},
-        })
+        self.run_dir.write_dataset(DatasetInfo(
+            source=self.cfg.data.path, layout=data.layout, class_names=list(data.class_names),
+            image_size=int(data.images.shape[1]), channels=int(data.images.shape[-1]),
+            splits={k: int(len(v)) for k, v in data.splits.items()},
+            train_class_counts=data.class_counts("train").tolist(), notes=list(data.notes),
+            split_class_counts={k: data.class_counts(k).tolist() for k in data.splits}))
         self.run_dir.write_warnings(self.warnings)
         # vote distributions (data.label_mode "probability") replace the hard training labels in the loss
         soft = None if data.soft is None else data.soft[data.splits["train"]]

@@ -33,6 +33,7 @@ from ..config import RunConfig
 from ..utils.atomic import atomic_write_text
 from ..utils.disk import FULL
 from . import events as ev
+from .run_files import DatasetInfo, Preprocess, RunDirError
 
 STATUSES = ("created", "running", "finished", "stopped", "failed", "crashed")
 #: what the runs list shows for a run whose files cannot be read (never written as a status)
@@ -40,10 +41,6 @@ DAMAGED = "damaged"
 #: Columns of metrics.csv, in order (one row per epoch).
 METRIC_COLUMNS = ("epoch", "train_loss", "train_acc", "val_loss", "val_acc", "val_f1", "lr",
                   "epoch_time", "img_per_s")
-
-
-class RunDirError(ValueError):
-    """A folder that is not a usable run directory; the message names it."""
 
 
 def new_run_id(backbone: str, when: float | None = None) -> str:
@@ -302,21 +299,20 @@ class RunDir:
     def _write_json(self, path: Path, data: dict[str, Any]) -> None:
         atomic_write_text(path, json.dumps(data, indent=1, default=_json_default) + "\n")
 
-    def write_preprocess(self, data: dict[str, Any]) -> None:
-        self._write_json(self.preprocess_path, data)
+    def write_preprocess(self, pre: Preprocess) -> None:
+        self._write_json(self.preprocess_path, pre.to_dict())
 
-    def preprocess(self) -> dict[str, Any]:
-        """{class_names, channels, image_size, input_size, mean, std, backbone}."""
+    def preprocess(self) -> Preprocess:
         d = self._read_json(self.preprocess_path)
         if not d:
             raise RunDirError(f"{self.path} has no preprocess.json (the run never got past loading data)")
-        return d
+        return Preprocess.from_dict(d, str(self.preprocess_path))
 
-    def write_dataset(self, data: dict[str, Any]) -> None:
-        self._write_json(self.dataset_path, data)
+    def write_dataset(self, info: DatasetInfo) -> None:
+        self._write_json(self.dataset_path, info.to_dict())
 
-    def dataset_info(self) -> dict[str, Any]:
-        return self._read_json(self.dataset_path)
+    def dataset_info(self) -> DatasetInfo:
+        return DatasetInfo.from_dict(self._read_json(self.dataset_path), str(self.dataset_path))
 
     def write_warnings(self, warnings: list[str]) -> None:
         """warnings.json: the config and dataset warnings the run started with."""
@@ -375,7 +371,7 @@ def _json_default(o: Any) -> Any:
 
 
 def load_run_model(run_dir: str | Path | RunDir, which: str = "best", device: str = "cpu"):
-    """(FerModel in eval mode, preprocess dict) from a run's checkpoint (best, else last), in
+    """(FerModel in eval mode, its `Preprocess`) from a run's checkpoint (best, else last), in
     the run's memory format (channels_last when it trained so)."""
     import torch
 
@@ -391,8 +387,8 @@ def load_run_model(run_dir: str | Path | RunDir, which: str = "best", device: st
         raise RunDirError(f"{run.path} has no checkpoint yet ({which}.pt)")
     cfg = run.config()
     model_cfg = cfg.replace(**{"model.pretrained": False, "model.weights_path": "",
-                               "model.input_size": int(pre["input_size"])}).model
-    model = create_model(model_cfg, num_classes=len(pre["class_names"]), in_chans=int(pre["channels"]))
+                               "model.input_size": pre.input_size}).model
+    model = create_model(model_cfg, num_classes=len(pre.class_names), in_chans=pre.channels)
     try:
         state = load_checkpoint(path)
     except ValueError as e:  # truncated, corrupt or tampered

@@ -121,8 +121,8 @@ def _val_interval(run: RunDir, acc: float) -> tuple[float, float]:
     from ..study.stats import accuracy_interval
 
     try:
-        n = int(run.dataset_info().get("splits", {}).get("val", 0))
-    except (RunDirError, TypeError, ValueError, AttributeError):
+        n = int(run.dataset_info().splits.get("val", 0))
+    except (RunDirError, TypeError, ValueError):
         n = 0
     if not n or not math.isfinite(acc):
         return (math.nan, math.nan)

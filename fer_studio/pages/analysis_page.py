@@ -95,7 +95,7 @@ class InspectorModel:
 
     def _face_format(self) -> tuple[int, int]:
         predictor = getattr(self.predictor, "members", [self.predictor])[0]
-        return int(predictor.preprocess["image_size"]), int(predictor.preprocess["channels"])
+        return predictor.preprocess.image_size, predictor.preprocess.channels
 
 
 def _overlay(face: np.ndarray, cam: np.ndarray, alpha: float, colormap: str) -> np.ndarray:

@@ -145,7 +145,7 @@ def test_two_processes_train_one_run_on_the_demo_set(runs_root):
     analysis = open_analysis(run, split="test")  # opens in Analysis
     assert analysis.confusion.sum() == 350
     model, pre = load_run_model(run)
-    assert pre["class_names"] == analysis.class_names
+    assert pre.class_names == analysis.class_names
 
 
 def test_two_processes_learn_like_one_with_the_same_global_batch(tiny_data, runs_root, tmp_path):

@@ -88,7 +88,7 @@ def test_ferplus_sample_trains_on_vote_distributions(ferplus_sample, runs_root, 
     run = RunDir.create(runs_root, cfg)
     summary = fit(cfg, run, lambda e: None, lambda: False)
     assert summary["status"] == "finished", summary
-    k = len(run.preprocess()["class_names"])
+    k = len(run.preprocess().class_names)
     assert len(seen) == 3 and all(t.shape == (16, k) and t.dtype == torch.float32 for t in seen)
     targets = torch.cat(seen)
     assert torch.allclose(targets.sum(1), torch.ones(len(targets)), atol=1e-5)
