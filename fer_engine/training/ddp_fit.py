@@ -1,7 +1,7 @@
 """One rank of a distributed run: `python -m fer_engine.training.ddp_fit RUN_DIR [--resume]`
 under torchrun (`training.torchrun` starts it; see README "Several GPUs").
 
-Every rank runs `loop.fit` with `DistributedTraining`: the model wrapped in
+Every rank runs `run.fit` with `DistributedTraining`: the model wrapped in
 DistributedDataParallel (SyncBatchNorm optional), its shard of each epoch, the stop agreed at
 step boundaries, epoch metrics averaged over the ranks. Rank 0 alone writes the run directory
 (events, metrics, checkpoints, predictions) and validates; the others are quiet. A rank's
