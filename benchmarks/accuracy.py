@@ -33,7 +33,7 @@ from fer_engine.eval.source import predictions_for
 from fer_engine.paths import default_runs_dir, shared_data_dir
 from fer_engine.presets import builtin_ensembles, load_ensemble_recipe, load_preset
 from fer_engine.training import events as ev
-from fer_engine.training.loop import fit
+from fer_engine.training.run import fit
 from fer_engine.training.rundir import RunDir
 
 TARGETS = {"quick-cpu": 0.60, "resnet18-48": 0.73, "ensemble": 0.75}  # PrivateTest accuracy (issue 7)

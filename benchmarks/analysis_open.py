@@ -35,7 +35,7 @@ def _timed(label: str, fn):
 
 def train_quick_run(data: Path, runs_root: Path, per_class: int, epochs: int, backbone: str) -> Path:
     from fer_engine.config import RunConfig
-    from fer_engine.training.loop import fit
+    from fer_engine.training.run import fit
     from fer_engine.training.rundir import RunDir
 
     cfg = RunConfig().replace(**{

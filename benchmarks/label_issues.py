@@ -32,7 +32,7 @@ from fer_engine.eval.label_issues import label_issues_for_run
 from fer_engine.scoring.predictions import Predictions
 from fer_engine.paths import shared_data_dir
 from fer_engine.presets import load_preset
-from fer_engine.training.loop import fit
+from fer_engine.training.run import fit
 from fer_engine.training.precision import amp_dtype, describe
 from fer_engine.training.rundir import RunDir
 

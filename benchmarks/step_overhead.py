@@ -32,7 +32,7 @@ from fer_engine.classes import FER2013_CLASSES
 from fer_engine.config import RunConfig
 from fer_engine.data.arrays import DatasetArrays
 from fer_engine.training.events import StepProgress
-from fer_engine.training.loop import fit
+from fer_engine.training.run import fit
 from fer_engine.training.precision import amp_dtype
 from fer_engine.training.rundir import RunDir
 from fer_engine.recipe.optim import build_optimizer

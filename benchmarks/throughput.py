@@ -185,7 +185,7 @@ class FitLoop:
         self.peaks: dict[str, float] = {}
 
     def _fit(self, steps: int, emit, should_stop) -> None:
-        from fer_engine.training.loop import fit
+        from fer_engine.training.run import fit
         from fer_engine.training.rundir import RunDir
 
         cfg = self.cfg.replace(**{"train.max_steps_per_epoch": steps})

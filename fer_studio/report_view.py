@@ -7,9 +7,12 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import numpy as np
+
+if TYPE_CHECKING:
+    from fer_engine.data.report import DatasetReport, Finding
 
 SAMPLES_PER_CLASS = 8
 
@@ -23,78 +26,66 @@ class ReportView:
     warnings: list[tuple[str, str, list[tuple]]]  # (title, severity, [(text, detail, files)])
     samples: dict[str, list[tuple[np.ndarray, str]]] = field(default_factory=dict)
     train_count: int = 0
-    raw: dict[str, Any] = field(default_factory=dict)  # the report's to_dict()
+    split_rule: str = ""  # how the layout's splits are completed (the report's split_rule)
 
 
-def build_report_view(path: str, report: Any, samples: bool = True, image_size: int = 48,
+def build_report_view(path: str, report: DatasetReport, samples: bool = True, image_size: int = 48,
                       channels: int = 1, should_stop=lambda: False) -> ReportView:
     """Turn a `DatasetReport` into a ReportView (sample thumbnails decoded when asked)."""
-    d = report.to_dict() if hasattr(report, "to_dict") else dict(report)
-    class_names = list(d.get("class_names", []))
-    counts = {split: [int(per_class.get(c, 0)) for c in class_names]
-              for split, per_class in d.get("counts", {}).items()}
-    view = ReportView(path=path, class_names=class_names, counts=counts,
-                      summary=_summary_rows(d, counts), warnings=_warning_rows(d, _root(path, d)),
-                      train_count=sum(counts.get("train", [])), raw=d)
+    class_names = list(report.class_names)
+    counts = {split: [int(per_class.get(c, 0)) for c in class_names] for split, per_class in report.counts.items()}
+    view = ReportView(path=path, class_names=class_names, counts=counts, summary=_summary_rows(report, counts),
+                      warnings=_warning_rows(report.findings(), _root(path, report.path)),
+                      train_count=sum(counts.get("train", [])), split_rule=report.split_rule)
     if samples:
-        view.samples = _decode_samples(path, d.get("samples", {}), image_size, channels, should_stop)
+        view.samples = _decode_samples(path, report.samples, image_size, channels, should_stop)
     return view
 
 
-def _fmt_list(values) -> str:
-    return ", ".join(f"{v:.3f}" if isinstance(v, float) else str(v) for v in values)
+def _fmt_list(values: list[float]) -> str:
+    return ", ".join(f"{v:.3f}" for v in values)
 
 
-def _summary_rows(d: dict[str, Any], counts: dict[str, list[int]]) -> list[tuple[str, str]]:
-    rows = [("Source", str(d.get("path", ""))), ("Layout", str(d.get("layout", "")))]
-    rows.append(("Images", " · ".join(f"{s} {sum(v):,}" for s, v in counts.items())
-                 + f" (total {sum(sum(v) for v in counts.values()):,})"))
-    imb = d.get("imbalance")
-    if imb:
-        rows.append(("Imbalance", _imbalance_text(imb)))
-    if "mean" in d and "std" in d:
-        rows.append(("Pixel mean / std", f"{_fmt_list(_as_list(d['mean']))} / {_fmt_list(_as_list(d['std']))}"))
-    for key, title in (("sizes", "Image sizes"), ("modes", "Colour modes")):
-        if d.get(key):
-            rows.append((title, _counter_text(d[key])))
-    if d.get("label_map"):
-        rows.append(("Label map", "; ".join(d["label_map"])))
-    if d.get("subjects"):
-        rows.append(("Subjects", f"{d['subjects']:,}"))
-    for note in d.get("notes", []):
-        rows.append(("Note", str(note)))
+def _summary_rows(report: DatasetReport, counts: dict[str, list[int]]) -> list[tuple[str, str]]:
+    stats = report.train_pixel_stats
+    rows = [("Source", report.path), ("Layout", report.layout),
+            ("Images", " · ".join(f"{s} {sum(v):,}" for s, v in counts.items())
+             + f" (total {sum(sum(v) for v in counts.values()):,})"),
+            ("Imbalance", _imbalance_text(report.imbalance)),
+            ("Pixel mean / std", f"{_fmt_list(stats.get('mean', []))} / {_fmt_list(stats.get('std', []))}")]
+    for counter, title in ((report.sizes, "Image sizes"), (report.modes, "Colour modes")):
+        if counter:
+            rows.append((title, _counter_text(counter)))
+    if report.label_map:
+        rows.append(("Label map", "; ".join(report.label_map)))
+    if report.subjects:
+        rows.append(("Subjects", f"{report.subjects:,}"))
+    rows += [("Note", str(note)) for note in report.notes]
     return rows
 
 
-def _as_list(v) -> list:
-    return list(v) if isinstance(v, (list, tuple)) else [v]
+def _imbalance_text(imb: dict[str, Any]) -> str:
+    """`DatasetReport.imbalance` ({ratio, largest, smallest}) as one line."""
+    ratio = imb["ratio"]
+    if ratio is None and imb["smallest"]:
+        return f"∞: {imb['smallest']} has no training images (largest {imb['largest']})"
+    if ratio is not None and ratio < 1.05:
+        return f"balanced (largest/smallest class = {ratio:.1f}×)"
+    parts = [f"largest/smallest class = {ratio:.1f}×" if ratio is not None else ""]
+    if imb["largest"]:
+        parts.append(f"largest {imb['largest']}")
+    if imb["smallest"]:
+        parts.append(f"smallest {imb['smallest']}")
+    return ", ".join(p for p in parts if p)
 
 
-def _imbalance_text(imb: Any) -> str:
-    if isinstance(imb, dict):
-        ratio = imb.get("ratio")
-        if ratio is None and imb.get("smallest"):
-            return f"∞: {imb['smallest']} has no training images (largest {imb.get('largest')})"
-        if isinstance(ratio, (int, float)) and ratio < 1.05:
-            return f"balanced (largest/smallest class = {ratio:.1f}×)"
-        parts = [f"largest/smallest class = {ratio:.1f}×" if isinstance(ratio, (int, float)) else ""]
-        if imb.get("largest"):
-            parts.append(f"largest {imb['largest']}")
-        if imb.get("smallest"):
-            parts.append(f"smallest {imb['smallest']}")
-        return ", ".join(p for p in parts if p)
-    return f"largest/smallest class = {float(imb):.1f}×"
+def _counter_text(c: dict[str, int], top: int = 4) -> str:
+    items = sorted(c.items(), key=lambda kv: -kv[1])
+    text = ", ".join(f"{k}: {v:,}" for k, v in items[:top])
+    return text + (f", … ({len(items)} kinds)" if len(items) > top else "")
 
 
-def _counter_text(c: Any, top: int = 4) -> str:
-    if isinstance(c, dict):
-        items = sorted(c.items(), key=lambda kv: -kv[1])
-        text = ", ".join(f"{k}: {v:,}" for k, v in items[:top])
-        return text + (f", … ({len(items)} kinds)" if len(items) > top else "")
-    return str(c)
-
-
-#: report key -> (title, severity)
+#: `DatasetReport.findings()` kind -> (title, severity)
 WARNING_KINDS = {
     "unreadable": ("Unreadable files", "error"),
     "conflicting_labels": ("Identical images with different labels", "error"),
@@ -106,9 +97,9 @@ WARNING_KINDS = {
 }
 
 
-def _root(path: str, d: dict[str, Any]) -> str:
+def _root(path: str, source: str) -> str:
     """The folder warning paths are shown relative to (a CSV's folder; "" for the demo set)."""
-    root = str(d.get("path") or path)
+    root = source or path
     if root == "demo" or not root:
         return ""
     p = Path(root)
@@ -121,27 +112,13 @@ def _rel(file: str, root: str) -> str:
     return file
 
 
-def _warning_rows(d: dict[str, Any], root: str = "") -> list[tuple[str, str, list[tuple[str, str, list[str]]]]]:
+def _warning_rows(findings: dict[str, list[Finding]],
+                  root: str = "") -> list[tuple[str, str, list[tuple[str, str, list[str]]]]]:
     """(title, severity, entries); an entry is (text, detail, its files as full paths), text relative
     to the dataset folder."""
-    out = []
-    for key, (title, severity) in WARNING_KINDS.items():
-        out.append((title, severity, [_file_row(x, root) for x in d.get(key, [])]))
-    return out
-
-
-def _file_row(x: Any, root: str = "") -> tuple[str, str, list[str]]:
-    if isinstance(x, dict):
-        files = x.get("files") or x.get("paths")
-        if files:
-            files = [str(f) for f in files]
-            return (", ".join(_rel(f, root) for f in files), str(x.get("detail", x.get("labels", ""))), files)
-        file = str(x.get("path", x))
-        return _rel(file, root), str(x.get("detail", x.get("error", x.get("reason", "")))), [file]
-    if isinstance(x, (list, tuple)):
-        files = [str(f) for f in x]
-        return ", ".join(_rel(f, root) for f in files), "", files
-    return _rel(str(x), root), "", [str(x)]
+    return [(title, severity, [(", ".join(_rel(f, root) for f in x.files), x.detail, list(x.files))
+                               for x in findings.get(kind, [])])
+            for kind, (title, severity) in WARNING_KINDS.items()]
 
 
 def _decode_samples(path: str, samples: dict[str, list[str]], size: int, channels: int,

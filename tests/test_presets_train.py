@@ -8,7 +8,7 @@ from PIL import Image
 from fer_engine.classes import FER2013_CLASSES
 from fer_engine.presets import builtin_ensembles, builtin_presets, load_ensemble_recipe, load_preset
 from fer_engine.training import events as ev
-from fer_engine.training.loop import fit
+from fer_engine.training.run import fit
 from fer_engine.training.rundir import RunDir
 
 ONE_STEP = {"train.epochs": 1, "train.max_steps_per_epoch": 1, "train.batch_size": 8,

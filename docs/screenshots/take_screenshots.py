@@ -37,7 +37,7 @@ def main() -> int:
 
     from PySide6.QtWidgets import QApplication
 
-    from fer_engine.training.rundir import list_runs
+    from fer_engine.training.runs_list import list_runs
     from fer_studio.app import create_window
     from fer_studio.settings import Settings
 

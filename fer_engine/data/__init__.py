@@ -4,13 +4,13 @@
 `decode_image` is the one image conversion shared with analysis and the live page;
 `load_face(source, size, channels)` reads one face by its `sources` entry (file or CSV row);
 `dataset_report` (in `report`) checks a dataset for duplicates, conflicts and blanks.
-`progress(fraction, message)` gets a fraction in [0, 1] (or -1 when unknown).
+Progress and stop follow `fer_engine.progress` (a stop raises `progress.Cancelled`).
 """
 from .arrays import DatasetArrays
-from .errors import DatasetError, StopRequested
+from .errors import DatasetError
 from .images import IMAGE_SUFFIXES, ImageDecodeError, decode_image
 from .loader import load_dataset
 from .sources import load_face
 
-__all__ = ["DatasetArrays", "DatasetError", "IMAGE_SUFFIXES", "ImageDecodeError", "StopRequested",
+__all__ = ["DatasetArrays", "DatasetError", "IMAGE_SUFFIXES", "ImageDecodeError",
            "decode_image", "load_dataset", "load_face"]

@@ -19,7 +19,7 @@ import numpy as np
 from PIL import Image, ImageDraw
 
 from ..classes import FER2013_CLASSES
-from .errors import ProgressFn, StopFn, check_stop, report_progress
+from ..progress import ProgressFn, StopFn, check_stop, report_progress
 
 DEMO_VERSION = 2
 DEMO_SEED = 2026
@@ -120,7 +120,7 @@ def _mouth(d: ImageDraw.ImageDraw, e: Expression, cx: float, my: float, ink: int
 
 
 def generate_demo(folder: Path, seed: int = DEMO_SEED, counts: dict[str, int] | None = None,
-                  should_stop: StopFn = None) -> None:
+                  should_stop: StopFn | None = None) -> None:
     """Write `<split>/<class>/<index>.png` for every split and class into folder."""
     counts = DEMO_COUNTS if counts is None else counts
     for s, (split, n) in enumerate(counts.items()):
@@ -134,7 +134,7 @@ def generate_demo(folder: Path, seed: int = DEMO_SEED, counts: dict[str, int] | 
                                                                  compress_level=1)
 
 
-def ensure_demo(cache_folder: Path, progress: ProgressFn = None, should_stop: StopFn = None) -> Path:
+def ensure_demo(cache_folder: Path, progress: ProgressFn | None = None, should_stop: StopFn | None = None) -> Path:
     """The demo dataset folder in the cache, generated once (atomically: temp folder, rename)."""
     target = Path(cache_folder) / f"demo-v{DEMO_VERSION}-seed{DEMO_SEED}"
     if target.is_dir():

@@ -16,7 +16,8 @@ import numpy as np
 
 from ..classes import FER2013_CLASSES
 from .cache import RawDataset
-from .errors import DatasetError, ProgressFn, StopFn, check_stop, report_progress
+from ..progress import ProgressFn, StopFn, check_stop, report_progress
+from .errors import DatasetError
 from .images import ImageDecodeError, decode_image
 from .layouts import SPLIT_ALL, SPLIT_NONE, SPLITS, UNASSIGNED
 from .memory import ensure_fits
@@ -28,8 +29,8 @@ _ROWS_PER_BATCH = 2048
 _MAX_LISTED = 5
 
 
-def read_fer_csv(path: Path, size: int, channels: int, progress: ProgressFn = None,
-                 should_stop: StopFn = None) -> RawDataset:
+def read_fer_csv(path: Path, size: int, channels: int, progress: ProgressFn | None = None,
+                 should_stop: StopFn | None = None) -> RawDataset:
     """Every row of a FER2013-style CSV decoded to (size, size, channels) uint8."""
     csv.field_size_limit(min(sys.maxsize, 2**31 - 1))
     total = max(1, path.stat().st_size)
@@ -150,7 +151,7 @@ def _parse_pixels(text: str) -> np.ndarray:
             return np.zeros(0, np.int32)
 
 
-def _to_faces(pixels: np.ndarray, side: int, size: int, channels: int, should_stop: StopFn) -> np.ndarray:
+def _to_faces(pixels: np.ndarray, side: int, size: int, channels: int, should_stop: StopFn | None) -> np.ndarray:
     """(N, side*side) gray rows as (N, size, size, channels), through the shared decode_image."""
     n = len(pixels)
     squares = pixels.reshape(n, side, side)

@@ -13,7 +13,8 @@ from ..config import DataConfig, value_problem
 from . import cache, images
 from .arrays import DatasetArrays
 from .cache import RawDataset
-from .errors import DatasetError, ProgressFn, StopFn, printable, report_progress
+from ..progress import ProgressFn, StopFn, report_progress
+from .errors import DatasetError, printable
 from .label_maps import get_label_map
 from .layouts import SPLITS, Listing
 from .memory import ensure_fits
@@ -24,7 +25,7 @@ from .splits import cap_per_class, complete_splits, stratified_subset, subjects_
 _MAX_LISTED = 3
 
 
-def load_dataset(cfg: DataConfig, progress: ProgressFn = None, should_stop: StopFn = None) -> DatasetArrays:
+def load_dataset(cfg: DataConfig, progress: ProgressFn | None = None, should_stop: StopFn | None = None) -> DatasetArrays:
     """Every face of `cfg.path` as uint8 arrays with train/val/test splits (see fer_engine.data)."""
     plan = plan_source(cfg.path, cfg.cache_dir, progress, should_stop, cfg)
     raw = load_raw(plan, cfg.image_size, cfg.channels, cfg.cache_dir, progress, should_stop)
@@ -36,8 +37,8 @@ def load_dataset(cfg: DataConfig, progress: ProgressFn = None, should_stop: Stop
     return data
 
 
-def resolve_source(path: str, cache_folder: str = "", progress: ProgressFn = None,
-                   should_stop: StopFn = None) -> Path:
+def resolve_source(path: str, cache_folder: str = "", progress: ProgressFn | None = None,
+                   should_stop: StopFn | None = None) -> Path:
     """The file or folder behind `path` ("demo" is generated into the cache on first use)."""
     if path == "demo":
         from .demo import ensure_demo
@@ -65,8 +66,8 @@ class SourcePlan:
         return cache.cache_file(cache.cache_dir(cache_folder), self.source, kind, self.fingerprint, size, channels)
 
 
-def plan_source(path: str, cache_folder: str = "", progress: ProgressFn = None,
-                should_stop: StopFn = None, data: DataConfig | None = None) -> SourcePlan:
+def plan_source(path: str, cache_folder: str = "", progress: ProgressFn | None = None,
+                should_stop: StopFn | None = None, data: DataConfig | None = None) -> SourcePlan:
     """Resolve `path`, detect its format (or take `data.format`) and list its faces; the
     fingerprint covers every file's path, size and mtime and everything the listing says."""
     from .formats import detect_format
@@ -113,7 +114,7 @@ def _apply_subject_regex(listing: Listing, pattern: str) -> None:
 
 
 def load_raw(path: str | SourcePlan, size: int, channels: int, cache_folder: str = "",
-             progress: ProgressFn = None, should_stop: StopFn = None) -> RawDataset:
+             progress: ProgressFn | None = None, should_stop: StopFn | None = None) -> RawDataset:
     """The decoded, unsplit dataset: from the cache when the files are unchanged."""
     for key, value in (("data.channels", channels), ("data.image_size", size)):
         if problem := value_problem(key, value):
@@ -146,8 +147,8 @@ def _with_layout(raw: RawDataset, path: str) -> RawDataset:
     return raw
 
 
-def _decode_listing(listing: Listing, size: int, channels: int, progress: ProgressFn,
-                    should_stop: StopFn) -> RawDataset:
+def _decode_listing(listing: Listing, size: int, channels: int, progress: ProgressFn | None,
+                    should_stop: StopFn | None) -> RawDataset:
     from .sources import crop_source
 
     files = listing.files
@@ -181,8 +182,8 @@ def _raw_from_listing(listing: Listing, faces: np.ndarray, idx: np.ndarray, sour
                       votes=votes, label_map=list(listing.label_map), dropped=dict(listing.dropped))
 
 
-def _rows_of_csv(listing: Listing, size: int, channels: int, progress: ProgressFn,
-                 should_stop: StopFn) -> RawDataset:
+def _rows_of_csv(listing: Listing, size: int, channels: int, progress: ProgressFn | None,
+                 should_stop: StopFn | None) -> RawDataset:
     """Faces whose pixels are rows of a FER2013 CSV (FERPlus): the CSV read once, rows picked."""
     from .fer_csv import read_fer_csv
 
@@ -195,8 +196,8 @@ def _rows_of_csv(listing: Listing, size: int, channels: int, progress: ProgressF
                              [pixels.sources[r] for r in rows], [])
 
 
-def decode_files(files: list[str], size: int, channels: int, progress: ProgressFn = None,
-                 should_stop: StopFn = None, boxes: list | None = None) -> tuple[np.ndarray, list[tuple[int, str]]]:
+def decode_files(files: list[str], size: int, channels: int, progress: ProgressFn | None = None,
+                 should_stop: StopFn | None = None, boxes: list | None = None) -> tuple[np.ndarray, list[tuple[int, str]]]:
     """Decode files (cropped to `boxes` where given) in parallel threads:
     (faces, [(index, reason) of unreadable files])."""
     out = np.zeros((len(files), size, size, channels), np.uint8)

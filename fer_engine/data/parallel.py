@@ -10,14 +10,14 @@ import os
 from concurrent.futures import FIRST_COMPLETED, ThreadPoolExecutor, wait
 from typing import Callable, TypeVar
 
-from .errors import ProgressFn, StopFn, StopRequested, check_stop, report_progress
+from ..progress import Cancelled, ProgressFn, StopFn, check_stop, report_progress
 
 R = TypeVar("R")
 BATCH = 256  # items per batch: the unit of progress and of stopping
 
 
-def run_batches(n: int, work: Callable[[int, int], R], message: str, progress: ProgressFn = None,
-                should_stop: StopFn = None) -> list[R]:
+def run_batches(n: int, work: Callable[[int, int], R], message: str, progress: ProgressFn | None = None,
+                should_stop: StopFn | None = None) -> list[R]:
     """[work(start, stop) for every batch of range(n)] in batch order, computed on threads.
 
     progress gets "<message>: done/n"; should_stop() is checked after every finished batch.
@@ -47,7 +47,7 @@ def run_batches(n: int, work: Callable[[int, int], R], message: str, progress: P
                 for _ in finished:
                     submit()
                 report_progress(progress, done / n, f"{message}: {done}/{n}")
-        except StopRequested:
+        except Cancelled:
             for fut in pending:
                 fut.cancel()
             raise

@@ -21,9 +21,10 @@ from PIL import Image
 
 from ..classes import CANONICAL_CLASSES
 from ..config import DataConfig
+from ..progress import ProgressFn, StopFn, report_progress, scaled_progress
 from ..utils.atomic import atomic_path
 from .cache import RawDataset
-from .errors import ProgressFn, StopFn, printable, report_progress, scaled_progress
+from .errors import printable
 from .flagged import NEAR_BLANK_STD
 from .images import convert_mode
 from .loader import SourcePlan, assemble, load_raw, plan_source
@@ -60,8 +61,18 @@ class DuplicateGroup:
         return {"files": self.files, "splits": self.splits, "labels": self.labels, "detail": detail}
 
 
+@dataclass(frozen=True)
+class Finding:
+    """One problem a report lists: the files it concerns and what is wrong with them."""
+
+    files: list[str]
+    detail: str = ""
+
+
 @dataclass
 class DatasetReport:
+    """What `dataset_report` found; the set-up page renders this dataclass (`fer_studio.report_view`)."""
+
     path: str
     layout: str
     class_names: list[str]
@@ -92,12 +103,32 @@ class DatasetReport:
         ratio = train[largest] / train[smallest] if train[smallest] else None
         return {"ratio": ratio, "largest": largest, "smallest": smallest}
 
+    @property
+    def train_pixel_stats(self) -> dict[str, list[float]]:
+        """{"mean", "std"} per channel of the training split (else the first split; {} when none)."""
+        return self.pixel_stats.get("train") or next(iter(self.pixel_stats.values()), {})
+
     def duplicate_summary(self) -> dict[str, int]:
         return _group_summary(self.duplicate_groups)
 
+    def findings(self) -> dict[str, list[Finding]]:
+        """Each kind of problem (the keys of `to_dict`'s lists) -> its findings."""
+        def groups(gs: list[DuplicateGroup]) -> list[Finding]:
+            return [Finding(list(g.files), g.to_dict()["detail"]) for g in gs]
+
+        return {
+            "unreadable": [Finding([p], r) for p, r in self.unreadable],
+            "conflicting_labels": groups([g for g in self.duplicate_groups if g.conflicting]),
+            "duplicates_across_splits": groups([g for g in self.duplicate_groups if g.across_splits]),
+            "duplicates_within_splits": groups([g for g in self.duplicate_groups if not g.across_splits]),
+            "near_blank": [Finding([p], f"pixel std {v:.2f}") for p, v in self.near_blank],
+            "near_duplicates_across_splits": groups([g for g in self.near_duplicate_groups if g.across_splits]),
+            "near_duplicates_within_splits": groups([g for g in self.near_duplicate_groups if not g.across_splits]),
+        }
+
     def to_dict(self) -> dict[str, Any]:
         """JSON-able: what `inspect-data --json` prints and the GUI shows."""
-        train_stats = self.pixel_stats.get("train") or next(iter(self.pixel_stats.values()), {})
+        train_stats = self.train_pixel_stats
         return {
             "path": self.path, "layout": self.layout, "class_names": self.class_names,
             "counts": self.counts, "totals": {s: sum(c.values()) for s, c in self.counts.items()},
@@ -155,7 +186,7 @@ class DatasetReport:
         return "\n".join(lines)
 
 
-def dataset_report(path: str, progress: ProgressFn = None, should_stop: StopFn = None, *,
+def dataset_report(path: str, progress: ProgressFn | None = None, should_stop: StopFn | None = None, *,
                    image_size: int = 48, channels: int = 1, val_fraction: float = 0.1,
                    test_fraction: float = 0.1, split_seed: int = 0, cache_dir: str = "",
                    **data_options: Any) -> DatasetReport:
@@ -204,8 +235,8 @@ def _file_facts(path: str) -> tuple[bytes, int, int, str, float]:
     return hashlib.md5(data).digest(), w, h, mode, float(gray.std())
 
 
-def _cached_file_facts(plan: SourcePlan, raw: RawDataset, cache_dir: str, progress: ProgressFn,
-                       should_stop: StopFn) -> dict[str, np.ndarray]:
+def _cached_file_facts(plan: SourcePlan, raw: RawDataset, cache_dir: str, progress: ProgressFn | None,
+                       should_stop: StopFn | None) -> dict[str, np.ndarray]:
     target = plan.cache_path(cache_dir, f"facts{FACTS_VERSION}", 0, 0)
     facts = _load_facts(target, raw.sources)
     if facts is not None:

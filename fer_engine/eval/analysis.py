@@ -13,10 +13,13 @@ from typing import Any
 
 import numpy as np
 
+from ..progress import ProgressFn, StopFn, scaled_progress
+from ..training.run_files import DatasetInfo
 from ..training.rundir import RunDir, RunDirError
 from ..scoring import metrics as M
 from .embed import Embedding, embed
-from ..scoring.predictions import Predictions, ProgressFn, StopFn
+from ..progress import ProgressFn, StopFn, scaled_progress
+from ..scoring.predictions import Predictions
 
 
 @dataclass
@@ -132,8 +135,8 @@ def run_baselines(run_dir: str | Path, split: str = "val") -> M.Baselines | None
     try:
         info = run.dataset_info()
     except RunDirError:
-        info = {}
-    base = M.split_baselines(info, split)
+        info = DatasetInfo()
+    base = info.baselines(split)
     if base is not None or not run.predictions_path(split).is_file():
         return base
     try:
@@ -165,7 +168,7 @@ def run_caveat(run_dir: str | Path) -> str:
         if acc is None or (key == "best_metric" and summary.get("monitor") != "val_acc"):
             continue
         base = run_baselines(run.path, split)
-        n_classes = len(run.preprocess().get("class_names") or []) if run.preprocess_path.is_file() else 0
+        n_classes = len(run.preprocess().class_names) if run.preprocess_path.is_file() else 0
         bar = base.majority if base is not None else 1.0 / max(1, n_classes)
         if acc < bar + NEAR_CHANCE_MARGIN:
             return (f"scored {M.accuracy_text(float(acc), base)} on its {split} faces: near chance, "
@@ -183,15 +186,10 @@ def open_analysis(run_dir: str | Path | RunDir, split: str = "test", data_path: 
 
     src = open_source(run_dir)
 
-    def stage(lo: float, hi: float) -> ProgressFn | None:
-        if progress is None:
-            return None
-        return lambda f, detail: progress(lo + (hi - lo) * f, detail)
-
-    data, dataset = load_data(src.data_config(data_path), stage(0.0, 0.3), should_stop)
+    data, dataset = load_data(src.data_config(data_path), scaled_progress(progress, 0.0, 0.3), should_stop)
     idx = split_or_error(dataset, split, data.path)
     preds = src.predictions(split, data_path, tta, device=device, dataset=dataset,
-                            progress=stage(0.3, 1.0), should_stop=should_stop)
+                            progress=scaled_progress(progress, 0.3, 1.0), should_stop=should_stop)
     if len(preds) and preds.index.max() >= len(idx):
         raise ValueError(f"stored predictions of {src.path} ({split}) do not fit the {len(idx)} "
                          f"faces of {data.path}; delete {src.dir.predictions_dir} to recompute")

@@ -16,7 +16,7 @@ import numpy as np
 import torch
 
 from ..registry import Registry
-from ..scoring.predictions import Cancelled, ProgressFn, StopFn
+from ..progress import Cancelled, ProgressFn, StopFn
 
 
 @dataclass(frozen=True)

@@ -4,7 +4,7 @@ PCA is exact and fast (a few hundred ms on 3,589 x 512); its explained variance 
 says how much of the feature spread the picture shows. t-SNE (scikit-learn, Barnes-Hut)
 first reduces to 50 PCA dimensions, the usual practice; it takes seconds to minutes, so
 the GUI runs it off the GUI thread; given `should_stop`, it runs in a spawned process
-that a stop ends at once, raising `predict.Cancelled`.
+that a stop ends at once, raising `progress.Cancelled`.
 """
 from __future__ import annotations
 
@@ -12,7 +12,7 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from ..scoring.predictions import Cancelled, ProgressFn, StopFn
+from ..progress import Cancelled, ProgressFn, StopFn
 
 
 @dataclass

@@ -31,8 +31,8 @@ from ..config import DataConfig
 from ..recipe.voting import hard_vote
 from ..training.rundir import RunDir, RunDirError
 from ..utils.atomic import atomic_write_text
-from ..scoring.predictions import Predictions, ProgressFn, StopFn, cross_entropy
-from ..scoring.predictions import load_stored
+from ..progress import ProgressFn, StopFn
+from ..scoring.predictions import Predictions, cross_entropy, load_stored
 from .store import (OTHER_DATA, checkpoint_stamp, predictions_path, run_class_counts,
                     run_predictions)
 
@@ -95,7 +95,7 @@ def check_members(runs: Sequence[RunDir]) -> list[str]:
         status = run.status().get("status")
         if status != "finished":
             raise EnsembleError(f"run {run.path} is {status}, not finished")
-        these = list(run.preprocess()["class_names"])
+        these = list(run.preprocess().class_names)
         if names is None:
             names, first = these, run
         elif these != names:

@@ -42,7 +42,7 @@ class RunPredictor:
         self.run = run_dir if isinstance(run_dir, RunDir) else RunDir.open(run_dir)
         self.device = torch.device(resolve_device(device))
         self.model, self.preprocess = load_run_model(self.run, which, self.device)
-        self.class_names: list[str] = list(self.preprocess["class_names"])
+        self.class_names: list[str] = list(self.preprocess.class_names)
         self.amp_dtype = amp_dtype(self.device, self.run.config().train.amp)
 
     def inputs(self, faces: np.ndarray):
@@ -50,9 +50,9 @@ class RunPredictor:
         from ..recipe.preprocess import prepare_batch
 
         pre = self.preprocess
-        stored = to_stored_format(faces, int(pre["image_size"]), int(pre["channels"]))
+        stored = to_stored_format(faces, pre.image_size, pre.channels)
         raw = torch.from_numpy(stored).to(self.device)
-        return prepare_batch(raw, pre["mean"], pre["std"], int(pre["input_size"]))
+        return prepare_batch(raw, pre.mean, pre.std, pre.input_size)
 
     def precision(self):
         """The autocast context the model runs in (the run's training precision)."""

@@ -24,7 +24,8 @@ from ..classes import canonical_name
 from ..config import DataConfig, RunConfig
 from ..training.rundir import RunDir, RunDirError
 from ..utils.disk import disk_error_message, is_disk_error
-from ..scoring.predictions import Predictions, ProgressFn, StopFn, load_stored
+from ..progress import ProgressFn, StopFn
+from ..scoring.predictions import Predictions, load_stored
 from ..training.predict import collect_predictions
 
 #: DataConfig fields that decide which faces land in which split.
@@ -38,7 +39,7 @@ ALL = "all"
 
 def resolve_device(device: str = "auto") -> str:
     """"auto" = CUDA when present, else CPU (the training loop's rule, as a string)."""
-    from ..training.loop import resolve_device as resolve
+    from ..training.components import resolve_device as resolve
 
     return str(resolve(device))
 
@@ -53,8 +54,7 @@ def eval_data_config(run: RunDir, data_path: str | None = None,
         return cfg
     other = {**OTHER_DATA, **(data_options or {})}
     pre = run.preprocess()
-    return replace(cfg, path=str(data_path), image_size=int(pre.get("image_size", cfg.image_size)),
-                   channels=int(pre.get("channels", cfg.channels)), **other)
+    return replace(cfg, path=str(data_path), image_size=pre.image_size, channels=pre.channels, **other)
 
 
 def _where(path: str) -> str:
@@ -167,11 +167,11 @@ def run_predictions(run: RunDir, split: str = "test", data_path: str | None = No
 
     dev = resolve_device(device)
     model, pre = load_run_model(run, checkpoint, dev)
-    labels = map_labels(list(dataset.class_names), list(pre["class_names"]), dataset.labels[idx])
+    labels = map_labels(list(dataset.class_names), list(pre.class_names), dataset.labels[idx])
     cfg = run.config()
     preds = collect_predictions(
-        model, dataset.images[idx], labels, pre["class_names"], mean=pre["mean"], std=pre["std"],
-        input_size=int(pre["input_size"]), tta=tta_mode(cfg) if tta else "none",
+        model, dataset.images[idx], labels, pre.class_names, mean=pre.mean, std=pre.std,
+        input_size=pre.input_size, tta=tta_mode(cfg) if tta else "none",
         tta_vote=cfg.eval.tta_vote, device=dev, amp=cfg.train.amp, batch_size=batch_size, split=split,
         meta={**stamp, "run_dir": str(run.path), "data_path": data.path,
               "data_classes": list(dataset.class_names)},
@@ -189,11 +189,11 @@ def run_predictions(run: RunDir, split: str = "test", data_path: str | None = No
 def run_class_counts(run: RunDir) -> np.ndarray | None:
     """Training images per model class (for prior correction) from dataset.json; None if unknown."""
     info = run.dataset_info()
-    counts, names = info.get("train_class_counts"), info.get("class_names")
+    counts, names = info.train_class_counts, info.class_names
     if not counts or not names or len(counts) != len(names):
         return None
     by_name = dict(zip(names, counts))
-    return np.array([float(by_name.get(c, 0)) for c in run.preprocess()["class_names"]])
+    return np.array([float(by_name.get(c, 0)) for c in run.preprocess().class_names])
 
 
 def checkpoint_label(run: RunDir, meta: dict[str, Any]) -> str:
@@ -223,7 +223,7 @@ class RunSource:
 
     @property
     def class_names(self) -> list[str]:
-        return list(self.dir.preprocess()["class_names"])
+        return list(self.dir.preprocess().class_names)
 
     def describe(self) -> str:
         return "single run"

@@ -84,10 +84,10 @@ def _members(source: EvalSource):
     for run in source.runs:
         model, pre = load_run_model(run, "best", "cpu")
         models.append(model.float().to(memory_format=torch.contiguous_format).eval())
-        infos.append(MemberInfo(run_id=run.run_id, backbone=str(pre.get("backbone", run.config().model.backbone)),
-                                channels=int(pre["channels"]), input_size=int(pre["input_size"]),
-                                mean=[float(v) for v in pre["mean"]], std=[float(v) for v in pre["std"]]))
-        sizes.add(int(pre["image_size"]))
+        infos.append(MemberInfo(run_id=run.run_id, backbone=pre.backbone or run.config().model.backbone,
+                                channels=pre.channels, input_size=pre.input_size,
+                                mean=[float(v) for v in pre.mean], std=[float(v) for v in pre.std]))
+        sizes.add(pre.image_size)
     if len(sizes) > 1:
         raise ExportError(f"the ensemble's members store faces at different sizes ({', '.join(map(str, sorted(sizes)))}); "
                           "one graph takes one input size -- export the members separately")
@@ -150,8 +150,8 @@ def _dataset_info(source: EvalSource, split: str) -> dict:
     run = source.runs[0]
     info = {"path": run.config().data.path, "checked_on": split}
     try:
-        d = run.dataset_info()
-        info.update({k: d[k] for k in ("layout", "splits", "train_class_counts", "notes") if k in d})
+        d = run.dataset_info().to_dict()
+        info.update({k: d[k] for k in ("layout", "splits", "train_class_counts", "notes")})
     except Exception:  # noqa: BLE001 - an older run without dataset.json still exports
         pass
     return info
@@ -196,7 +196,7 @@ def export_model(source_dir: str | Path, out: str | Path, fmt: str = "onnx",
         say(0.25, f"exporting to {spec.name}")
         spec.export(graph, tmp, options, what)
         meta = ExportMetadata(
-            class_names=list(source.runs[0].preprocess()["class_names"]),
+            class_names=list(source.runs[0].preprocess().class_names),
             image_size=size, channels=channels, members=infos, kind=source.kind,
             dataset=_dataset_info(source, split), test_accuracy=_stored_accuracy(source),
             config_hash=config_hash(source.runs[0].config_path.read_text(encoding="utf-8")),

@@ -123,18 +123,18 @@ def write_model_card(run_dir: str | Path, out: str | Path, *, export: ExportMeta
                          f"{q['accuracy_float32']:.2%} on {q['n']:,} {q['split']} faces ({100 * q['change']:+.2f} points).")
     for r in runs:
         pre = r.preprocess()
-        lines.append(f"- `{pre.get('backbone', r.config().model.backbone)}`: faces {pre['image_size']}x"
-                     f"{pre['image_size']}x{pre['channels']}, model input {pre['input_size']}, mean "
-                     f"{[round(float(v), 4) for v in pre['mean']]}, std {[round(float(v), 4) for v in pre['std']]}.")
+        lines.append(f"- `{pre.backbone or r.config().model.backbone}`: faces {pre.image_size}x"
+                     f"{pre.image_size}x{pre.channels}, model input {pre.input_size}, mean "
+                     f"{[round(float(v), 4) for v in pre.mean]}, std {[round(float(v), 4) for v in pre.std]}.")
     lines.append(f"- Classes (output order): {', '.join(names)}.")
     lines += ["", "## Data", ""]
     info = runs[0].dataset_info()
-    lines.append(f"- Dataset: `{runs[0].config().data.path}` (layout {info.get('layout', '?')}; splits "
-                 + ", ".join(f"{k} {v:,}" for k, v in info.get("splits", {}).items()) + ").")
-    counts = info.get("train_class_counts")
+    lines.append(f"- Dataset: `{runs[0].config().data.path}` (layout {info.layout or '?'}; splits "
+                 + ", ".join(f"{k} {v:,}" for k, v in info.splits.items()) + ").")
+    counts = info.train_class_counts
     if counts:
         lines.append("- Training faces per class: " + ", ".join(f"{n} {c:,}" for n, c in zip(names, counts)) + ".")
-    notes = list(info.get("notes", []))
+    notes = list(info.notes)
     lines += [f"- Note: {n}" for n in notes]
     _data_problems(runs[0], lines, with_report, notes)
     lines += ["", "## Recipe", ""]

@@ -16,6 +16,8 @@ from dataclasses import asdict, dataclass, field, fields
 from pathlib import Path
 from typing import Any
 
+from ..training.run_files import Preprocess
+
 #: Key of the JSON blob in ONNX metadata props / TorchScript extra files / the sidecar.
 METADATA_KEY = "fer_studio"
 FORMAT_VERSION = 1
@@ -112,11 +114,10 @@ class ExportMetadata:
             raise ExportError(f"{where}: metadata lacks class names, input format or members")
         return meta
 
-    def preprocess(self) -> dict[str, Any]:
-        """The run-style preprocess dict (what `live.classify.input_format` reads)."""
-        return {"class_names": list(self.class_names), "image_size": self.image_size,
-                "channels": self.channels, "input_size": self.input_size, "mean": self.mean,
-                "std": self.std}
+    def preprocess(self) -> Preprocess:
+        """The run's `Preprocess` (what `live.classify.input_format` reads)."""
+        return Preprocess(class_names=list(self.class_names), image_size=self.image_size,
+                          channels=self.channels, input_size=self.input_size, mean=self.mean, std=self.std)
 
 
 # -- reading it back from an exported file -------------------------------------------------------

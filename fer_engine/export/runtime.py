@@ -11,7 +11,6 @@ from __future__ import annotations
 import warnings
 from abc import ABC, abstractmethod
 from pathlib import Path
-from typing import Any
 
 import numpy as np
 
@@ -20,13 +19,13 @@ from .metadata import ExportError, ExportMetadata, read_onnx_metadata, read_torc
 
 
 class ExportedPredictor(ABC):
-    """Common part: metadata, class names, the run-style preprocess dict, face conversion."""
+    """Common part: metadata, class names, the run's `Preprocess`, face conversion."""
 
     def __init__(self, path: str | Path, meta: ExportMetadata):
         self.path = Path(path)
         self.meta = meta
         self.class_names: list[str] = list(meta.class_names)
-        self.preprocess: dict[str, Any] = meta.preprocess()
+        self.preprocess = meta.preprocess()
 
     def predict_faces(self, faces: np.ndarray) -> np.ndarray:
         """uint8 faces (B, H, W[, C]) of any size -> (B, K) float32 probabilities."""

@@ -23,7 +23,7 @@ def make_cam_fn(predictor: object, method: str = "gradcam", layer: str | None = 
     if not hasattr(member, "model"):
         raise ValueError("Grad-CAM needs the PyTorch model: choose the run, not an exported model file")
     pre = member.preprocess
-    size, channels = int(pre["image_size"]), int(pre["channels"])
+    size, channels = pre.image_size, pre.channels
     if not hasattr(member.model, "cam_target_layers"):
         raise ValueError(f"{type(member.model).__name__} does not name a Grad-CAM layer")
 
@@ -31,7 +31,7 @@ def make_cam_fn(predictor: object, method: str = "gradcam", layer: str | None = 
         if face.shape != (size, size, channels):
             face = decode_image(face, size, channels)
         x = torch.from_numpy(np.array(face[None])).to(member.device)
-        x = prepare_batch(x, pre["mean"], pre["std"], int(pre["input_size"]))
+        x = prepare_batch(x, pre.mean, pre.std, pre.input_size)
         return compute_cams(member.model, x, method, [int(class_index)], layer)[0]
 
     return cam

@@ -32,7 +32,7 @@ def input_format(predictor: object) -> tuple[int, int]:
     """(image size, channels) faces are stored at for this run (largest over ensemble members)."""
     members = getattr(predictor, "members", None) or [predictor]
     pres = [m.preprocess for m in members]
-    return max(int(p["image_size"]) for p in pres), max(int(p["channels"]) for p in pres)
+    return max(p.image_size for p in pres), max(p.channels for p in pres)
 
 
 def square_box(box: Sequence[int] | np.ndarray, margin: float) -> tuple[int, int, int]:

@@ -119,12 +119,6 @@ def chance_and_majority(class_counts: Sequence[float], class_names: Sequence[str
                      majority_class=str(class_names[top]))
 
 
-def split_baselines(dataset_info: dict[str, Any], split: str = "val") -> Baselines | None:
-    """The baselines of a run's split from its dataset.json (None for runs that predate the counts)."""
-    counts = (dataset_info.get("split_class_counts") or {}).get(split)
-    return chance_and_majority(counts, dataset_info.get("class_names") or []) if counts else None
-
-
 def accuracy_text(acc: float, baselines: Baselines | None = None,
                   interval: tuple[float, float] | None = None) -> str:
     """An accuracy with its context, the one format of every headline and table:

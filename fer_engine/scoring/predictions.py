@@ -15,22 +15,15 @@ from __future__ import annotations
 import json
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any, Callable
+from typing import Any
 
 import numpy as np
 
+from ..progress import Cancelled, ProgressFn, StopFn
 from ..utils.atomic import atomic_path
-
-#: progress(fraction in [0, 1], detail) -- the same shape as a `Phase` event.
-ProgressFn = Callable[[float, str], None]
-StopFn = Callable[[], bool]
 
 _FORMAT_VERSION = 1
 _ARRAYS = ("index", "y_true", "y_pred", "probs", "logits", "losses", "features")
-
-
-class Cancelled(Exception):
-    """Raised when `should_stop()` turned true during a long evaluation step."""
 
 
 @dataclass

@@ -50,7 +50,7 @@ def probe_throughput(cfg: RunConfig, steps: int = 4) -> float:
     import torch
 
     from ..models import create_model
-    from ..training.loop import resolve_device
+    from ..training.components import resolve_device
     from ..training.precision import amp_dtype
     from ..recipe.tricks import input_size
 

@@ -38,7 +38,7 @@ def _trial(params: dict[str, Any]) -> None:
     from ray import tune
 
     from ..training import events as ev
-    from ..training.loop import fit
+    from ..training.run import fit
 
     torch.set_num_threads(max(1, int(params["cpus"])))
     study = StudyDir(params["study"])

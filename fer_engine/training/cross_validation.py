@@ -25,7 +25,8 @@ import numpy as np
 from ..config import RunConfig
 from ..data.arrays import DatasetArrays
 from . import events as ev
-from .loop import Recorder, StopFn, StopRequested, fit, load_data, peak_memory
+from ..progress import Cancelled, StopFn
+from .job import FitFn, Recorder, load_data, peak_memory
 from .rundir import RunDir
 
 #: Summary keys aggregated over folds (when present in every fold).
@@ -34,12 +35,13 @@ FOLD_METRICS = ("best_epoch", "best_metric", "val_acc", "val_f1", "val_acc_tta",
 
 
 class KFoldRun:
-    """Runs the folds of `config` into the parent `run_dir`."""
+    """Runs the folds of `config` into the parent `run_dir` (a `job.TrainingJob`); `fit_fold`
+    trains one fold into its child directory (`run.fit`, with a DDP rank's job when distributed)."""
 
     def __init__(self, config: RunConfig, run_dir: RunDir, rec: Recorder, should_stop: StopFn,
-                 training=None):
+                 fit_fold: FitFn):
         self.cfg, self.run_dir, self.rec, self.should_stop = config, run_dir, rec, should_stop
-        self.training = training  # what trains a fold (None = loop.Training; a DDP rank's)
+        self.fit_fold = fit_fold
         self.epoch = self.step = 0
         self.k = config.kfold.k
         self.child_cfg = config.replace(**{"kfold.k": 0, "kfold.final_on_train_val": False})
@@ -92,10 +94,9 @@ class KFoldRun:
                                         run_dir=str(child.path), status=status, summary=summary)
             self.rec(event)
 
-        summary = fit(cfg, child, forward, self.should_stop, resume=resume, dataset=fold_data,
-                      training=self.training)
+        summary = self.fit_fold(cfg, child, forward, self.should_stop, resume=resume, dataset=fold_data)
         if summary["status"] == "stopped":
-            raise StopRequested
+            raise Cancelled
         if summary["status"] != "finished":
             raise RuntimeError(f"{what} failed ({child.path}): {summary.get('error', '')}")
         return {**summary, "run_dir": str(child.path)}

@@ -1,7 +1,7 @@
 """One rank of a distributed run: `python -m fer_engine.training.ddp_fit RUN_DIR [--resume]`
 under torchrun (`training.torchrun` starts it; see README "Several GPUs").
 
-Every rank runs `loop.fit` with `DistributedTraining`: the model wrapped in
+Every rank runs `run.fit` with `DistributedTraining`: the model wrapped in
 DistributedDataParallel (SyncBatchNorm optional), its shard of each epoch, the stop agreed at
 step boundaries, epoch metrics averaged over the ranks. Rank 0 alone writes the run directory
 (events, metrics, checkpoints, predictions) and validates; the others are quiet. A rank's
@@ -26,7 +26,11 @@ import numpy as np
 from ..config import RunConfig
 from . import distributed as D
 from . import events as ev
-from .loop import Recorder, StopRequested, Training, fit
+from ..progress import Cancelled
+from .components import Components, TrainSplit
+from .job import Recorder
+from .loop import Training
+from .run import fit
 from .rundir import RunDir
 
 RANKS_DIR = "ranks"
@@ -109,27 +113,29 @@ class DistributedTraining(Training):
         self.weights_spread = math.nan
 
     # -- set-up ---------------------------------------------------------------------------
-    def _load_data(self) -> None:
+    def _load_data(self) -> TrainSplit:
         """Rank 0 reads (and caches) the dataset first; the others then read the cache."""
         if self.info.is_writer:
-            super()._load_data()
+            split = super()._load_data()
             D.wait_for_others(self.group, D.DATA_TIMEOUT)
-        else:
-            D.wait_for_others(self.group, D.DATA_TIMEOUT)
-            super()._load_data()
+            return split
+        D.wait_for_others(self.group, D.DATA_TIMEOUT)
+        return super()._load_data()
 
-    def _build(self) -> None:
+    def build_components(self) -> Components:
         import torch
         from torch.nn.parallel import DistributedDataParallel
 
         if self.device.type == "cpu":  # the cores are shared between the CPU processes
             torch.set_num_threads(max(1, (os.cpu_count() or 1) // self.plan.nproc))
-        super()._build()
+        parts = super().build_components()
+        model = parts.model
         if self.cfg.train.sync_bn:
-            self.model = torch.nn.SyncBatchNorm.convert_sync_batchnorm(self.model)
+            model = torch.nn.SyncBatchNorm.convert_sync_batchnorm(model)
         ids = [self.device] if self.device.type == "cuda" else None
-        self.ddp = DistributedDataParallel(self.model, device_ids=ids, gradient_as_bucket_view=True)
-        self.forward = torch.compile(self.ddp) if self.cfg.train.compile else self.ddp
+        self.ddp = DistributedDataParallel(model, device_ids=ids, gradient_as_bucket_view=True)
+        return replace(parts, model=model,
+                       forward=torch.compile(self.ddp) if self.cfg.train.compile else self.ddp)
 
     def shard_size(self, n: int) -> int:
         return D.shard_size(n, self.info.world)
@@ -143,12 +149,12 @@ class DistributedTraining(Training):
         from ..recipe.sampling import epoch_indices
 
         seed = self.cfg.train.seed
-        order = epoch_indices(self.train_labels, self.cfg.sampler.balanced,
+        order = epoch_indices(self.split.labels, self.cfg.sampler.balanced,
                               np.random.default_rng(D.epoch_seed(seed, epoch)))
         mine = np.random.default_rng(D.epoch_seed(seed, epoch, self.info.rank))
         self.np_rng.bit_generator.state = mine.bit_generator.state
         word = int(mine.integers(2**62))
-        self.aug_gen.manual_seed(word)
+        self.parts.aug_gen.manual_seed(word)
         torch.manual_seed(word + 1)
         return D.shard_order(order, self.info.rank, self.info.world)
 
@@ -157,9 +163,9 @@ class DistributedTraining(Training):
         """Before batch `self.step` (0-based here): the agreed stop, and DDP's gradient sync only
         on the batch that ends an accumulation group (what `no_sync()` does for the others)."""
         if self.stop_sync.step(self.info.is_writer and self.should_stop()):
-            raise StopRequested
-        b = self.step
-        self.ddp.require_backward_grad_sync = (b + 1) % self.accum == 0 or b + 1 == self.steps_per_epoch
+            raise Cancelled
+        b, accum = self.step, self.parts.accum
+        self.ddp.require_backward_grad_sync = (b + 1) % accum == 0 or b + 1 == self.parts.steps_per_epoch
 
     def check_stop(self) -> None:
         """Elsewhere only a rank on its own (rank 0 predicting) stops: collectives stay paired."""
@@ -175,18 +181,15 @@ class DistributedTraining(Training):
         """Rank 0 validates the plain model (its weights and BatchNorm statistics are the ones
         its checkpoint keeps) on the whole split; every rank gets the result (early stopping
         and the plateau schedule decide alike)."""
-        metrics = None
-        if self.info.is_writer:
-            forward, self.forward = self.forward, self.model
-            try:
-                metrics = super()._validate(epoch)
-            finally:
-                self.forward = forward
+        metrics = super()._validate(epoch) if self.info.is_writer else None
         return D.from_rank0(metrics, self.group)
 
-    def save_checkpoint(self, kind: str, state: dict[str, Any]) -> None:
+    def validation_forward(self):
+        return self.parts.model
+
+    def save_checkpoint(self, kind: str, ckpt: dict[str, Any]) -> None:
         if self.info.is_writer:
-            super().save_checkpoint(kind, state)
+            super().save_checkpoint(kind, ckpt)
 
     def run_info(self) -> dict[str, Any]:
         info = super().run_info()

@@ -20,15 +20,12 @@ from __future__ import annotations
 import csv
 import io
 import json
-import math
 import os
 import re
 import secrets
 import shutil
 import socket
 import time
-from dataclasses import dataclass, field
-from datetime import datetime
 from pathlib import Path
 from typing import Any
 
@@ -36,6 +33,7 @@ from ..config import RunConfig
 from ..utils.atomic import atomic_write_text
 from ..utils.disk import FULL
 from . import events as ev
+from .run_files import DatasetInfo, Preprocess, RunDirError
 
 STATUSES = ("created", "running", "finished", "stopped", "failed", "crashed")
 #: what the runs list shows for a run whose files cannot be read (never written as a status)
@@ -43,10 +41,6 @@ DAMAGED = "damaged"
 #: Columns of metrics.csv, in order (one row per epoch).
 METRIC_COLUMNS = ("epoch", "train_loss", "train_acc", "val_loss", "val_acc", "val_f1", "lr",
                   "epoch_time", "img_per_s")
-
-
-class RunDirError(ValueError):
-    """A folder that is not a usable run directory; the message names it."""
 
 
 def new_run_id(backbone: str, when: float | None = None) -> str:
@@ -254,18 +248,6 @@ class RunDir:
         return self.status().get("status") == "running"
 
     # -- metrics ------------------------------------------------------------------------
-    def precision(self) -> str:
-        """The precision the run trained in, from its first RunStarted event ("" when not started)."""
-        try:
-            with open(self.events_path, encoding="utf-8") as f:
-                for line in f:
-                    if '"RunStarted"' in line:
-                        event = json.loads(line)
-                        return precision_of(str(event.get("device", ""))) if isinstance(event, dict) else ""
-        except (OSError, ValueError):
-            pass
-        return ""
-
     def write_metrics_row(self, epoch: int, metrics: dict[str, float]) -> None:
         """Record one epoch, replacing rows of this epoch and later (a resumed run redoes them)."""
         rows = [r for r in self.read_metrics() if r["epoch"] < epoch]
@@ -317,21 +299,20 @@ class RunDir:
     def _write_json(self, path: Path, data: dict[str, Any]) -> None:
         atomic_write_text(path, json.dumps(data, indent=1, default=_json_default) + "\n")
 
-    def write_preprocess(self, data: dict[str, Any]) -> None:
-        self._write_json(self.preprocess_path, data)
+    def write_preprocess(self, pre: Preprocess) -> None:
+        self._write_json(self.preprocess_path, pre.to_dict())
 
-    def preprocess(self) -> dict[str, Any]:
-        """{class_names, channels, image_size, input_size, mean, std, backbone}."""
+    def preprocess(self) -> Preprocess:
         d = self._read_json(self.preprocess_path)
         if not d:
             raise RunDirError(f"{self.path} has no preprocess.json (the run never got past loading data)")
-        return d
+        return Preprocess.from_dict(d, str(self.preprocess_path))
 
-    def write_dataset(self, data: dict[str, Any]) -> None:
-        self._write_json(self.dataset_path, data)
+    def write_dataset(self, info: DatasetInfo) -> None:
+        self._write_json(self.dataset_path, info.to_dict())
 
-    def dataset_info(self) -> dict[str, Any]:
-        return self._read_json(self.dataset_path)
+    def dataset_info(self) -> DatasetInfo:
+        return DatasetInfo.from_dict(self._read_json(self.dataset_path), str(self.dataset_path))
 
     def write_warnings(self, warnings: list[str]) -> None:
         """warnings.json: the config and dataset warnings the run started with."""
@@ -389,140 +370,8 @@ def _json_default(o: Any) -> Any:
     raise TypeError(f"not JSON serialisable: {type(o).__name__}")
 
 
-# -- the runs list ---------------------------------------------------------------------------
-@dataclass
-class RunSummary:
-    """One row of the runs list."""
-    path: Path
-    run_id: str
-    name: str
-    date: datetime
-    backbone: str
-    tricks: list[str] = field(default_factory=list)
-    best_val_acc: float = math.nan
-    status: str = "created"
-    epochs_done: int = 0
-    kind: str = "run"  # "run" or "kfold"
-    problem: str = ""  # why a "damaged" run cannot be read
-    dataset: str = ""  # the training data (folder or file name, or "demo")
-    epochs_planned: int = 0
-    test_acc: float = math.nan  # on the run's own test split, without TTA (finished runs)
-    precision: str = ""  # what it trained in ("float32", "bfloat16", ...); "" before it started
-    best_val_acc_ci: tuple[float, float] = (math.nan, math.nan)  # 95% Wilson interval over the val faces
-
-
-def summarize_run(run: RunDir) -> RunSummary:
-    """The runs-list row of one run directory (tolerant of half-written runs); a run whose
-    files cannot be read is "damaged", with the reason in `problem`."""
-    problems = []
-    try:
-        cfg = run.config()
-        backbone = cfg.model.backbone
-        tricks = _active_tricks(cfg)
-        kind = "kfold" if cfg.kfold.k >= 2 else "run"
-        dataset, planned = _data_name(cfg.data.path), cfg.train.epochs
-    except Exception as e:  # noqa: BLE001 - a config this version cannot read still lists
-        backbone, tricks, kind, dataset, planned = "?", [], "run", "?", 0
-        problems.append(str(e))
-    precision = run.precision()
-    if "amp" in tricks and precision == "float32":
-        tricks.remove("amp")  # asked for, but this device computed in float32: not a trick of the run
-    status = run.status()
-    if status["status"] == DAMAGED:
-        problems.append(status["message"])
-    try:
-        name = run._read_json(run.meta_path).get("display_name") or run.run_id
-    except RunDirError as e:
-        name = run.run_id
-        problems.append(str(e))
-    rows = run.read_metrics()
-    accs = [r["val_acc"] for r in rows if "val_acc" in r]
-    best = max(accs) if accs else math.nan
-    if kind == "kfold":
-        mean = run.kfold().get("mean", {})
-        best = mean.get("val_acc", math.nan) if isinstance(mean, dict) else math.nan
-    return RunSummary(
-        best_val_acc_ci=_val_interval(run, best) if kind == "run" else (math.nan, math.nan),
-        path=run.path, run_id=run.run_id, name=str(name),
-        date=_run_date(run), backbone=backbone, tricks=tricks, best_val_acc=best,
-        status=DAMAGED if problems else status["status"],
-        epochs_done=max((r["epoch"] for r in rows), default=0), kind=kind, problem="; ".join(problems),
-        dataset=dataset, epochs_planned=planned, test_acc=_test_acc(status), precision=precision,
-    )
-
-
-def _damaged(run: RunDir, e: Exception) -> RunSummary:
-    try:
-        date = _run_date(run)
-    except (OSError, ValueError):
-        date = datetime.fromtimestamp(0)
-    return RunSummary(path=run.path, run_id=run.run_id, name=run.run_id, date=date, backbone="?",
-                      status=DAMAGED, problem=f"{type(e).__name__}: {e}")
-
-
-def precision_of(device_line: str) -> str:
-    """What a run computed in, read back from its device line (`precision.describe`, which
-    this module does not import: it pulls in torch): "bfloat16", "float16" or "float32"."""
-    for dtype in ("bfloat16", "float16"):
-        if f"{dtype} autocast" in device_line:
-            return dtype
-    return "float32"
-
-
-def _data_name(path: str) -> str:
-    return path if path == "demo" else Path(path).name or path
-
-
-def _test_acc(status: dict[str, Any]) -> float:
-    summary = status.get("summary")
-    value = summary.get("test_acc", math.nan) if isinstance(summary, dict) else math.nan
-    return float(value) if isinstance(value, (int, float)) else math.nan
-
-
-def _val_interval(run: RunDir, acc: float) -> tuple[float, float]:
-    """95% interval of a validation accuracy over the run's val faces (NaN when unknown)."""
-    from ..scoring.stats import accuracy_interval
-
-    try:
-        n = int(run.dataset_info().get("splits", {}).get("val", 0))
-    except (RunDirError, TypeError, ValueError, AttributeError):
-        n = 0
-    if not n or not math.isfinite(acc):
-        return (math.nan, math.nan)
-    iv = accuracy_interval(round(acc * n), n)
-    return (iv.low, iv.high)
-
-
-def _run_date(run: RunDir) -> datetime:
-    m = re.match(r"(\d{8}-\d{6})-", run.run_id)
-    if m:
-        return datetime.strptime(m.group(1), "%Y%m%d-%H%M%S")
-    return datetime.fromtimestamp(run.config_path.stat().st_mtime)
-
-
-def _active_tricks(cfg: RunConfig) -> list[str]:
-    from ..recipe.tricks import active_tricks
-
-    return list(active_tricks(cfg))
-
-
-def list_runs(root: str | Path) -> list[RunSummary]:
-    """Runs under a runs folder, newest first (k-fold children are inside their parent)."""
-    root = Path(root)
-    if not root.is_dir():
-        return []
-    out = []
-    for p in root.iterdir():
-        if p.is_dir() and (p / "config.json").is_file():
-            try:
-                out.append(summarize_run(RunDir(p)))
-            except Exception as e:  # noqa: BLE001 - one unreadable run never hides the others
-                out.append(_damaged(RunDir(p), e))
-    return sorted(out, key=lambda s: (s.date, s.run_id), reverse=True)
-
-
 def load_run_model(run_dir: str | Path | RunDir, which: str = "best", device: str = "cpu"):
-    """(FerModel in eval mode, preprocess dict) from a run's checkpoint (best, else last), in
+    """(FerModel in eval mode, its `Preprocess`) from a run's checkpoint (best, else last), in
     the run's memory format (channels_last when it trained so)."""
     import torch
 
@@ -538,8 +387,8 @@ def load_run_model(run_dir: str | Path | RunDir, which: str = "best", device: st
         raise RunDirError(f"{run.path} has no checkpoint yet ({which}.pt)")
     cfg = run.config()
     model_cfg = cfg.replace(**{"model.pretrained": False, "model.weights_path": "",
-                               "model.input_size": int(pre["input_size"])}).model
-    model = create_model(model_cfg, num_classes=len(pre["class_names"]), in_chans=int(pre["channels"]))
+                               "model.input_size": pre.input_size}).model
+    model = create_model(model_cfg, num_classes=len(pre.class_names), in_chans=pre.channels)
     try:
         state = load_checkpoint(path)
     except ValueError as e:  # truncated, corrupt or tampered

@@ -36,7 +36,7 @@ def _worker_main(config_json: str, run_path: str, resume: bool, events_q, stop_f
 
         run_torchrun(plan, RunDir(run_path), resume, events_q.put, stop_flag.is_set)
         return
-    from .loop import fit
+    from .run import fit
 
     fit(config, RunDir(run_path), events_q.put, stop_flag.is_set, resume=resume)
 

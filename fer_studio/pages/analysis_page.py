@@ -165,7 +165,7 @@ class AnalysisPage(Page):
     # -- choosing what to open ------------------------------------------------------------------
     def _fill_runs(self) -> None:
         """Re-read the finished runs for the run chooser, on a pool thread."""
-        from fer_engine.training.rundir import list_runs
+        from fer_engine.training.runs_list import list_runs
 
         root = self.state.runs_root
         run_task(lambda progress, should_stop: [(f"{s.name} ({s.backbone})", str(s.path))

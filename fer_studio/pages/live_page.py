@@ -33,7 +33,7 @@ _BANNER = {"info": "background:#2d4f73;color:white;", "error": "background:#8a2c
 def _runs_for_live(root: Path) -> list[tuple[str, str]]:
     """(title, path) of the runs and ensembles under the runs folder that can classify."""
     from fer_engine.eval.source import is_ensemble_dir
-    from fer_engine.training.rundir import list_runs
+    from fer_engine.training.runs_list import list_runs
 
     out = []
     for s in list_runs(root):

@@ -1,6 +1,6 @@
 """Runs page: every run in the runs folder (GUI or CLI made), with what to do with it.
 
-The table is read from disk (`rundir.list_runs`) on a pool thread whenever the runs
+The table is read from disk (`runs_list.list_runs`) on a pool thread whenever the runs
 folder changes (file-system watcher) and every few seconds while a run is in progress,
 so runs made by the CLI or left going by an earlier session show up and update.
 """
@@ -14,7 +14,8 @@ from PySide6.QtWidgets import (QHBoxLayout, QInputDialog, QLabel, QMessageBox, Q
                                QVBoxLayout, QWidget)
 
 from fer_engine.config import ConfigError
-from fer_engine.training.rundir import RunDir, RunDirError, list_runs
+from fer_engine.training.rundir import RunDir, RunDirError
+from fer_engine.training.runs_list import list_runs
 
 from ..state import AppState
 from ..tasks import Task, run_task

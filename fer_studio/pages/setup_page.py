@@ -60,7 +60,7 @@ DATA_OPTIONS = ("format", "label_map", "label_mode", "sequence_frames", "sequenc
 
 
 def _amp_note(device: str) -> str:
-    from fer_engine.training.loop import resolve_device
+    from fer_engine.training.components import resolve_device
     from fer_engine.training.precision import amp_note
 
     try:
@@ -210,7 +210,7 @@ class SetupPage(Page):
         """Grey out the split fractions the chosen layout ignores; note AMP's effect on this machine."""
         from fer_engine.data.splits import unused_fraction_keys
 
-        unused = unused_fraction_keys(self.report.raw.get("split_rule", "")) if self.report else {}
+        unused = unused_fraction_keys(self.report.split_rule) if self.report else {}
         reasons = dict(unused)
         note = _amp_note(self.state.config.train.device)
         if note:

@@ -16,7 +16,8 @@ from PySide6.QtCore import Qt, Signal
 from PySide6.QtWidgets import (QHBoxLayout, QLabel, QLineEdit, QPushButton, QSplitter,
                                QVBoxLayout, QWidget)
 
-from fer_engine.training.rundir import RunDir, list_runs
+from fer_engine.training.rundir import RunDir
+from fer_engine.training.runs_list import list_runs
 
 from ..event_log_tail import EventLogTail
 from ..run_curves import RunCurves

@@ -31,7 +31,7 @@ class RunChecklist(QListWidget):
         self.checkedChanged.emit(self.checked())
 
     def set_runs(self, summaries) -> None:
-        """Fill from `rundir.RunSummary` rows, keeping what was checked; runs followed live keep
+        """Fill from `runs_list.RunSummary` rows, keeping what was checked; runs followed live keep
         the status last given to `set_status` (the disk lags them)."""
         keep = set(self.checked()) | self._wanted
         live = self._live

@@ -1,4 +1,4 @@
-"""The runs list as a sortable table over `rundir.RunSummary` rows."""
+"""The runs list as a sortable table over `runs_list.RunSummary` rows."""
 from __future__ import annotations
 
 import math

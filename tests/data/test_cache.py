@@ -7,7 +7,8 @@ import time
 import numpy as np
 import pytest
 
-from fer_engine.data import StopRequested, images, load_dataset
+from fer_engine.data import images, load_dataset
+from fer_engine.progress import Cancelled
 
 
 def _no_decode(*a, **k):
@@ -81,7 +82,7 @@ def test_stop_aborts_decoding_within_one_batch(tmp_path, data_cfg, tree, monkeyp
     monkeypatch.setattr(parallel, "BATCH", 4)
     tree(tmp_path / "ds", {"happy": 30, "sad": 30})
     calls = _count_decodes(monkeypatch)
-    with pytest.raises(StopRequested):
+    with pytest.raises(Cancelled):
         load_dataset(data_cfg(tmp_path / "ds"), should_stop=lambda: len(calls) > 0)
     workers = min(16, (os.cpu_count() or 2) + 2)
     assert len(calls) <= 2 * workers * 4  # only the batches already queued ran
@@ -99,7 +100,7 @@ def test_stop_seen_late_queues_no_new_batch(tmp_path, data_cfg, tree, monkeypatc
     monkeypatch.setattr(parallel, "BATCH", 4)
     tree(tmp_path / "ds", {"happy": 100, "sad": 100})
     calls = _count_decodes(monkeypatch)
-    with pytest.raises(StopRequested):  # a slow check: idle threads would start anything queued
+    with pytest.raises(Cancelled):  # a slow check: idle threads would start anything queued
         load_dataset(data_cfg(tmp_path / "ds"), should_stop=lambda: time.sleep(0.2) or len(calls) > 0)
     workers = min(16, (os.cpu_count() or 2) + 2)
     assert len(calls) == 2 * workers * 4  # exactly the batches queued before the stop was seen

@@ -33,7 +33,8 @@ def test_csv_usage_maps_to_train_val_test(tmp_path, data_cfg):
 
 
 def test_large_csv_reports_progress_and_stops(tmp_path, data_cfg, monkeypatch):
-    from fer_engine.data import StopRequested, fer_csv
+    from fer_engine.data import fer_csv
+    from fer_engine.progress import Cancelled
 
     monkeypatch.setattr(fer_csv, "_ROWS_PER_BATCH", 16)
     path = write_csv(tmp_path / "big.csv", [row(i % 7, "Training", i, side=8) for i in range(100)])
@@ -41,7 +42,7 @@ def test_large_csv_reports_progress_and_stops(tmp_path, data_cfg, monkeypatch):
     d = load_dataset(data_cfg(path, image_size=8), progress=lambda f, m: seen.append(f))
     assert len(d.images) == 100
     assert any(0 < f < 1 for f in seen) and seen == sorted(seen, key=lambda f: (f >= 0, f))
-    with pytest.raises(StopRequested):
+    with pytest.raises(Cancelled):
         load_dataset(data_cfg(path, image_size=8, cache_dir=str(tmp_path / "other")),
                      should_stop=lambda: True)
 

@@ -44,6 +44,7 @@ from pathlib import Path  # noqa: E402
 
 from fer_engine.config import RunConfig  # noqa: E402
 from fer_engine.data.arrays import DatasetArrays  # noqa: E402
+from fer_engine.training.run_files import DatasetInfo, Preprocess  # noqa: E402
 from fer_engine.training.rundir import RunDir  # noqa: E402
 
 
@@ -79,11 +80,10 @@ class FakeRuns:
     def make(self, data_path: str, class_names=("angry", "happy", "sad"), seed=0, name="") -> RunDir:
         cfg = RunConfig().replace(**{"data.path": data_path, "data.image_size": 12, "name": name})
         run = RunDir.create(self.root, cfg)
-        run.write_preprocess({"class_names": list(class_names), "channels": 1, "image_size": 12,
-                              "input_size": 12, "mean": [0.5], "std": [0.25], "backbone": "tiny"})
+        run.write_preprocess(Preprocess(class_names=list(class_names), channels=1, image_size=12,
+                                        input_size=12, mean=[0.5], std=[0.25], backbone="tiny"))
         ds = self.datasets[data_path]
-        run.write_dataset({"class_names": ds.class_names, "train_class_counts":
-                           ds.class_counts("train").tolist()})
+        run.write_dataset(DatasetInfo(class_names=ds.class_names, train_class_counts=ds.class_counts("train").tolist()))
         torch.manual_seed(seed)
         model = TinyFerModel(num_classes=len(class_names))
         run.checkpoints_dir.mkdir()

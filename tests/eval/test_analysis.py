@@ -5,7 +5,7 @@ import pytest
 
 from fer_engine.eval.analysis import open_analysis
 from fer_engine.eval.ensemble import create_ensemble
-from fer_engine.scoring.predictions import Cancelled
+from fer_engine.progress import Cancelled
 
 
 def test_analysis_bundles_faces_predictions_and_metrics(fake_runs):

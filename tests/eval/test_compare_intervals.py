@@ -11,7 +11,8 @@ from fer_engine.scoring.metrics import summary
 from fer_engine.scoring.predictions import Predictions
 from fer_engine.eval.report import format_summary
 from fer_engine.scoring.stats import accuracy_interval, mcnemar
-from fer_engine.training.rundir import summarize_run
+from fer_engine.training.runs_list import summarize_run
+from fer_engine.training.run_files import DatasetInfo
 
 
 def _preds(y_true, y_pred, k=3) -> Predictions:
@@ -35,7 +36,7 @@ def test_evaluate_summary_and_report_carry_the_wilson_interval():
 
 def test_runs_list_shows_the_interval_of_the_best_val_accuracy(fake_runs):
     run = fake_runs.make("synthA")
-    run.write_dataset({"splits": {"train": 100, "val": 400, "test": 400}})
+    run.write_dataset(DatasetInfo(splits={"train": 100, "val": 400, "test": 400}))
     run.write_metrics_row(1, {"val_acc": 0.5})
     run.write_metrics_row(2, {"val_acc": 0.6})
     s = summarize_run(run)

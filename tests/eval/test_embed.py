@@ -5,7 +5,7 @@ import pytest
 from sklearn.decomposition import PCA
 
 from fer_engine.eval.embed import embed, pca_2d, tsne_2d
-from fer_engine.scoring.predictions import Cancelled
+from fer_engine.progress import Cancelled
 
 
 def _features(n=120, d=16, seed=0):

@@ -10,7 +10,7 @@ from fer_engine.cli import main
 from fer_engine.config import RunConfig
 from fer_engine.eval.analysis import open_analysis
 from fer_engine.eval.predictor import load_predictor
-from fer_engine.training.loop import fit
+from fer_engine.training.run import fit
 from fer_engine.training.rundir import RunDir
 
 SIZE = 16

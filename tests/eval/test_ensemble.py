@@ -8,7 +8,7 @@ import pytest
 from fer_engine.eval.ensemble import EnsembleError, create_ensemble, vote
 from fer_engine.scoring.metrics import summary
 from fer_engine.eval.source import predictions_for, train_class_counts
-from fer_engine.training.rundir import list_runs
+from fer_engine.training.runs_list import list_runs
 
 
 def test_soft_and_hard_voting_on_hand_made_probabilities():

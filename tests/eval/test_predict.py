@@ -4,7 +4,8 @@ import numpy as np
 import pytest
 import torch
 
-from fer_engine.scoring.predictions import Cancelled, Predictions
+from fer_engine.progress import Cancelled
+from fer_engine.scoring.predictions import Predictions
 from fer_engine.training.predict import collect_predictions
 
 CLASSES = ["angry", "happy", "sad"]

@@ -18,6 +18,7 @@ def make_run(root: Path, backbone: str = "fer_cnn_tiny", channels: int = 1, seed
     from fer_engine.config import RunConfig
     from fer_engine.models import create_model
     from fer_engine.training.checkpoint import save_checkpoint
+    from fer_engine.training.run_files import DatasetInfo, Preprocess
     from fer_engine.training.rundir import RunDir
 
     cfg = RunConfig().replace(**{"model.backbone": backbone, "name": f"export {backbone}", "data.path": "demo",
@@ -25,11 +26,11 @@ def make_run(root: Path, backbone: str = "fer_cnn_tiny", channels: int = 1, seed
     run = RunDir.create(root, cfg)
     torch.manual_seed(seed)
     model = create_model(cfg.model, num_classes=len(FER2013_CLASSES), in_chans=channels)
-    run.write_preprocess({"class_names": list(FER2013_CLASSES), "channels": channels, "image_size": 48,
-                          "input_size": int(model.input_size), "mean": list(mean), "std": list(std),
-                          "backbone": backbone})
-    run.write_dataset({"source": "demo", "layout": "demo", "class_names": list(FER2013_CLASSES),
-                       "splits": {"train": 2100, "val": 350, "test": 350}, "train_class_counts": [300] * 7})
+    run.write_preprocess(Preprocess(class_names=list(FER2013_CLASSES), channels=channels, image_size=48,
+                                    input_size=int(model.input_size), mean=list(mean), std=list(std),
+                                    backbone=backbone))
+    run.write_dataset(DatasetInfo(source="demo", layout="demo", class_names=list(FER2013_CLASSES),
+                                  splits={"train": 2100, "val": 350, "test": 350}, train_class_counts=[300] * 7))
     save_checkpoint(run.checkpoint_path("best"), {"model": model.state_dict()})
     if stored_predictions:
         _stored_test_predictions(run, seed)

@@ -44,7 +44,7 @@ def test_metadata_round_trip(tiny_run, tmp_path):
     meta = EXPORTS.get("onnx").read_metadata(out)
     run = RunDir.open(tiny_run)
     pre = run.preprocess()
-    assert meta.class_names == pre["class_names"] and (meta.image_size, meta.channels) == (48, 1)
+    assert meta.class_names == pre.class_names and (meta.image_size, meta.channels) == (48, 1)
     assert (meta.mean, meta.std, meta.input_size) == ([0.5], [0.25], 48)
     assert meta.face_margin == 0.1 and meta.kind == "run" and meta.dataset["path"] == "demo"
     assert meta.config_hash == config_hash(run.config_path.read_text())
@@ -56,8 +56,8 @@ def test_metadata_round_trip(tiny_run, tmp_path):
     import onnx
 
     props = {p.key: p.value for p in onnx.load(str(out)).metadata_props}
-    assert props["class_names"] == ",".join(pre["class_names"])
-    assert json.loads(props["fer_studio"])["class_names"] == pre["class_names"]
+    assert props["class_names"] == ",".join(pre.class_names)
+    assert json.loads(props["fer_studio"])["class_names"] == pre.class_names
 
 
 def test_two_member_ensemble_with_different_preprocessing(runs_root, tmp_path, demo_faces):

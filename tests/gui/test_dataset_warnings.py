@@ -5,6 +5,7 @@ from __future__ import annotations
 import numpy as np
 from PIL import Image
 
+from fer_engine.data.report import Finding
 from fer_studio.report_view import _warning_rows
 from fer_studio.widgets.dataset_warnings import DROP_HINT, DatasetWarnings, count_text
 
@@ -14,11 +15,10 @@ def test_groups_list_their_files_relative_to_the_dataset_with_thumbnails(qtbot, 
     for rel in ("train/happy/a.png", "test/happy/b.png", "train/sad/blank.png"):
         (root / rel).parent.mkdir(parents=True, exist_ok=True)
         Image.fromarray(np.random.default_rng(0).integers(0, 255, (48, 48), dtype=np.uint8)).save(root / rel)
-    report = {"path": str(root),
-              "duplicates_across_splits": [{"files": [str(root / "train/happy/a.png"), str(root / "test/happy/b.png")],
-                                            "detail": "train:happy, test:happy"}],
-              "near_blank": [str(root / "train/sad/blank.png")]}
-    warnings = _warning_rows(report, str(root))
+    findings = {"duplicates_across_splits": [Finding([str(root / "train/happy/a.png"), str(root / "test/happy/b.png")],
+                                                     "train:happy, test:happy")],
+                "near_blank": [Finding([str(root / "train/sad/blank.png")])]}
+    warnings = _warning_rows(findings, str(root))
     tree = DatasetWarnings()
     qtbot.addWidget(tree)
     tree.set_warnings(warnings)

@@ -7,7 +7,9 @@ import signal
 import pytest
 
 from fer_engine.training import events as ev
-from fer_engine.training.rundir import RunDir, list_runs
+from fer_engine.training.run_files import DatasetInfo
+from fer_engine.training.rundir import RunDir
+from fer_engine.training.runs_list import list_runs
 from fer_studio.pages.training_page import TrainingPage
 from fer_studio.state import AppState
 
@@ -121,7 +123,7 @@ def test_accuracy_plot_shows_chance_and_majority_lines_and_empty_charts_say_so(q
     """A 19% run must visibly sit below "always happy"; no run: a message, not dummy axes."""
     assert all(not e.label.isHidden() for e in page.plots.empty.values())
     run = runs.write(page.state.runs_root, name="r")
-    run.write_dataset({"class_names": ["happy", "sad"], "split_class_counts": {"train": [30, 10], "val": [6, 4]}})
+    run.write_dataset(DatasetInfo(class_names=["happy", "sad"], split_class_counts={"train": [30, 10], "val": [6, 4]}))
     page.watch(str(run.path))
     assert all(e.label.isHidden() for e in page.plots.empty.values())
     lines = {round(line.value(), 3): line.label.format for line in page.plots.baseline_lines}

@@ -15,15 +15,16 @@ def run_dir(tmp_path_factory) -> str:
     from fer_engine.config import RunConfig
     from fer_engine.models import create_model
     from fer_engine.training.checkpoint import save_checkpoint
+    from fer_engine.training.run_files import Preprocess
     from fer_engine.training.rundir import RunDir
 
     torch.manual_seed(0)
     cfg = RunConfig().replace(**{"model.backbone": "fer_cnn"})
     run = RunDir.create(tmp_path_factory.mktemp("runs"), cfg)
     model = create_model(cfg.model, num_classes=len(CLASSES), in_chans=1)
-    run.write_preprocess({"class_names": CLASSES, "channels": 1, "image_size": 48,
-                          "input_size": model.input_size, "mean": [0.5], "std": [0.25],
-                          "backbone": "fer_cnn"})
+    run.write_preprocess(Preprocess(class_names=CLASSES, channels=1, image_size=48,
+                                    input_size=model.input_size, mean=[0.5], std=[0.25],
+                                    backbone="fer_cnn"))
     run.checkpoints_dir.mkdir(exist_ok=True)
     save_checkpoint(run.checkpoint_path("best"), {"model": model.state_dict()})
     return str(run.path)

@@ -84,13 +84,14 @@ def test_the_heat_map_shows_on_the_frame_even_where_it_is_weak():
 def test_live_warns_about_demo_trained_and_near_chance_runs(page, qtbot, tiny_run, tmp_path):
     from live_runs import make_run
 
+    from fer_engine.training.run_files import DatasetInfo
     from fer_engine.training.rundir import RunDir
 
     qtbot.waitUntil(lambda: page.caveat.isVisible(), timeout=WAIT_MS)
     assert "demo set" in page.caveat.text()  # the fixture run's config trains on "demo"
     weak = RunDir(make_run(tmp_path / "runs"))
     weak.config().replace(**{"data.path": "/data/fer2013"}).save(weak.config_path)
-    weak.write_dataset({"class_names": ["angry", "happy"], "split_class_counts": {"test": [755, 245]}})
+    weak.write_dataset(DatasetInfo(class_names=["angry", "happy"], split_class_counts={"test": [755, 245]}))
     weak.write_status("finished", summary={"test_acc": 0.19})
     page.run_combo.select(str(weak.path))
     qtbot.waitUntil(lambda: "near chance" in page.caveat.text(), timeout=WAIT_MS)

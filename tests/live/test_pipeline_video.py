@@ -57,7 +57,7 @@ def test_faces_are_converted_exactly_like_training_input(predictor, frames):
     face = decode_image(rgb_crop, 48, 1).copy()
     np.testing.assert_array_equal(result.faces[0], face)
     pre = predictor.preprocess
-    x = prepare_batch(torch.from_numpy(face[None]), pre["mean"], pre["std"], int(pre["input_size"]))
+    x = prepare_batch(torch.from_numpy(face[None]), pre.mean, pre.std, pre.input_size)
     with torch.inference_mode(), predictor.precision():
         expected = predictor.model(x).float().softmax(-1).numpy()
     np.testing.assert_allclose(result.probs, expected, rtol=1e-4, atol=1e-6)

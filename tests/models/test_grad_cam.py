@@ -9,7 +9,7 @@ import torch
 
 from fer_engine.config import ModelConfig
 from fer_engine.eval.cam import CAM_METHODS, compute_cams, overlay
-from fer_engine.scoring.predictions import Cancelled
+from fer_engine.progress import Cancelled
 from fer_engine.models import create_model
 
 

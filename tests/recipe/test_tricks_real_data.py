@@ -8,8 +8,9 @@ import pytest
 
 from fer_engine.config import RunConfig
 from fer_engine.scoring.predictions import Predictions
-from fer_engine.training.loop import fit
-from fer_engine.training.rundir import RunDir, summarize_run
+from fer_engine.training.run import fit
+from fer_engine.training.rundir import RunDir
+from fer_engine.training.runs_list import summarize_run
 from fer_engine.recipe.checks import check_config
 from fer_engine.recipe.tricks import active_tricks
 from fer_engine.recipe.schedule import preview_lr

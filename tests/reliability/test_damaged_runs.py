@@ -4,7 +4,8 @@ from __future__ import annotations
 import pytest
 
 from fer_engine.config import RunConfig
-from fer_engine.training.rundir import RunDir, list_runs
+from fer_engine.training.rundir import RunDir
+from fer_engine.training.runs_list import list_runs
 
 
 @pytest.mark.parametrize("name, text, reason", [

@@ -15,7 +15,7 @@ from training_helpers import tiny_config, write_split_folders  # noqa: E402
 from fer_engine.cli import main  # noqa: E402
 from fer_engine.training import events as ev  # noqa: E402
 from fer_engine.training.checkpoint import load_checkpoint, save_checkpoint  # noqa: E402
-from fer_engine.training.loop import DISK_HINT, fit  # noqa: E402
+from fer_engine.training.run import DISK_HINT, fit  # noqa: E402
 from fer_engine.training.rundir import RunDir  # noqa: E402
 
 

@@ -19,7 +19,7 @@ from fer_engine.cli.commands.train import EventPrinter  # noqa: E402
 from fer_engine.eval.ensemble import EnsembleError, create_ensemble  # noqa: E402
 from fer_engine.models.weights import UnsafeCheckpointError, load_state_dict_file  # noqa: E402
 from fer_engine.training import events as ev  # noqa: E402
-from fer_engine.training.loop import fit  # noqa: E402
+from fer_engine.training.run import fit  # noqa: E402
 from fer_engine.training.rundir import RunDir  # noqa: E402
 from fer_engine.training.worker import start_run  # noqa: E402
 

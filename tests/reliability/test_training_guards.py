@@ -17,7 +17,7 @@ from fer_engine.config import DataConfig  # noqa: E402
 from fer_engine.data import DatasetError, load_dataset  # noqa: E402
 from fer_engine.training import events as ev  # noqa: E402
 from fer_engine.training.checkpoint import load_checkpoint  # noqa: E402
-from fer_engine.training.loop import DIVERGED_HINT, fit  # noqa: E402
+from fer_engine.training.run import DIVERGED_HINT, fit  # noqa: E402
 from fer_engine.training.rundir import RunDir  # noqa: E402
 
 FAST = ["--backbone", "fer_cnn_tiny", "--epochs", "1", "--set", "data.image_size=16", "--set",

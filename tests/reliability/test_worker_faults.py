@@ -20,7 +20,7 @@ from training_helpers import drain, tiny_config, write_split_folders  # noqa: E4
 
 from fer_engine.training import events as ev  # noqa: E402
 from fer_engine.training.checkpoint import load_checkpoint  # noqa: E402
-from fer_engine.training.loop import DISK_HINT, OOM_HINT, fit  # noqa: E402
+from fer_engine.training.run import DISK_HINT, OOM_HINT, fit  # noqa: E402
 from fer_engine.training.rundir import RunDir  # noqa: E402
 from fer_engine.training.worker import RunHandle, start_run  # noqa: E402
 

@@ -13,7 +13,8 @@ import pytest
 
 from fer_engine.cli import main
 from fer_engine.study.studydir import StudyDir
-from fer_engine.training.rundir import RunDir, list_runs
+from fer_engine.training.rundir import RunDir
+from fer_engine.training.runs_list import list_runs
 
 REPO = Path(__file__).resolve().parents[2]
 

@@ -18,7 +18,7 @@ from fer_engine.study.results import analyze
 from fer_engine.study.spec import StudySpec
 from fer_engine.study.studydir import StudyDir
 from fer_engine.training import events as ev
-from fer_engine.training.rundir import list_runs
+from fer_engine.training.runs_list import list_runs
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent / "training"))
 from training_helpers import tiny_config, write_split_folders  # noqa: E402

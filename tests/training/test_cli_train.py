@@ -8,8 +8,9 @@ import pytest
 
 from fer_engine.cli import main
 from fer_engine.training import events as ev
-from fer_engine.training.loop import fit
-from fer_engine.training.rundir import RunDir, list_runs
+from fer_engine.training.run import fit
+from fer_engine.training.rundir import RunDir
+from fer_engine.training.runs_list import list_runs
 from training_helpers import tiny_config
 
 FAST = ["--backbone", "fer_cnn_tiny", "--epochs", "1", "--set", "data.image_size=16",

@@ -18,7 +18,7 @@ from fer_engine.config import RunConfig
 from fer_engine.training import distributed as D
 from fer_engine.training import events as ev
 from fer_engine.training.ddp_fit import RankRunDir, rank_error_path
-from fer_engine.training.loop import fit
+from fer_engine.training.run import fit
 from fer_engine.training.rundir import RunDir, load_run_model
 from fer_engine.training.torchrun import root_cause
 from fer_engine.training.worker import start_run
@@ -146,7 +146,7 @@ def test_two_processes_train_one_run_on_the_demo_set(runs_root):
     analysis = open_analysis(run, split="test")  # opens in Analysis
     assert analysis.confusion.sum() == 350
     model, pre = load_run_model(run)
-    assert pre["class_names"] == analysis.class_names
+    assert pre.class_names == analysis.class_names
 
 
 def test_two_processes_learn_like_one_with_the_same_global_batch(tiny_data, runs_root, tmp_path):

@@ -11,7 +11,7 @@ import torch.nn as nn
 from fer_engine.scoring.predictions import Predictions
 from fer_engine.training import events as ev
 from fer_engine.training.checkpoint import load_checkpoint
-from fer_engine.training.loop import fit
+from fer_engine.training.run import fit
 from fer_engine.training.rundir import RunDir, load_run_model
 
 from training_helpers import CLASSES, SIZE, tiny_config
@@ -49,7 +49,7 @@ def test_fit_writes_a_complete_run_directory(tiny_data, runs_root):
             p = Predictions.load(run.predictions_path(split, tta))
             assert len(p) == 24 and p.features.shape[0] == 24
     pre = run.preprocess()
-    assert pre["class_names"] == list(CLASSES) and pre["channels"] == 1 and pre["input_size"] == SIZE
+    assert pre.class_names == list(CLASSES) and pre.channels == 1 and pre.input_size == SIZE
     model, pre2 = load_run_model(run.path)
     assert pre2 == pre
     x = torch.zeros(2, 1, SIZE, SIZE)
@@ -185,7 +185,7 @@ def test_train_loss_and_accuracy_are_those_of_the_batches_seen(tiny_data, tmp_pa
     model = _Linear(len(CLASSES), 1)
     model.load_state_dict(linear_model["initial"])
     with torch.no_grad():
-        logits = model(prepare_batch(torch.from_numpy(images), pre["mean"], pre["std"], SIZE))
+        logits = model(prepare_batch(torch.from_numpy(images), pre.mean, pre.std, SIZE))
     target = torch.from_numpy(labels.astype(np.int64))
     row = run.read_metrics()[0]
     assert row["train_acc"] == pytest.approx((logits.argmax(1) == target).double().mean().item())

@@ -7,8 +7,9 @@ import numpy as np
 import pytest
 
 from fer_engine.training import events as ev
-from fer_engine.training.loop import fit
-from fer_engine.training.rundir import RunDir, list_runs
+from fer_engine.training.run import fit
+from fer_engine.training.rundir import RunDir
+from fer_engine.training.runs_list import list_runs
 from training_helpers import tiny_config
 
 
@@ -30,13 +31,13 @@ def test_kfold_parent_holds_children_and_their_mean_and_std(tiny_data, runs_root
         assert child.status()["status"] == "finished"
         assert child.config().kfold.k == 0
         assert child.predictions_path("val").is_file()
-        val_sizes.append(child.dataset_info()["splits"]["val"])
+        val_sizes.append(child.dataset_info().splits["val"])
     assert sum(val_sizes) == 72 + 24  # the folds' validation parts cover train+val once
     accs = [f["val_acc"] for f in doc["folds"]]
     assert doc["mean"]["val_acc"] == pytest.approx(np.mean(accs))
     assert doc["std"]["val_acc"] == pytest.approx(np.std(accs, ddof=1))
     final = RunDir.open(doc["final"]["run_dir"])
-    assert final.dataset_info()["splits"]["train"] == 96 and final.status()["status"] == "finished"
+    assert final.dataset_info().splits["train"] == 96 and final.status()["status"] == "finished"
 
     rows = list(csv.DictReader(open(parent.path / "kfold.csv")))
     assert [r["fold"] for r in rows] == ["1", "2", "3", "mean", "std"]

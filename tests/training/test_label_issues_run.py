@@ -10,7 +10,7 @@ import pytest
 from fer_engine.cli import main
 from fer_engine.data import DatasetError, load_dataset
 from fer_engine.scoring.predictions import Predictions
-from fer_engine.training.loop import fit
+from fer_engine.training.run import fit
 from fer_engine.training.rundir import RunDir
 from fer_engine.recipe.folds import grouped_folds
 from training_helpers import tiny_config, write_split_folders

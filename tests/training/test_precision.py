@@ -31,7 +31,7 @@ def test_a_cpu_run_logs_the_precision_it_trained_with(tiny_data, runs_root):
     from training_helpers import tiny_config
 
     from fer_engine.training import events as ev
-    from fer_engine.training.loop import fit
+    from fer_engine.training.run import fit
     from fer_engine.training.rundir import RunDir
 
     for amp in (True, False):

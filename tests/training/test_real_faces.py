@@ -5,7 +5,7 @@ import pytest
 
 from fer_engine.config import RunConfig
 from fer_engine.training import events as ev
-from fer_engine.training.loop import fit
+from fer_engine.training.run import fit
 from fer_engine.training.rundir import RunDir
 
 TRAINING_COUNTS = (3995, 436, 4097, 7215, 4830, 3171, 4965)  # FER2013 Training per class (data README)

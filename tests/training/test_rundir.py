@@ -10,7 +10,8 @@ import pytest
 
 from fer_engine.config import RunConfig
 from fer_engine.training import events as ev
-from fer_engine.training.rundir import RunDir, RunDirError, list_runs
+from fer_engine.training.rundir import RunDir, RunDirError
+from fer_engine.training.runs_list import list_runs
 
 ALL_EVENTS = [
     ev.RunStarted(run_id="r", run_dir="/x", device="cpu", epochs=3, steps_per_epoch=5, num_train=40,

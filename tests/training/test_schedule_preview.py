@@ -6,7 +6,7 @@ import pytest
 
 from fer_engine.recipe import schedule
 from fer_engine.recipe.schedule import preview_lr
-from fer_engine.training.loop import fit
+from fer_engine.training.run import fit
 from fer_engine.training.rundir import RunDir
 from training_helpers import tiny_config
 

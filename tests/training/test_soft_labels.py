@@ -12,7 +12,7 @@ import torch
 
 from fer_engine.data.label_maps import FERPLUS, FERPLUS_COLUMNS
 from fer_engine.paths import shared_data_dir
-from fer_engine.training.loop import fit
+from fer_engine.training.run import fit
 from fer_engine.training.rundir import RunDir
 from fer_engine.recipe import losses
 from fer_engine.recipe.mixing import mix_batch, smooth_targets
@@ -88,7 +88,7 @@ def test_ferplus_sample_trains_on_vote_distributions(ferplus_sample, runs_root, 
     run = RunDir.create(runs_root, cfg)
     summary = fit(cfg, run, lambda e: None, lambda: False)
     assert summary["status"] == "finished", summary
-    k = len(run.preprocess()["class_names"])
+    k = len(run.preprocess().class_names)
     assert len(seen) == 3 and all(t.shape == (16, k) and t.dtype == torch.float32 for t in seen)
     targets = torch.cat(seen)
     assert torch.allclose(targets.sum(1), torch.ones(len(targets)), atol=1e-5)

@@ -4,8 +4,8 @@ from __future__ import annotations
 import numpy as np
 import pytest
 
-from fer_engine.training import loop
-from fer_engine.training.loop import fit
+from fer_engine.training import job
+from fer_engine.training.run import fit
 from fer_engine.training.rundir import RunDir
 from fer_engine.training.tensorboard import scalar_tag, tensorboard_dir
 
@@ -20,7 +20,7 @@ def test_a_run_writes_curves_confusion_images_and_an_embedding(tiny_data, runs_r
     cfg = tiny_config(tiny_data)
     run = RunDir.create(runs_root, cfg)
     events = []
-    monkeypatch.setattr(loop, "EVENTS_PER_SECOND", 1e9)  # every step reports
+    monkeypatch.setattr(job, "EVENTS_PER_SECOND", 1e9)  # every step reports
     assert fit(cfg, run, events.append, lambda: False)["status"] == "finished"
     acc = EventAccumulator(str(tensorboard_dir(run)), size_guidance={"scalars": 0, "images": 0})
     acc.Reload()
