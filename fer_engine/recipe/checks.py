@@ -13,6 +13,7 @@ from typing import Any, Callable
 from ..config import ConfigError, RunConfig, fields, value_problem
 from ..models import BACKBONES
 from .mixing import mix_is_on
+from ..devices import device_problems
 from .tricks import CONFLICTS, active_tricks
 
 
@@ -164,8 +165,6 @@ def check_config(cfg: RunConfig) -> list[Problem]:
 
 def _device_problems(cfg: RunConfig) -> list[Problem]:
     """Device counts the machine cannot give, device options the plan cannot use."""
-    from ..training.distributed import device_problems
-
     return [Problem(key, message, "error") for key, message in device_problems(cfg)]
 
 

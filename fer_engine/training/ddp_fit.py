@@ -24,6 +24,7 @@ from typing import Any
 import numpy as np
 
 from ..config import RunConfig
+from ..devices import DevicePlan, plan_for
 from . import distributed as D
 from . import events as ev
 from ..progress import Cancelled
@@ -99,7 +100,7 @@ class DistributedTraining(Training):
     """`Training` as one rank of `plan`: DDP model, sharded epochs, agreed stop, reduced metrics."""
 
     def __init__(self, config: RunConfig, run_dir: RunDir, rec, should_stop, dataset=None, *,
-                 info: D.RankInfo, plan: D.DevicePlan, group):
+                 info: D.RankInfo, plan: DevicePlan, group):
         self.info, self.plan, self.group = info, plan, group
         device = plan.local[info.local_rank]
         changes: dict[str, Any] = {"train.device": device}
@@ -223,7 +224,7 @@ def main(argv: list[str] | None = None) -> int:
     info = D.RankInfo.from_env()
     path = Path(args.run_dir)
     config = RunConfig.load(args.config) if args.config and not args.resume else RunDir.open(path).config()
-    plan = D.plan_for(config)
+    plan = plan_for(config)
     if info.local_rank >= plan.nproc:
         raise SystemExit(f"torchrun started more processes per node than train.devices={config.train.devices}")
     rank_error_path(path, info.rank).unlink(missing_ok=True)  # from an earlier session
@@ -238,7 +239,7 @@ def main(argv: list[str] | None = None) -> int:
         D.close_group()
 
 
-def _train(run_dir: RankRunDir, config: RunConfig, info: D.RankInfo, plan: D.DevicePlan, group,
+def _train(run_dir: RankRunDir, config: RunConfig, info: D.RankInfo, plan: DevicePlan, group,
            resume: bool) -> int:
     should_stop = D.StopFile(run_dir.path) if info.is_writer else (lambda: False)
 

@@ -26,6 +26,7 @@ from typing import Callable
 
 import fer_engine
 
+from ..devices import DevicePlan
 from . import distributed as D
 from . import events as ev
 from .rundir import RunDir
@@ -35,7 +36,7 @@ LOG_NAME = "torchrun.log"  # the launcher's and every rank's output, in the run 
 _HINT = f"the output of every rank is in {LOG_NAME} in the run directory"
 
 
-def launch_argv(plan: D.DevicePlan, run_path: str | Path, resume: bool) -> list[str]:
+def launch_argv(plan: DevicePlan, run_path: str | Path, resume: bool) -> list[str]:
     """The command that runs `plan` on this machine (one node, a free port)."""
     return [sys.executable, "-m", "fer_engine.training.torchrun", "--standalone", "--nnodes", "1",
             "--nproc-per-node", str(plan.nproc), "--max-restarts", "0",
@@ -140,7 +141,7 @@ class LogFollower:
         return out
 
 
-def run_torchrun(plan: D.DevicePlan, run: RunDir, resume: bool, emit: Callable[[ev.Event], None],
+def run_torchrun(plan: DevicePlan, run: RunDir, resume: bool, emit: Callable[[ev.Event], None],
                  should_stop: Callable[[], bool], poll_s: float = 0.05) -> int:
     """Run the ranks of `plan` on this machine into `run`; forward its events; torchrun's exit code."""
     D.clear_stop(run.path)

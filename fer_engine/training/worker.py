@@ -43,12 +43,12 @@ def _worker_main(config_json: str, run_path: str, resume: bool, events_q, stop_f
 
 def _device_plan(config: RunConfig):
     """The run's DevicePlan; None for one process or a plan `fit` will refuse with its message."""
-    from . import distributed
+    from .. import devices
 
-    if not distributed.wants_several(config):
+    if not devices.wants_several(config):
         return None
     try:
-        return distributed.plan_for(config)
+        return devices.plan_for(config)
     except ValueError:
         return None
 

@@ -11,6 +11,7 @@ from PySide6.QtWidgets import (QGroupBox, QInputDialog, QLabel, QMessageBox, QSp
                                QTabWidget, QVBoxLayout, QWidget)
 
 from fer_engine import presets
+from fer_engine import devices
 from fer_engine.training import distributed
 
 from .. import config_io
@@ -254,7 +255,7 @@ class SetupPage(Page):
             return min(DEFAULT_STEPS_PER_EPOCH, cap) if cap else DEFAULT_STEPS_PER_EPOCH
         n = kept_train_count(train_counts, cfg.data)
         try:  # each of several processes visits its shard of the epoch
-            n = distributed.shard_size(n, distributed.plan_for(cfg).world)
+            n = distributed.shard_size(n, devices.plan_for(cfg).world)
         except ValueError:
             pass
         return steps_per_epoch(n, cfg.train)

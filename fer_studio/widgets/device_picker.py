@@ -1,6 +1,6 @@
 """Which devices a run trains on: this machine's GPUs to tick, or CPU processes when it has none.
 
-Writes `train.devices` and `train.device` (`distributed.devices_setting`) and follows the
+Writes `train.devices` and `train.device` (`devices.devices_setting`) and follows the
 config when a preset or an imported config changes them. Several GPUs make one run through
 torchrun and DistributedDataParallel; several CPU processes (gloo) exist for testing that path.
 """
@@ -10,7 +10,7 @@ import os
 
 from PySide6.QtWidgets import QCheckBox, QHBoxLayout, QLabel, QSpinBox, QVBoxLayout, QWidget
 
-from fer_engine.training import distributed
+from fer_engine import devices
 
 from ..state import AppState
 
@@ -20,7 +20,7 @@ class DevicePicker(QWidget):
                  parent: QWidget | None = None):
         super().__init__(parent)
         self.state = state
-        self.gpus = distributed.gpu_list() if gpus is None else gpus
+        self.gpus = devices.gpu_list() if gpus is None else gpus
         self.boxes: list[QCheckBox] = []
         self.summary = QLabel(wordWrap=True)
         lay = QVBoxLayout(self)
@@ -53,7 +53,7 @@ class DevicePicker(QWidget):
     def show_config(self) -> None:
         """Reflect the config's devices (without writing them back)."""
         t = self.state.config.train
-        picked = distributed.chosen_gpus(t.devices, t.device, [d for d, _ in self.gpus])
+        picked = devices.chosen_gpus(t.devices, t.device, [d for d, _ in self.gpus])
         for box in [*self.boxes, self.cpu_processes]:
             box.blockSignals(True)
         for box in self.boxes:
@@ -67,7 +67,7 @@ class DevicePicker(QWidget):
     def _describe(self) -> str:
         t = self.state.config.train
         try:
-            plan = distributed.plan_for(self.state.config)
+            plan = devices.plan_for(self.state.config)
         except ValueError as e:
             return f"<span style='color:#c0392b'>{e}</span>"
         if not plan.distributed:
@@ -81,5 +81,5 @@ class DevicePicker(QWidget):
             self.boxes[0].blockSignals(True)
             self.boxes[0].setChecked(True)
             self.boxes[0].blockSignals(False)
-        setting = distributed.devices_setting(self.chosen(), self.cpu_processes.value())
+        setting = devices.devices_setting(self.chosen(), self.cpu_processes.value())
         self.state.set_config(self.state.config.replace(**setting))

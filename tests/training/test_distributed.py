@@ -15,6 +15,7 @@ import pytest
 import torch
 
 from fer_engine.config import RunConfig
+from fer_engine.devices import plan_devices
 from fer_engine.training import distributed as D
 from fer_engine.training import events as ev
 from fer_engine.training.ddp_fit import RankRunDir, rank_error_path
@@ -30,13 +31,13 @@ CPU2 = {"train.device": "cpu", "train.devices": "2"}
 
 # -- plans, shards, reports (no processes) ----------------------------------------------------
 def test_device_plans_for_gpus_and_cpu_processes():
-    assert D.plan_devices("4", "auto", cuda_count=4).local == ("cuda:0", "cuda:1", "cuda:2", "cuda:3")
-    two = D.plan_devices("cuda:1,3", "auto", nodes=2, cuda_count=4)
+    assert plan_devices("4", "auto", cuda_count=4).local == ("cuda:0", "cuda:1", "cuda:2", "cuda:3")
+    two = plan_devices("cuda:1,3", "auto", nodes=2, cuda_count=4)
     assert (two.local, two.backend, two.world) == (("cuda:1", "cuda:3"), "nccl", 4)
     assert two.describe() == "2 GPUs cuda:1,3 (nccl) x 2 nodes"
-    cpu = D.plan_devices("2", "cpu", cuda_count=0)
+    cpu = plan_devices("2", "cpu", cuda_count=0)
     assert (cpu.local, cpu.backend, cpu.distributed) == (("cpu", "cpu"), "gloo", True)
-    assert not D.plan_devices("1", "auto", cuda_count=0).distributed
+    assert not plan_devices("1", "auto", cuda_count=0).distributed
 
 
 @pytest.mark.parametrize("devices, device, count, message", [
@@ -49,7 +50,7 @@ def test_device_plans_for_gpus_and_cpu_processes():
 ])
 def test_impossible_device_plans_say_what_to_change(devices, device, count, message):
     with pytest.raises(ValueError, match=None) as info:
-        D.plan_devices(devices, device, cuda_count=count)
+        plan_devices(devices, device, cuda_count=count)
     assert message in str(info.value) and "\n" not in str(info.value)
 
 
