@@ -7,7 +7,7 @@ import numpy as np
 
 from fer_engine.cli import main
 from fer_engine.eval.ensemble import ensemble_predictions
-from fer_engine.eval.store import predictions_for
+from fer_engine.eval.source import predictions_for
 from fer_engine.presets import load_ensemble_recipe
 from fer_engine.training.rundir import RunDir
 
