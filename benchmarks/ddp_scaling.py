@@ -82,7 +82,8 @@ def main(argv: list[str] | None = None) -> None:
         os.environ["OMP_NUM_THREADS"] = str(args.threads)
         torch.set_num_threads(args.threads)
     cpu = args.cpu or torch.cuda.device_count() == 0
-    where = (f"CPU ({torch.get_num_threads()} threads, bfloat16 {'native' if cpu_has_native_bf16() else 'emulated: AMP off'})"
+    bf16 = "native" if cpu_has_native_bf16() else "emulated: AMP off"
+    where = (f"CPU ({torch.get_num_threads()} threads, bfloat16 {bf16})"
              if cpu else f"{torch.cuda.device_count()} x {torch.cuda.get_device_name(0)}")
     dtype = amp_dtype(torch.device("cpu" if cpu else "cuda"), True)
     print(f"{args.backbone} on {args.data}, {where}, AMP {dtype}, {args.steps} steps/epoch, "

@@ -140,9 +140,11 @@ def main(argv: list[str] | None = None) -> int:
     print(f"FER2013 subset: {report.faces} faces ({args.per_class} per class), {len(flipped)} labels flipped "
           f"({args.flip:.0%}); {args.k}-fold {args.preset}, {args.epochs} epochs per fold")
     print(f"out-of-fold accuracy against the given labels: {(oof.y_pred == oof.y_true).mean():.3f}")
-    print(f"flagged {len(flagged)}: precision {hits / max(len(flagged), 1):.3f}, recall {hits / max(len(flipped), 1):.3f}; "
+    print(f"flagged {len(flagged)}: precision {hits / max(len(flagged), 1):.3f}, "
+          f"recall {hits / max(len(flipped), 1):.3f}; "
           f"precision of the top {len(flipped)}: {len(set(top) & set(flipped)) / max(len(flipped), 1):.3f}")
-    print(f"training {train_s / 60:.1f} min, ranking {rank_s:.1f} s; {describe(device, amp_dtype(device, cfg.train.amp), cfg.train.channels_last)}")
+    print(f"training {train_s / 60:.1f} min, ranking {rank_s:.1f} s; "
+          f"{describe(device, amp_dtype(device, cfg.train.amp), cfg.train.channels_last)}")
     return 0
 
 

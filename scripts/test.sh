@@ -32,6 +32,8 @@ fi
 "$VENV/bin/pip" install -q --no-deps --no-build-isolation -e "$ROOT"
 cd "$ROOT"
 "$VENV/bin/lint-imports"
+"$VENV/bin/ruff" check .
+"$VENV/bin/mypy"
 # A test that hangs with the GIL held is ended by faulthandler's watchdog (tests/conftest.py),
 # which writes every thread's stack to this file; print it when the session ends that way.
 export FER_TEST_HANG_FILE="$(mktemp)"

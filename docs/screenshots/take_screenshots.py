@@ -86,7 +86,6 @@ def main() -> int:
     setup.tabs.setCurrentIndex(2)
     shot("setup")
 
-    training = window.pages["training"]
     window.state.watchRequested.emit(run_dir)
     window.show_page("training")
     shot("training")

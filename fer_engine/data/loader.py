@@ -84,7 +84,7 @@ def plan_source(path: str, cache_folder: str = "", progress: ProgressFn | None =
         raise DatasetError(f"data.format {fmt.name} reads a dataset folder, but {source} is a file")
     listing = fmt.scan(source, data)
     _apply_subject_regex(listing, data.subject_regex)
-    extra = (listing.layout, listing.split_rule, listing.classes, listing.splits)
+    extra: tuple[object, ...] = (listing.layout, listing.split_rule, listing.classes, listing.splits)
     more = (listing.groups, listing.boxes, listing.votes, listing.label_map, listing.dropped)
     if any(any(x) for x in more):  # plain folder listings keep the keys of their existing caches
         extra += more
@@ -221,10 +221,10 @@ def assemble(raw: RawDataset, cfg: DataConfig) -> DatasetArrays:
     if problem := value_problem("data.split_by", cfg.split_by):
         raise DatasetError(f"data.split_by {problem}")
     raw, override_notes = apply_overrides(raw, cfg.label_overrides)
-    present = set(np.unique(raw.classes).tolist())
+    seen = set(np.unique(raw.classes).tolist())
     if cfg.label_mode == "probability" and raw.votes is not None:  # a class may live in the votes only
-        present |= set(np.flatnonzero(raw.votes.sum(axis=0) > 0).tolist())
-    present = sorted(int(c) for c in present)
+        seen |= set(np.flatnonzero(raw.votes.sum(axis=0) > 0).tolist())
+    present = sorted(int(c) for c in seen)
     class_names = [CANONICAL_CLASSES[c] for c in present]
     lut = np.full(len(CANONICAL_CLASSES), -1, np.int64)
     lut[present] = np.arange(len(present))
@@ -243,7 +243,8 @@ def assemble(raw: RawDataset, cfg: DataConfig) -> DatasetArrays:
         if leaked:
             notes.append(f"warning: {len(leaked)} subject(s) have faces in more than one split "
                          f"({', '.join(leaked[:5])}{', ...' if len(leaked) > 5 else ''}): a per-image split of a "
-                         f"dataset with subjects leaks (consecutive CK+ frames are near-copies); use data.split_by=subject")
+                         f"dataset with subjects leaks (consecutive CK+ frames are near-copies); "
+                         f"use data.split_by=subject")
     splits = {name: np.flatnonzero(codes == i) for i, name in enumerate(SPLITS)}
     if 0 < cfg.train_fraction < 1:
         splits["train"] = stratified_subset(splits["train"], labels, cfg.train_fraction, cfg.split_seed)

@@ -9,7 +9,7 @@ is computed. `overlay` turns a map into a picture; display code lives in the GUI
 from __future__ import annotations
 
 from dataclasses import dataclass
-from typing import Sequence
+from typing import TYPE_CHECKING, Sequence
 
 import cv2
 import numpy as np
@@ -17,6 +17,9 @@ import torch
 
 from ..registry import Registry
 from ..progress import Cancelled, ProgressFn, StopFn
+
+if TYPE_CHECKING:
+    from ..models.fer_model import FerModel
 
 
 @dataclass(frozen=True)
@@ -63,7 +66,7 @@ COLORMAPS = {"jet": cv2.COLORMAP_JET, "turbo": cv2.COLORMAP_TURBO, "inferno": cv
              "viridis": cv2.COLORMAP_VIRIDIS, "magma": cv2.COLORMAP_MAGMA, "hot": cv2.COLORMAP_HOT}
 
 
-def compute_cams(model: torch.nn.Module, x: torch.Tensor, method: str = "gradcam",
+def compute_cams(model: FerModel, x: torch.Tensor, method: str = "gradcam",
                  targets: Sequence[int] | None = None, layer: str | None = None, *,
                  batch_size: int = 32, progress: ProgressFn | None = None,
                  should_stop: StopFn | None = None) -> np.ndarray:

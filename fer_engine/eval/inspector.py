@@ -45,8 +45,11 @@ class InspectorModel:
     def cams(self, faces: np.ndarray, method: str, targets: list[int], layer: str | None,
              progress=None, should_stop=None) -> np.ndarray:
         """(B, h, w) maps in [0, 1]: why the model would say `targets[i]` for `faces[i]`."""
+        predictor = self.predictor
+        if not isinstance(predictor, RunPredictor):
+            raise ValueError(self.unavailable)
         with self._lock:
-            return compute_cams(self.predictor.model, self.predictor.inputs(faces), method, list(targets), layer,
+            return compute_cams(predictor.model, predictor.inputs(faces), method, list(targets), layer,
                                 progress=progress, should_stop=should_stop)
 
     def predict(self, face: np.ndarray) -> np.ndarray:
@@ -67,7 +70,8 @@ def export_cam_overlays(model: Any, analysis: Any, rows: np.ndarray, folder: str
                         layer: str | None = None, alpha: float = 0.5, progress: ProgressFn | None = None,
                         should_stop: StopFn | None = None) -> int:
     """Grad-CAM of each analysis row's predicted class beside its face, one PNG per row; the
-    number written (fewer when `should_stop()` turned true). `model` is an `InspectorModel` (or one with its `methods` and `cams`)."""
+    number written (fewer when `should_stop()` turned true). `model` is an `InspectorModel` (or one
+    with its `methods` and `cams`)."""
     if not model.methods:
         raise ValueError(model.unavailable or "this model has no Grad-CAM")
     p = analysis.predictions

@@ -41,7 +41,7 @@ class RunPredictor:
 
         self.run = run_dir if isinstance(run_dir, RunDir) else RunDir.open(run_dir)
         self.device = torch.device(resolve_device(device))
-        self.model, self.preprocess = load_run_model(self.run, which, self.device)
+        self.model, self.preprocess = load_run_model(self.run, which, str(self.device))
         self.class_names: list[str] = list(self.preprocess.class_names)
         self.amp_dtype = amp_dtype(self.device, self.run.config().train.amp)
 

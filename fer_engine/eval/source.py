@@ -20,10 +20,21 @@ from .store import RunSource
 
 
 class EvalSource(Protocol):
-    kind: str  # "run" or "ensemble"
-    dir: RunDir  # the directory (config, meta, status, stored predictions)
-    runs: list[RunDir]  # the run itself, or the ensemble's members
-    vote: str  # how the members' probabilities combine ("soft" for one run)
+    @property
+    def kind(self) -> str:
+        """"run" or "ensemble"."""
+
+    @property
+    def dir(self) -> RunDir:
+        """The directory (config, meta, status, stored predictions)."""
+
+    @property
+    def runs(self) -> list[RunDir]:
+        """The run itself, or the ensemble's members."""
+
+    @property
+    def vote(self) -> str:
+        """How the members' probabilities combine ("soft" for one run)."""
 
     @property
     def path(self) -> Path: ...
@@ -54,8 +65,8 @@ def is_ensemble_dir(path: str | Path) -> bool:
 
 
 def open_source(path: str | Path | RunDir) -> EvalSource:
-    """The run or ensemble at `path` (a RunDir, or anything with a `.path`, works too)."""
-    p = Path(getattr(path, "path", path))
+    """The run or ensemble at `path` (a RunDir works too)."""
+    p = path.path if isinstance(path, RunDir) else Path(path)
     if is_ensemble_dir(p):
         return EnsembleSource.open(p)
     return RunSource(path if isinstance(path, RunDir) else RunDir.open(p))

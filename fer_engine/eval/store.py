@@ -16,7 +16,7 @@ import logging
 import re
 from dataclasses import dataclass, replace
 from pathlib import Path
-from typing import Any
+from typing import Any, Literal, cast
 
 import numpy as np
 
@@ -31,7 +31,7 @@ from ..training.predict import collect_predictions
 #: DataConfig fields that decide which faces land in which split.
 _SPLIT_FIELDS = ("val_fraction", "test_fraction", "split_seed")
 #: How another dataset is read unless told otherwise: detected format, every face, no overrides.
-OTHER_DATA = {"format": "auto", "label_map": "", "label_mode": "majority", "subject_regex": "",
+OTHER_DATA: dict[str, Any] = {"format": "auto", "label_map": "", "label_mode": "majority", "subject_regex": "",
                "split_by": "auto", "label_overrides": "", "max_per_class": 0, "train_fraction": 1.0}
 #: The split name that means every face of a dataset (cross-dataset evaluation).
 ALL = "all"
@@ -54,7 +54,8 @@ def eval_data_config(run: RunDir, data_path: str | None = None,
         return cfg
     other = {**OTHER_DATA, **(data_options or {})}
     pre = run.preprocess()
-    return replace(cfg, path=str(data_path), image_size=pre.image_size, channels=pre.channels, **other)
+    channels = cast(Literal[1, 3], pre.channels)  # a trained run's, checked when it trained
+    return replace(cfg, path=str(data_path), image_size=pre.image_size, channels=channels, **other)
 
 
 def _where(path: str) -> str:

@@ -12,7 +12,7 @@ from __future__ import annotations
 import time
 from dataclasses import dataclass, field, replace
 from pathlib import Path
-from typing import TYPE_CHECKING, Callable
+from typing import TYPE_CHECKING, Callable, Literal, cast
 
 import numpy as np
 
@@ -89,7 +89,8 @@ def _members(source: EvalSource):
                                 mean=[float(v) for v in pre.mean], std=[float(v) for v in pre.std]))
         sizes.add(pre.image_size)
     if len(sizes) > 1:
-        raise ExportError(f"the ensemble's members store faces at different sizes ({', '.join(map(str, sorted(sizes)))}); "
+        raise ExportError(f"the ensemble's members store faces at different sizes "
+                          f"({', '.join(map(str, sorted(sizes)))}); "
                           "one graph takes one input size -- export the members separately")
     return models, infos, sizes.pop(), max(i.channels for i in infos)
 
@@ -99,7 +100,8 @@ def _split_faces(source: EvalSource, image_size: int, channels: int, progress: P
     from ..data import load_dataset
     from ..data.errors import DatasetError
 
-    data = replace(source.runs[0].config().data, image_size=image_size, channels=channels)
+    data = replace(source.runs[0].config().data, image_size=image_size,
+                   channels=cast(Literal[1, 3], channels))  # the members' own, checked when they trained
     if data.path != "demo" and not Path(data.path).exists():
         raise ExportError(f"the run's dataset {data.path} is not here: the export checks itself on its test faces")
     try:

@@ -120,7 +120,8 @@ def write_model_card(run_dir: str | Path, out: str | Path, *, export: ExportMeta
         if export.int8:
             q = export.int8
             lines.append(f"- int8 ({q['mode']}): accuracy {q['accuracy_int8']:.2%} vs float32 "
-                         f"{q['accuracy_float32']:.2%} on {q['n']:,} {q['split']} faces ({100 * q['change']:+.2f} points).")
+                         f"{q['accuracy_float32']:.2%} on {q['n']:,} {q['split']} faces "
+                         f"({100 * q['change']:+.2f} points).")
     for r in runs:
         pre = r.preprocess()
         lines.append(f"- `{pre.backbone or r.config().model.backbone}`: faces {pre.image_size}x"
@@ -142,7 +143,8 @@ def write_model_card(run_dir: str | Path, out: str | Path, *, export: ExportMeta
         lines += _recipe(r)
     lines += ["", "## Results on the test split", ""]
     known = plain.y_true >= 0
-    lines.append(f"- Accuracy: {_pct(accuracy_with_interval(int((plain.y_pred == plain.y_true)[known].sum()), int(known.sum())))}.")
+    correct = int((plain.y_pred == plain.y_true)[known].sum())
+    lines.append(f"- Accuracy: {_pct(accuracy_with_interval(correct, int(known.sum())))}.")
     if tta is not None:
         k2 = tta.y_true >= 0
         lines.append(f"- Accuracy with {tta.tta} TTA: "

@@ -73,7 +73,7 @@ def export_onnx(graph, path: Path, options: ExportOptions, what: str) -> None:
             torch.onnx.export(graph, (_example(size, channels),), str(path), dynamo=False,
                               opset_version=options.opset, input_names=["faces"], output_names=["probs"],
                               dynamic_axes=dynamic, do_constant_folding=True)
-    except Exception as e:  # the exporter raises many types; name the operator when it does
+    except Exception as e:  # noqa: BLE001 - the exporter raises many unrelated types; name the operator when it does
         text = str(e).strip().splitlines()[0] if str(e).strip() else type(e).__name__
         op = _unsupported_op(str(e))
         detail = f"operator {op} is not supported" if op else text
@@ -110,7 +110,7 @@ def export_torchscript(graph, path: Path, options: ExportOptions, what: str) -> 
             traced = torch.jit.trace(graph, (_example(graph.image_size, graph.channels, 2),), check_trace=False)
             traced = torch.jit.freeze(traced.eval())
             torch.jit.save(traced, str(path))
-    except Exception as e:  # tracing raises many types
+    except Exception as e:  # noqa: BLE001 - tracing runs the model's own code, which may raise anything
         text = str(e).strip().splitlines()[0] if str(e).strip() else type(e).__name__
         raise ExportError(f"{what} does not export to TorchScript: {text}") from None
 

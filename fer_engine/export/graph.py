@@ -22,6 +22,10 @@ _LUMA = (19595.0, 38470.0, 7471.0)
 
 
 class _Member(nn.Module):
+    scale: torch.Tensor  # buffers
+    bias: torch.Tensor
+    luma: torch.Tensor
+
     def __init__(self, model: nn.Module, info: MemberInfo, in_channels: int, image_size: int):
         super().__init__()
         if info.channels > in_channels:

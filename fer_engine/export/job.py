@@ -49,7 +49,7 @@ class ExportJob:
         return cls(p, q, Path(out))
 
     def _drain(self, wait: float = 0.0) -> list[tuple[Any, ...]]:
-        out = []
+        out: list[tuple[Any, ...]] = []
         while True:
             try:
                 out.append(self._queue.get(timeout=wait) if wait and not out else self._queue.get_nowait())

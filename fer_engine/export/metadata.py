@@ -29,7 +29,7 @@ class ExportError(ValueError):
     """An export that cannot be made or a file that is not a fer-studio export; one line."""
 
 
-def accuracy_with_interval(correct: int, n: int) -> dict[str, float]:
+def accuracy_with_interval(correct: int, n: int) -> dict[str, float | str]:
     from ..scoring.stats import accuracy_interval
 
     iv = accuracy_interval(correct, n)
@@ -132,7 +132,7 @@ def read_onnx_metadata(path: str | Path, session=None) -> ExportMetadata:
     try:
         session = session or ort.InferenceSession(str(path), providers=["CPUExecutionProvider"])
         props = session.get_modelmeta().custom_metadata_map
-    except Exception as e:  # onnxruntime's own exception types
+    except Exception as e:  # noqa: BLE001 - onnxruntime's exception types derive straight from Exception
         raise ExportError(f"not a readable ONNX model: {path} ({str(e).splitlines()[0]})") from None
     if METADATA_KEY not in props:
         raise ExportError(f"{path} is an ONNX model but not a fer-studio export (no {METADATA_KEY!r} metadata)")
@@ -156,7 +156,7 @@ def read_torchscript_metadata(path: str | Path) -> ExportMetadata:
         with warnings.catch_warnings():
             warnings.simplefilter("ignore", FutureWarning)
             torch.jit.load(str(path), map_location="cpu", _extra_files=extra)
-    except Exception as e:  # torch raises RuntimeError subclasses for foreign files
+    except RuntimeError as e:  # torch's reader fails on foreign files with RuntimeError
         raise ExportError(f"not a TorchScript model: {path} ({str(e).splitlines()[0]})") from None
     text = extra[f"{METADATA_KEY}.json"]
     if isinstance(text, bytes):
@@ -164,5 +164,6 @@ def read_torchscript_metadata(path: str | Path) -> ExportMetadata:
     if not text and sidecar_path(path).is_file():
         text = sidecar_path(path).read_text(encoding="utf-8")
     if not text:
-        raise ExportError(f"{path} is TorchScript but not a fer-studio export (no metadata, no {sidecar_path(path).name})")
+        raise ExportError(f"{path} is TorchScript but not a fer-studio export "
+                          f"(no metadata, no {sidecar_path(path).name})")
     return ExportMetadata.from_json(text, str(path))

@@ -74,7 +74,7 @@ class OnnxPredictor(ExportedPredictor):
         providers = onnx_providers(device)
         try:
             self.session = ort.InferenceSession(str(path), opts, providers=providers)
-        except Exception as e:  # onnxruntime raises its own types for unreadable graphs
+        except Exception as e:  # noqa: BLE001 - onnxruntime's exception types derive straight from Exception
             raise ExportError(f"not a readable ONNX model: {path} ({str(e).splitlines()[0]})") from None
         super().__init__(path, read_onnx_metadata(path, self.session))
         inp = self.session.get_inputs()[0]
@@ -111,7 +111,7 @@ class TorchScriptPredictor(ExportedPredictor):
             with warnings.catch_warnings():
                 warnings.simplefilter("ignore", FutureWarning)  # TorchScript is deprecated upstream, still supported
                 self.module = torch.jit.load(str(self.path), map_location=self.device).eval()
-        except Exception as e:  # torch raises RuntimeError subclasses for foreign files
+        except RuntimeError as e:  # torch's reader fails on foreign files with RuntimeError
             raise ExportError(f"cannot load TorchScript {self.path}: {str(e).splitlines()[0]}") from None
 
     def predict_stored(self, stored: np.ndarray) -> np.ndarray:

@@ -20,8 +20,9 @@ counter-clockwise as seen on screen.
 from __future__ import annotations
 
 import math
+import operator
 from dataclasses import dataclass
-from functools import lru_cache
+from functools import lru_cache, reduce
 
 import numpy as np
 import torch
@@ -120,8 +121,8 @@ def gaussian_blur(x: torch.Tensor, sigma: float) -> torch.Tensor:
     taps = [t / sum(taps) for t in taps]
     h, w = x.shape[-2:]
     x = F.pad(x, (radius, radius, radius, radius), mode="replicate")
-    rows = sum(k * x[..., :, i:i + w] for i, k in enumerate(taps))
-    return sum(k * rows[..., i:i + h, :] for i, k in enumerate(taps))
+    rows = reduce(operator.add, (k * x[..., :, i:i + w] for i, k in enumerate(taps)))
+    return reduce(operator.add, (k * rows[..., i:i + h, :] for i, k in enumerate(taps)))
 
 
 def upload(arrays: dict[str, np.ndarray], device: torch.device) -> dict[str, torch.Tensor]:
@@ -246,7 +247,7 @@ class BatchAugment:
             # brightness k then contrast c around the new mean m': x k c + m' (1 - c), with m' = k m
             k = p.brightness if p.brightness is not None else 1.0
             c = p.contrast if p.contrast is not None else 1.0
-            host["gain"], host["offset"] = k * c, k * (1 - c)
+            host["gain"], host["offset"] = np.asarray(k * c), np.asarray(k * (1 - c))
         return upload({name: a for name, a in host.items() if a is not None}, device)
 
     def apply_on_device(self, x: torch.Tensor, d: dict[str, torch.Tensor],

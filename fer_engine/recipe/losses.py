@@ -72,6 +72,9 @@ class FerLoss(nn.Module):
     at 48x48 where a training step is short.
     """
 
+    weight: torch.Tensor | None  # buffers
+    alpha: torch.Tensor | None
+
     def __init__(self, gamma: float, label_smoothing: float,
                  weight: torch.Tensor | None, alpha: torch.Tensor | None):
         super().__init__()

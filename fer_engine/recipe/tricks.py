@@ -153,7 +153,8 @@ _trick("step_lr", "Step decay", "optimisation", ("schedule.step_size", "schedule
        lambda c: c.schedule.name == "step", "Multiply the learning rate by gamma every step_size epochs.")
 _trick("cosine_lr", "Cosine annealing", "optimisation", ("schedule.min_lr",),
        lambda c: c.schedule.name == "cosine", "Decay the learning rate along a half cosine to min_lr.")
-_trick("warm_restarts", "Cosine with warm restarts", "optimisation", ("schedule.t0", "schedule.t_mult", "schedule.min_lr"),
+_trick("warm_restarts", "Cosine with warm restarts", "optimisation",
+       ("schedule.t0", "schedule.t_mult", "schedule.min_lr"),
        lambda c: c.schedule.name == "warm_restarts",
        "SGDR: cosine cycles of t0, t0*t_mult, ... epochs, each restarting at the base learning rate.")
 _trick("plateau_lr", "Reduce on plateau", "optimisation",

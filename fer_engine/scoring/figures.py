@@ -22,7 +22,7 @@ def confusion_figure(cm: np.ndarray, class_names: Sequence[str], *, normalized: 
     im = ax.imshow(values, cmap="Blues", vmin=0, vmax=1 if normalized else max(values.max(), 1))
     fig.colorbar(im, ax=ax, fraction=0.046, pad=0.04)
     ax.set_xticks(range(k), list(class_names), rotation=45, ha="right")
-    ax.set_yticks(range(len(rows)), [class_names[i] for i in rows])
+    ax.set_yticks(range(len(rows)), [class_names[int(i)] for i in rows])
     ax.set_xlabel("predicted")
     ax.set_ylabel("true")
     threshold = values.max() / 2 if values.size else 0

@@ -108,7 +108,7 @@ class Baselines:
     majority_class: str
 
 
-def chance_and_majority(class_counts: Sequence[float], class_names: Sequence[str]) -> Baselines | None:
+def chance_and_majority(class_counts: Sequence[float] | np.ndarray, class_names: Sequence[str]) -> Baselines | None:
     """The two baselines of an accuracy from the evaluated faces' per-class counts (None when empty)."""
     counts = np.asarray(class_counts, dtype=np.float64)
     total = counts.sum()
@@ -155,7 +155,7 @@ def cell_indices(y_true: np.ndarray, y_pred: np.ndarray, t: int, p: int,
     return rows[np.argsort(-np.asarray(confidence)[rows], kind="stable")]
 
 
-def prior_corrected_predictions(logits: np.ndarray, train_counts: Sequence[float],
+def prior_corrected_predictions(logits: np.ndarray, train_counts: Sequence[float] | np.ndarray,
                                 target: str = "uniform") -> np.ndarray:
     """Argmax after logit adjustment by the train class priors (toward `target` priors)."""
     from ..recipe.priors import prior_correct
@@ -185,7 +185,7 @@ def _baselines_dict(cm: np.ndarray, class_names: Sequence[str]) -> dict[str, Any
     return None if b is None else asdict(b)
 
 
-def summary(preds: Predictions, train_counts: Sequence[float] | None = None,
+def summary(preds: Predictions, train_counts: Sequence[float] | np.ndarray | None = None,
             prior_target: str = "uniform") -> dict[str, Any]:
     """Everything a report prints, JSON-ready.
 

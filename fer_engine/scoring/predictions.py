@@ -81,7 +81,8 @@ class Predictions:
         path = Path(path)
         header = {"format_version": _FORMAT_VERSION, "class_names": list(self.class_names),
                   "split": self.split, "tta": self.tta, "meta": self.meta}
-        arrays = {name: np.ascontiguousarray(getattr(self, name)) for name in _ARRAYS}
+        # Any: numpy's stub would read a **dict of arrays as possibly holding allow_pickle
+        arrays: dict[str, Any] = {name: np.ascontiguousarray(getattr(self, name)) for name in _ARRAYS}
         with atomic_path(path) as tmp:
             with open(tmp, "wb") as f:  # a file object: np.savez would append ".npz" to tmp
                 np.savez(f, header=np.array(json.dumps(header)), **arrays)

@@ -133,9 +133,9 @@ def analyze(study: StudyDir, n_boot: int = 4000, seed: int = 0) -> StudyResults:
         v.verdict = stats.verdict(v.effect, v.p_holm, min(v.seeds, base_seeds)) if v.seeds and base_seeds else ""
     unfinished = [r for r in runs if r.state not in ("finished", PRUNED)]
     notes = list(plan.notes)
-    planned = {r.key: r.config.train.epochs for r in plan.runs}
+    planned_epochs = {r.key: r.config.train.epochs for r in plan.runs}
     pruned = [f"{r.key} (epoch {max((m['epoch'] for m in study.run_dir(r.key).read_metrics()), default=0)}"
-              f" of {planned[r.key]})" for r in runs if r.state == PRUNED]
+              f" of {planned_epochs[r.key]})" for r in runs if r.state == PRUNED]
     if pruned:
         notes.append(f"{len(pruned)} of {len(runs)} runs stopped early by ASHA (poor random samples; they count "
                      f"in no variant): {', '.join(pruned)}")

@@ -72,8 +72,8 @@ class TrainingPage(Page):
         self.monitors: dict[str, RunMonitor] = {}
         self.curves: dict[str, RunCurves] = {}
         self.shown: str | None = None
-        self.ticked: list[str] = []
-        self._baselines_of: str | None = None  # the run whose baselines the accuracy plot shows  # runs ticked in the compare list (the shown one included)
+        self.ticked: list[str] = []  # runs ticked in the compare list (the shown one included)
+        self._baselines_of: str | None = None  # the run whose baselines the accuracy plot shows
         self._start_task: Task | None = None
         self._list_task: Task | None = None
         self._retired: list[RunMonitor] = []  # ended monitors awaiting deletion

@@ -115,7 +115,8 @@ def test_rafdb_errors(tmp_path, data_cfg):
         load_dataset(data_cfg(root))
     label_file.write_text("\n".join(lines) + "\n")
     (root / "Image/aligned/train_00002_aligned.jpg").unlink()
-    with pytest.raises(DatasetError, match=r"RAF-DB: 1 image\(s\) listed in .* are absent \(line 2: .*train_00002_aligned"):
+    with pytest.raises(DatasetError,
+                       match=r"RAF-DB: 1 image\(s\) listed in .* are absent \(line 2: .*train_00002_aligned"):
         load_dataset(data_cfg(root))
     label_file.unlink()
     with pytest.raises(DatasetError, match="RAF-DB: label file not found: .*list_patition_label.txt"):
@@ -128,7 +129,7 @@ def test_digit_class_folders_need_a_label_map(tmp_path, data_cfg, tree):
         load_dataset(data_cfg(tmp_path))
     d = load_dataset(data_cfg(tmp_path, label_map="rafdb"))
     assert d.class_names == ["happy", "surprise", "neutral"]
-    assert all(f"/1/" in d.sources[i] for i in np.flatnonzero(d.labels == d.class_names.index("surprise")))
+    assert all("/1/" in d.sources[i] for i in np.flatnonzero(d.labels == d.class_names.index("surprise")))
     assert "RAF-DB label 4 -> happy" in d.label_map
     with pytest.raises(DatasetError, match="train/7: FER2013 label 7 out of range"):  # FER2013 counts 0-6
         load_dataset(data_cfg(tmp_path, label_map="fer2013"))

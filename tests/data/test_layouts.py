@@ -79,7 +79,8 @@ def test_unknown_class_names_are_an_error_listing_them(tmp_path, data_cfg, tree)
 
 def test_a_dataset_one_level_down_is_suggested(tmp_path, data_cfg, tree):
     tree(tmp_path / "download" / "fer2013", {"train/happy": 2, "test/happy": 2})
-    with pytest.raises(DatasetError, match=r"unknown class folder name\(s\): fer2013 .*did you mean the dataset folder .*download/fer2013\?"):
+    with pytest.raises(DatasetError, match=r"unknown class folder name\(s\): fer2013 "
+                                           r".*did you mean the dataset folder .*download/fer2013\?"):
         load_dataset(data_cfg(tmp_path / "download"))
 
 

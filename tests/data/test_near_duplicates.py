@@ -24,7 +24,8 @@ def test_phash_pairs_copies_not_different_faces():
 def test_report_lists_near_duplicates_across_splits(tmp_path, cache_folder):
     for split, seeds in (("train", range(0, 12)), ("val", range(12, 16))):
         for s in seeds:
-            b.save(tmp_path / split / ("happy" if s % 2 else "sad") / f"{s}.png", b.face("happy" if s % 2 else "sad", s))
+            name = "happy" if s % 2 else "sad"
+            b.save(tmp_path / split / name / f"{s}.png", b.face(name, s))
     leaked = np.clip(b.face("happy", 5).astype(int) + 12, 0, 255).astype(np.uint8)
     b.save(tmp_path / "val" / "sad" / "leak.jpg", leaked)  # a re-encoded, brighter copy, relabelled
     b.save(tmp_path / "train" / "happy" / "copy.png", b.face("happy", 5))  # byte-identical: reported elsewhere

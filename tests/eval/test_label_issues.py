@@ -42,7 +42,6 @@ def test_flipped_demo_labels_are_found(tmp_path):
 
 def test_votes_rank_through_the_multi_annotator_consensus():
     """FERPlus-style votes: a face whose annotators mostly disagree with its label scores low."""
-    rng = np.random.default_rng(0)
     n, k = 60, 3
     truth = np.arange(n) % k
     votes = np.zeros((n, k))

@@ -113,7 +113,7 @@ def test_unexportable_backbone_names_the_op_and_leaves_no_file(runs_root, tmp_pa
     assert list(tmp_path.iterdir()) == []
 
 
-def test_bad_inputs_get_one_line_messages(tiny_run, tmp_path):
+def test_bad_inputs_get_one_line_messages(tiny_run, tmp_path, capsys):
     from fer_engine.cli import main
 
     cases = [
@@ -125,6 +125,8 @@ def test_bad_inputs_get_one_line_messages(tiny_run, tmp_path):
     ]
     for argv, message in cases:
         assert main(argv) == 2, argv
+        err = capsys.readouterr().err
+        assert message in err and err.count("\n") == 1, (argv, err)
     garbage = tmp_path / "garbage.onnx"
     garbage.write_bytes(b"not a model")
     with pytest.raises(ValueError, match="not a readable ONNX model"):

@@ -58,7 +58,8 @@ def append_epoch(run: RunDir, e: int, steps: int) -> None:
 def tiny_config():
     """A run on the demo dataset with the tiny test backbone: a few batches per epoch, CPU."""
     def make(epochs: int = 2, steps: int = 3, **changes) -> RunConfig:
-        base = {"model.backbone": "fer_cnn_tiny", "data.path": os.environ.get("FER_GUI_TEST_DATA", "demo"), "train.epochs": epochs,
+        base = {"model.backbone": "fer_cnn_tiny", "data.path": os.environ.get("FER_GUI_TEST_DATA", "demo"),
+                "train.epochs": epochs,
                 "train.max_steps_per_epoch": steps, "train.batch_size": 16, "train.device": "cpu",
                 "eval.splits": [], "schedule.warmup_epochs": 0.0}
         return RunConfig().replace(**{**base, **changes})

@@ -21,7 +21,8 @@ def page(qtbot, tmp_path):
     state = AppState(runs_root=tmp_path / "runs")
     p = SetupPage(state)
     qtbot.addWidget(p)
-    qtbot.waitUntil(lambda: p.report is not None, timeout=240_000)  # the demo set, reported at start (minutes on a loaded 2-core machine)
+    # the demo set, reported at start (minutes on a loaded 2-core machine)
+    qtbot.waitUntil(lambda: p.report is not None, timeout=240_000)
     return p
 
 

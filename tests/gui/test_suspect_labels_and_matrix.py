@@ -3,7 +3,6 @@
 import json
 
 import numpy as np
-from PySide6.QtCore import Qt
 
 from fer_engine.config import RunConfig
 from fer_engine.eval.cross_dataset import CrossDatasetMatrix as Matrix

@@ -4,7 +4,6 @@ from __future__ import annotations
 import json
 
 import numpy as np
-from PySide6.QtCore import Qt
 
 WAIT_MS = 60_000
 

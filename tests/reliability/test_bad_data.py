@@ -154,7 +154,8 @@ def csv_rows(*rows: str) -> str:
 
 @pytest.mark.parametrize("rows, message", [
     (["3,GOOD,Training", "3,1 2 3,Training"], r"line 3: 3 pixel values, expected 2304 \(48x48\)"),
-    (["7,GOOD,Training", "-1,GOOD,PublicTest"], r"line 2: emotion 7 out of range 0-6; line 3: emotion -1 out of range 0-6"),
+    (["7,GOOD,Training", "-1,GOOD,PublicTest"],
+     r"line 2: emotion 7 out of range 0-6; line 3: emotion -1 out of range 0-6"),
     (["3,GOOD,Training", "3,GOOD"], r"line 3: 2 column\(s\), expected 3"),
     (["happy,GOOD,Training"], r"line 2: emotion 'happy' is not an integer"),
     (["3,GOOD,Training", "3," + "1 " * 2000 + "x " + "1 " * 303 + ",Training"],

@@ -130,7 +130,8 @@ def linear_model(monkeypatch):
     return made
 
 
-_PLAIN = {"optim.name": "sgd", "optim.momentum": 0.0, "optim.nesterov": False, "optim.weight_decay": 0.0, "optim.lr": 0.5,
+_PLAIN = {"optim.name": "sgd", "optim.momentum": 0.0, "optim.nesterov": False, "optim.weight_decay": 0.0,
+          "optim.lr": 0.5,
           "schedule.name": "constant", "train.epochs": 1, "eval.splits": [], "augment.hflip": 0.0,
           "augment.rotation": 0.0, "augment.translate": 0.0, "augment.scale": 0.0,
           "augment.brightness": 0.0, "augment.contrast": 0.0,

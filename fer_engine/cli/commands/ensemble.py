@@ -15,7 +15,8 @@ def add_arguments(p: argparse.ArgumentParser) -> None:
     p.add_argument("runs", metavar="RUN_DIR", nargs="+", help="two or more finished run directories")
     p.add_argument("--vote", choices=("soft", "hard"), default="soft",
                    help="soft: mean probability; hard: majority of predicted classes (default soft)")
-    p.add_argument("--out", metavar="DIR", required=True, help="the new ensemble directory (e.g. under the runs folder)")
+    p.add_argument("--out", metavar="DIR", required=True,
+                   help="the new ensemble directory (e.g. under the runs folder)")
     p.add_argument("--name", default="", help="name shown in the runs list")
     p.add_argument("--split", default="test", help="split to report (default test)")
     p.add_argument("--device", default="auto", help="auto, cpu, cuda, ...")

@@ -99,8 +99,8 @@ def print_report(s: dict, plain: dict | None = None) -> None:
     print(format_summary(s, title=f"run: {s['run_dir']}\ndata: {s['data']}"))
     if plain is not None:
         lo, hi = plain["accuracy_ci95"]
-        print(f"\nwithout TTA: accuracy {plain['accuracy']:.4f} [{lo:.4f}, {hi:.4f}], macro-F1 {plain['macro_f1']:.4f}, "
-              f"balanced accuracy {plain['balanced_accuracy']:.4f}")
+        print(f"\nwithout TTA: accuracy {plain['accuracy']:.4f} [{lo:.4f}, {hi:.4f}], "
+              f"macro-F1 {plain['macro_f1']:.4f}, balanced accuracy {plain['balanced_accuracy']:.4f}")
 
 
 def run(args: argparse.Namespace) -> int:

@@ -18,11 +18,13 @@ def add_arguments(p: argparse.ArgumentParser) -> None:
     p.add_argument("--image-size", type=int, default=48, help="decode size for mean/std (default 48)")
     p.add_argument("--channels", type=int, choices=(1, 3), default=1, help="1 = grayscale, 3 = RGB")
     p.add_argument("--val-fraction", type=float, default=0.1, help="when the layout has no val split")
-    p.add_argument("--test-fraction", type=float, default=0.1, help="test share of a single folder of class folders or a CSV without Usage")
+    p.add_argument("--test-fraction", type=float, default=0.1,
+                   help="test share of a single folder of class folders or a CSV without Usage")
     p.add_argument("--split-seed", type=int, default=0, help="seed of the stratified split")
     p.add_argument("--format", default="auto", help="dataset format (default: detected), e.g. ferplus, rafdb, "
                    "affectnet, ckplus, jaffe, expw, folders, fer2013_csv")
-    p.add_argument("--label-map", default="", help="numbering of digit class folders: fer2013, rafdb, affectnet, ckplus")
+    p.add_argument("--label-map", default="",
+                   help="numbering of digit class folders: fer2013, rafdb, affectnet, ckplus")
     p.add_argument("--label-mode", default="majority", choices=("majority", "plurality", "probability"),
                    help="faces with annotator votes (FERPlus)")
     p.add_argument("--subject-regex", default="", help="subject id from file names (group 1), for subject-wise splits")

@@ -93,7 +93,8 @@ def scan_ferplus(root: Path, cfg: DataConfig) -> Listing:
     listing = _scan_csv(csv_path, mode) if csv_path is not None else _scan_folders(root, mode)
     listing.label_map = FERPLUS.describe()
     listing.notes.append(f"FERPlus votes, label mode {mode}: votes of 1 discarded; faces whose top vote is "
-                         f"unknown or NF dropped" + ("; faces without a majority dropped" if mode == "majority" else ""))
+                         f"unknown or NF dropped"
+                         + ("; faces without a majority dropped" if mode == "majority" else ""))
     if not listing.files:
         raise DatasetError(f"{root}: FERPlus kept no face (every face was dropped: {listing.dropped})")
     return listing
