@@ -25,7 +25,8 @@ from .splits import cap_per_class, complete_splits, stratified_subset, subjects_
 _MAX_LISTED = 3
 
 
-def load_dataset(cfg: DataConfig, progress: ProgressFn | None = None, should_stop: StopFn | None = None) -> DatasetArrays:
+def load_dataset(cfg: DataConfig, progress: ProgressFn | None = None,
+                 should_stop: StopFn | None = None) -> DatasetArrays:
     """Every face of `cfg.path` as uint8 arrays with train/val/test splits (see fer_engine.data)."""
     plan = plan_source(cfg.path, cfg.cache_dir, progress, should_stop, cfg)
     raw = load_raw(plan, cfg.image_size, cfg.channels, cfg.cache_dir, progress, should_stop)
@@ -197,7 +198,8 @@ def _rows_of_csv(listing: Listing, size: int, channels: int, progress: ProgressF
 
 
 def decode_files(files: list[str], size: int, channels: int, progress: ProgressFn | None = None,
-                 should_stop: StopFn | None = None, boxes: list | None = None) -> tuple[np.ndarray, list[tuple[int, str]]]:
+                 should_stop: StopFn | None = None,
+                 boxes: list | None = None) -> tuple[np.ndarray, list[tuple[int, str]]]:
     """Decode files (cropped to `boxes` where given) in parallel threads:
     (faces, [(index, reason) of unreadable files])."""
     out = np.zeros((len(files), size, size, channels), np.uint8)

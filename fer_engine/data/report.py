@@ -14,7 +14,7 @@ import json
 import zipfile
 from collections import Counter, defaultdict
 from dataclasses import dataclass, field
-from typing import Any
+from typing import Any, Literal, cast
 
 import numpy as np
 from PIL import Image
@@ -99,7 +99,7 @@ class DatasetReport:
         train = {c: n for c, n in self.counts.get("train", {}).items()}
         if not train:
             return {"ratio": None, "largest": None, "smallest": None}
-        largest, smallest = max(train, key=train.get), min(train, key=train.get)
+        largest, smallest = max(train, key=train.__getitem__), min(train, key=train.__getitem__)
         ratio = train[largest] / train[smallest] if train[smallest] else None
         return {"ratio": ratio, "largest": largest, "smallest": smallest}
 
@@ -161,7 +161,8 @@ class DatasetReport:
         lines.append(_count_table(self.class_names, self.counts))
         imb = self.imbalance
         if imb["ratio"]:
-            lines.append(f"Imbalance (train): {imb['ratio']:.1f}x (largest {imb['largest']}, smallest {imb['smallest']})")
+            lines.append(f"Imbalance (train): {imb['ratio']:.1f}x "
+                         f"(largest {imb['largest']}, smallest {imb['smallest']})")
         for split, st in self.pixel_stats.items():
             lines.append(f"Pixel mean/std ({split}, 0..1, {self.image_size}x{self.image_size}x{self.channels}): "
                          f"{_floats(st['mean'])} / {_floats(st['std'])}")
@@ -172,14 +173,14 @@ class DatasetReport:
                      f"{s['across_splits']:,} span splits ({s['train_and_eval']:,} span train and val/test); "
                      f"{s['within_split']:,} within one split; {s['conflicting_labels']:,} with different labels")
         n = _group_summary(self.near_duplicate_groups)
-        lines.append(f"Near-duplicate groups (perceptual hash, within {MAX_DISTANCE} of {BITS} bits, not byte-identical): "
-                     f"{n['groups']:,} ({n['files']:,} faces); {n['across_splits']:,} span splits "
-                     f"({n['train_and_eval']:,} span train and val/test); {n['conflicting_labels']:,} with different labels")
-        lines += _listed("Near-duplicates across splits", [g.to_dict()["detail"] + ": " + ", ".join(map(printable, g.files))
-                                                          for g in self.near_duplicate_groups if g.across_splits], max_listed)
+        lines.append(f"Near-duplicate groups (perceptual hash, within {MAX_DISTANCE} of {BITS} bits, "
+                     f"not byte-identical): {n['groups']:,} ({n['files']:,} faces); "
+                     f"{n['across_splits']:,} span splits ({n['train_and_eval']:,} span train and val/test); "
+                     f"{n['conflicting_labels']:,} with different labels")
+        across = [g for g in self.near_duplicate_groups if g.across_splits]
+        lines += _listed("Near-duplicates across splits", [_group_line(g) for g in across], max_listed)
         conflicts = [g for g in self.duplicate_groups if g.conflicting]
-        lines += _listed("Groups with different labels", [g.to_dict()["detail"] + ": " + ", ".join(map(printable, g.files))
-                                                         for g in conflicts], max_listed)
+        lines += _listed("Groups with different labels", [_group_line(g) for g in conflicts], max_listed)
         lines += _listed(f"Near-blank images (pixel std < {NEAR_BLANK_STD:g})",
                          [f"{printable(p)} (std {v:.2f})" for p, v in self.near_blank], max_listed)
         lines += _listed("Unreadable files (skipped)", [f"{printable(p)}: {r}" for p, r in self.unreadable], max_listed)
@@ -192,7 +193,8 @@ def dataset_report(path: str, progress: ProgressFn | None = None, should_stop: S
                    **data_options: Any) -> DatasetReport:
     """Inspect the dataset at `path` (any format `load_dataset` accepts); `data_options` are
     further `DataConfig` fields (format, label_map, label_mode, subject_regex, split_by, ...)."""
-    cfg = DataConfig(path=path, image_size=image_size, channels=channels, val_fraction=val_fraction,
+    cfg = DataConfig(path=path, image_size=image_size, channels=cast(Literal[1, 3], channels),
+                     val_fraction=val_fraction,
                      test_fraction=test_fraction, split_seed=split_seed, cache_dir=cache_dir, **data_options)
     plan = plan_source(path, cache_dir, progress, should_stop, cfg)
     raw = load_raw(plan, image_size, channels, cache_dir, scaled_progress(progress, 0.0, 0.6), should_stop)
@@ -238,10 +240,10 @@ def _file_facts(path: str) -> tuple[bytes, int, int, str, float]:
 def _cached_file_facts(plan: SourcePlan, raw: RawDataset, cache_dir: str, progress: ProgressFn | None,
                        should_stop: StopFn | None) -> dict[str, np.ndarray]:
     target = plan.cache_path(cache_dir, f"facts{FACTS_VERSION}", 0, 0)
-    facts = _load_facts(target, raw.sources)
-    if facts is not None:
+    cached = _load_facts(target, raw.sources)
+    if cached is not None:
         report_progress(progress, 1.0, "file facts loaded from the cache")
-        return facts
+        return cached
     n = len(raw.sources)
     md5 = np.zeros(n, "S16")
     width, height = np.zeros(n, np.int32), np.zeros(n, np.int32)
@@ -256,7 +258,8 @@ def _cached_file_facts(plan: SourcePlan, raw: RawDataset, cache_dir: str, progre
                 md5[i] = hashlib.md5(raw.sources[i].encode("utf-8", "surrogateescape")).digest()
 
     run_batches(n, work, "checking files (md5, size, mode)", progress, should_stop)
-    facts = {"md5": md5, "width": width, "height": height, "mode": mode, "std": std, "phash": phash(raw.images)}
+    facts: dict[str, Any] = {"md5": md5, "width": width, "height": height, "mode": mode, "std": std,
+                             "phash": phash(raw.images)}
     try:
         with atomic_path(target) as tmp, open(tmp, "wb") as f:
             np.savez(f, sources=np.array(json.dumps(raw.sources)), **facts)
@@ -359,6 +362,11 @@ def _counter(c: dict[str, int], top: int = 5) -> str:
     items = list(c.items())
     text = ", ".join(f"{k} ({v:,})" for k, v in items[:top])
     return text + (f", ... {len(items) - top} more" if len(items) > top else "") if items else "none"
+
+
+def _group_line(group) -> str:
+    """One listed duplicate group: its detail, then its files."""
+    return group.to_dict()["detail"] + ": " + ", ".join(map(printable, group.files))
 
 
 def _listed(title: str, items: list[str], limit: int) -> list[str]:

@@ -18,7 +18,6 @@ from ..training.run_files import DatasetInfo
 from ..training.rundir import RunDir, RunDirError
 from ..scoring import metrics as M
 from .embed import Embedding, embed
-from ..progress import ProgressFn, StopFn, scaled_progress
 from ..scoring.predictions import Predictions
 
 

@@ -12,7 +12,7 @@ from typing import Any
 import numpy as np
 
 from ..data.images import decode_image
-from ..scoring.predictions import ProgressFn, StopFn
+from ..progress import ProgressFn, StopFn
 from .cam import CAM_METHODS, compute_cams
 from .export import export_overlays
 from .predictor import RunPredictor, load_predictor

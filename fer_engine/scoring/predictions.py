@@ -19,7 +19,6 @@ from typing import Any
 
 import numpy as np
 
-from ..progress import Cancelled, ProgressFn, StopFn
 from ..utils.atomic import atomic_path
 
 _FORMAT_VERSION = 1

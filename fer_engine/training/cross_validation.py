@@ -109,18 +109,23 @@ class KFoldRun:
         paths = [RunDir.open(r["run_dir"]).predictions_path("val", False) for r in results]
         if not all(p.is_file() for p in paths):  # eval.splits without "val": the folds kept none
             return
-        parts = [replace(Predictions.load(p), index=np.asarray(index, np.int64)) for p, index in zip(paths, val_index)]
-        oof = Predictions(**{name: np.concatenate([getattr(p, name) for p in parts])
-                             for name in ("index", "y_true", "y_pred", "probs", "logits", "losses", "features")},
-                          class_names=parts[0].class_names, split="oof",
+        parts = [replace(Predictions.load(p), index=np.asarray(index, np.int64))
+                 for p, index in zip(paths, val_index)]
+
+        def joined(name: str) -> np.ndarray:
+            return np.concatenate([getattr(p, name) for p in parts])
+
+        oof = Predictions(index=joined("index"), y_true=joined("y_true"), y_pred=joined("y_pred"),
+                          probs=joined("probs"), logits=joined("logits"), losses=joined("losses"),
+                          features=joined("features"), class_names=parts[0].class_names, split="oof",
                           meta={**parts[0].meta, "run_dir": str(self.run_dir.path), "kind": "out-of-fold"})
         oof.save(self.run_dir.predictions_path("oof", False))
 
     def _aggregate(self, results: list[dict[str, Any]]) -> tuple[dict[str, float], dict[str, float]]:
         mean, std = {}, {}
         for key in FOLD_METRICS:
-            values = [r.get(key) for r in results]
-            if values and all(isinstance(v, (int, float)) and not math.isnan(v) for v in values):
+            values = [v for v in (r.get(key) for r in results) if isinstance(v, (int, float)) and not math.isnan(v)]
+            if values and len(values) == len(results):
                 mean[key] = float(np.mean(values))
                 std[key] = float(np.std(values, ddof=1)) if len(values) > 1 else 0.0
         return mean, std

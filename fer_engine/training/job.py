@@ -28,8 +28,11 @@ class TrainingJob(Protocol):
     """A job `fit` runs: `run(resume)` returns the summary, or raises `Cancelled` on a stop;
     `epoch` and `step` say where a stopped job was."""
 
-    epoch: int
-    step: int
+    @property
+    def epoch(self) -> int: ...
+
+    @property
+    def step(self) -> int: ...
 
     def run(self, resume: bool) -> dict[str, Any]: ...
 

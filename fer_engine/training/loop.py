@@ -49,7 +49,7 @@ class Training:
     def __init__(self, config: RunConfig, run_dir: RunDir, rec: Recorder, should_stop: StopFn,
                  dataset: DatasetArrays | None = None):
         self.cfg, self.run_dir, self.rec, self.should_stop = config, run_dir, rec, should_stop
-        self.data = dataset
+        self.data = dataset  # loaded by `_load_data` when not given
         self.state = TrainState()
         self.warnings: list[str] = []
         self.val_confusion: np.ndarray | None = None  # of the last validation (TensorBoard shows it)
@@ -93,6 +93,13 @@ class Training:
         random.seed(seed)
         return np.random.default_rng(seed)
 
+    @property
+    def dataset(self) -> DatasetArrays:
+        """The run's data, once `_load_data` has read it."""
+        if self.data is None:
+            raise RuntimeError("the dataset is read by _load_data before training")
+        return self.data
+
     def _load_data(self) -> TrainSplit:
         if self.data is None:
             self.data = load_data(self.cfg, self.rec, self.should_stop)
@@ -129,7 +136,7 @@ class Training:
             self.save_checkpoint("best", ckpt)  # the run stopped between writing last.pt and best.pt
 
     def _start_event(self, resume: bool) -> None:
-        n_val = len(self.data.splits["val"]) if self.has_val else 0
+        n_val = len(self.dataset.splits["val"]) if self.has_val else 0
         info = self.run_info()
         p = self.parts
         self.rec(ev.RunStarted(
@@ -270,9 +277,10 @@ class Training:
         from ..recipe.preprocess import prepare_batch
 
         p, forward = self.parts, self.validation_forward()
-        images, labels = self.data.split("val")
+        images, labels = self.dataset.split("val")
         n, bs = len(labels), max(self.cfg.train.batch_size, 256)
-        votes = None if self.data.soft is None else self.data.soft[self.data.splits["val"]]
+        data = self.dataset
+        votes = None if data.soft is None else data.soft[data.splits["val"]]
         p.model.eval()
         loss_sum, vote_sum, preds = 0.0, 0.0, []
         with torch.inference_mode():
@@ -335,7 +343,8 @@ class Training:
             "best_metric": self.best_metric, "epochs_done": st.epoch,
             "early_stopped": st.early_stopped, "device": str(self.device), **self.run_info(),
         }
-        summary.update(predict_splits(self.cfg, self.parts, self.data, self.run_dir, self.rec, self.should_stop))
+        summary.update(predict_splits(self.cfg, self.parts, self.dataset, self.run_dir, self.rec,
+                                      self.should_stop))
         summary.update(wall_time_s=time.time() - self.started, **peak_memory())
         self.run_dir.write_status("finished", summary=summary)
         self.rec(ev.RunFinished(run_id=self.run_dir.run_id, best_epoch=st.best_epoch,

@@ -5,7 +5,8 @@ from typing import Any, Sequence
 
 import numpy as np
 
-from ..scoring.predictions import Cancelled, Predictions, ProgressFn, StopFn, cross_entropy
+from ..progress import Cancelled, ProgressFn, StopFn
+from ..scoring.predictions import Predictions, cross_entropy
 
 
 def collect_predictions(

@@ -105,7 +105,7 @@ def _failed(run_dir: RunDir, rec: Recorder, e: BaseException, started: float) ->
     _best_effort(lambda: run_dir.write_status("failed", error=error, hint=hint, summary=summary))
     try:
         rec(failed)
-    except Exception:  # the disk itself failed: the watcher still gets the event
+    except Exception:  # noqa: BLE001 - the disk itself failed: the watcher still gets the event
         _best_effort(lambda: rec.emit(failed))
     return summary
 

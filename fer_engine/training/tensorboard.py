@@ -2,9 +2,10 @@
 
 `with_tensorboard(config, run_dir, emit)` returns an `emit` that also writes what the
 training events say to `<run>/tensorboard/`: loss, lr, throughput and the epoch's running
-train accuracy and macro-F1 per (reported) step, every epoch metric (`loss/train`, `accuracy/val`, `f1/val`, ...), the validation confusion
-matrix as an image per epoch, the final test figures, and at the end the test features with
-face thumbnails and true/predicted labels for the embedding projector. It listens to the
+train accuracy and macro-F1 per (reported) step, every epoch metric (`loss/train`,
+`accuracy/val`, `f1/val`, ...), the validation confusion matrix as an image per epoch, the
+final test figures, and at the end the test features with face thumbnails and true/predicted
+labels for the embedding projector. It listens to the
 event stream only, so the training loop knows nothing about it; a TensorBoard failure is
 noted once in the event log and never stops training. Without the `tensorboard` package
 the run simply has no event files.
@@ -31,7 +32,7 @@ _SPLITS = ("train", "val", "test")
 
 
 def tensorboard_dir(run_dir: RunDir | str | Path) -> Path:
-    return Path(getattr(run_dir, "path", run_dir)) / "tensorboard"
+    return (run_dir.path if isinstance(run_dir, RunDir) else Path(run_dir)) / "tensorboard"
 
 
 def available() -> bool:
@@ -88,7 +89,7 @@ class TensorBoardLogger:
             for key, value in event.metrics.items():
                 w.add_scalar(scalar_tag(key), value, event.epoch)
             if event.confusion and self.class_names:
-                w.add_image("confusion/val", confusion_image(event.confusion, self.class_names,
+                w.add_image("confusion/val", confusion_image(np.asarray(event.confusion), self.class_names,
                                                              f"validation, epoch {event.epoch}"),
                             event.epoch, dataformats="HWC")
             w.flush()

@@ -15,7 +15,7 @@ import math
 import sys
 import time
 from pathlib import Path
-from typing import TextIO
+from typing import Collection, TextIO
 
 from tqdm import tqdm
 
@@ -97,7 +97,8 @@ def run(args: argparse.Namespace) -> int:
     from ...presets import builtin_ensembles
     from ...training.rundir import RunDir, RunDirError
 
-    out, warnings = sys.stderr, []
+    out = sys.stderr
+    warnings: list[str] = []
     if args.preset in builtin_ensembles() and not args.resume:
         return run_ensemble(args, out)
     if args.resume:
@@ -220,7 +221,7 @@ def _duration(seconds: float) -> str:
 class EventPrinter:
     """Turns worker events into the progress bar and a line per epoch."""
 
-    def __init__(self, out: TextIO, shown: set[str] = frozenset()):
+    def __init__(self, out: TextIO, shown: Collection[str] = ()):
         self.bar = ProgressBar(out)
         self.shown = set(shown)  # notes already printed (warnings before training)
         self.epochs = 0
