@@ -1,6 +1,7 @@
 """FER2013 accuracy of a preset: train on Training, select on PublicTest, report PrivateTest.
 
     python benchmarks/accuracy.py quick-cpu                  # the 2-CPU-core baseline (target >= 60%, <= 15 min)
+    python benchmarks/accuracy.py quick-cpu --no-bf16        # float32 forced (train.amp=false), as on AVX2 CPUs
     python benchmarks/accuracy.py resnet18-48                # one GPU (target >= 73%)
     python benchmarks/accuracy.py ensemble                   # trains the members, then votes (target >= 75%)
     python benchmarks/accuracy.py ensemble --runs R1 R2 R3   # vote over runs trained before
@@ -12,7 +13,8 @@ PRESET is a run preset (`fer_engine/presets/*.json`) or an ensemble recipe
 on the FER2013 image folders (`$FER_SHARED_DATA` or `../shared/data`, else `--data`):
 Training to train, PublicTest as validation (the best checkpoint by the preset's monitor),
 PrivateTest as test. Printed: PrivateTest accuracy and macro-F1 without and with the
-preset's TTA, wall time of training and of evaluation, device and precision, peak memory.
+preset's TTA, wall time of training and of evaluation, device and precision, peak memory;
+first the machine (CPU model, cores, native bfloat16 or not) and what training computes in.
 Runs are kept under `--out` (default: the runs folder), so the GUI can open them.
 """
 from __future__ import annotations
@@ -33,8 +35,10 @@ from fer_engine.eval.source import predictions_for
 from fer_engine.paths import default_runs_dir, shared_data_dir
 from fer_engine.presets import builtin_ensembles, load_ensemble_recipe, load_preset
 from fer_engine.training import events as ev
+from fer_engine.training.components import resolve_device
 from fer_engine.training.run import fit
 from fer_engine.training.rundir import RunDir
+from fer_engine.utils.machine import machine_line, training_precision
 
 TARGETS = {"quick-cpu": 0.60, "resnet18-48": 0.73, "ensemble": 0.75}  # PrivateTest accuracy (issue 7)
 QUICK_CPU_MINUTES = 15
@@ -117,6 +121,8 @@ def main(argv: list[str] | None = None) -> int:
     ap.add_argument("--set", dest="overrides", action="append", default=[], metavar="KEY=VALUE")
     ap.add_argument("--runs", nargs="+", metavar="RUN_DIR", help="ensemble: vote over these finished runs")
     ap.add_argument("--json", metavar="FILE", help="also write the results as JSON")
+    ap.add_argument("--no-bf16", action="store_true", help="force float32 (train.amp=false), "
+                    "to measure the float32 case on a bfloat16 machine")
     a = ap.parse_args(argv)
 
     shared = shared_data_dir()
@@ -128,10 +134,14 @@ def main(argv: list[str] | None = None) -> int:
 
     def prepared(cfg: RunConfig) -> RunConfig:
         cfg = cfg.replace(**{"data.path": str(data), "train.device": a.device, "eval.splits": ["val", "test"]})
+        if a.no_bf16:
+            cfg = cfg.replace(**{"train.amp": False})
         if a.epochs:
             cfg = cfg.replace(**{"train.epochs": a.epochs})
         return cfg.with_overrides(a.overrides)
 
+    device = resolve_device(a.device)
+    print(f"machine: {machine_line()}; training on {device} in {training_precision(device, a.no_bf16)}", flush=True)
     t_all = time.perf_counter()
     results: dict[str, dict] = {}
     if a.preset in builtin_ensembles():

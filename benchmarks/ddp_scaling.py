@@ -34,7 +34,8 @@ sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
 from fer_engine.config import RunConfig  # noqa: E402
 from fer_engine.training import events as ev  # noqa: E402
-from fer_engine.training.precision import amp_dtype, cpu_has_native_bf16  # noqa: E402
+from fer_engine.training.precision import amp_dtype  # noqa: E402
+from fer_engine.utils.machine import machine_line  # noqa: E402
 from fer_engine.training.worker import run_in_process  # noqa: E402
 
 
@@ -82,9 +83,8 @@ def main(argv: list[str] | None = None) -> None:
         os.environ["OMP_NUM_THREADS"] = str(args.threads)
         torch.set_num_threads(args.threads)
     cpu = args.cpu or torch.cuda.device_count() == 0
-    bf16 = "native" if cpu_has_native_bf16() else "emulated: AMP off"
-    where = (f"CPU ({torch.get_num_threads()} threads, bfloat16 {bf16})"
-             if cpu else f"{torch.cuda.device_count()} x {torch.cuda.get_device_name(0)}")
+    where = (f"{machine_line()}, {torch.get_num_threads()} threads" if cpu
+             else f"{torch.cuda.device_count()} x {torch.cuda.get_device_name(0)}")
     dtype = amp_dtype(torch.device("cpu" if cpu else "cuda"), True)
     print(f"{args.backbone} on {args.data}, {where}, AMP {dtype}, {args.steps} steps/epoch, "
           f"{args.epochs} epochs (last timed), {args.rounds} round(s)", flush=True)

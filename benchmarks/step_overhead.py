@@ -35,6 +35,7 @@ from fer_engine.training.events import StepProgress
 from fer_engine.training.run import fit
 from fer_engine.training.precision import amp_dtype
 from fer_engine.training.rundir import RunDir
+from fer_engine.utils.machine import machine_line
 from fer_engine.recipe.optim import build_optimizer
 
 NO_AUGMENT = {f"augment.{k}": 0.0 for k in ("hflip", "rotation", "translate", "scale", "brightness", "contrast")}
@@ -130,7 +131,8 @@ def main() -> int:
     for _ in range(args.rounds):
         for name, loop in loops.items():
             times[name].append(loop())
-    where = torch.cuda.get_device_name(device) if device.type == "cuda" else f"CPU x{torch.get_num_threads()} threads"
+    where = (torch.cuda.get_device_name(device) if device.type == "cuda"
+             else f"{machine_line()}, {torch.get_num_threads()} threads")
     print(f"device: {where}; batch {batch}; {args.rounds} rounds of {args.steps} steps; "
           f"AMP dtype {amp_dtype(device, base.train.amp)}; torch {torch.__version__}")
     bare_med, bare_min = statistics.median(times["bare"]), min(times["bare"])

@@ -11,13 +11,16 @@ and the ratios b/a (how close fit gets to the bare model) and b/c (gain over the
     python benchmarks/throughput.py                       # CPU or GPU, whichever is there
     python benchmarks/throughput.py --models fer_cnn --rounds 5
     python benchmarks/throughput.py --variants plain amp+cl amp+cl+compile
+    python benchmarks/throughput.py --no-bf16             # float32 on a bfloat16 CPU too
 
 Each model is measured under each variant of the options: "plain" (float32, default
 memory format), "amp+cl" (fit's defaults: AMP, i.e. bfloat16 autocast where the GPU or CPU
 computes it natively, float16 with loss scaling on older GPUs, and channels_last) and
-optionally "amp+cl+compile" (torch.compile). The three loops of one row share the variant,
-the optimiser settings (SGD, momentum 0.9) and the batch size; (a) and (b) use the optimiser
-as fit builds it (torch's fused implementation), (c) torch's default one, as usual code does.
+optionally "amp+cl+compile" (torch.compile); `--no-bf16` turns AMP off in every variant,
+so a bfloat16 machine measures the float32 case too (the header then says "float32 (forced)").
+The three loops of one row share the variant, the optimiser settings (SGD, momentum 0.9)
+and the batch size; (a) and (b) use the optimiser as fit builds it (torch's fused
+implementation), (c) torch's default one, as usual code does.
 
 Shared machines change speed by a factor of two within seconds (measured on the 2-core
 CI machine: the same bare step took 62 to 147 ms), so one timing of each loop cannot
@@ -63,6 +66,7 @@ from fer_engine.models import create_model
 from fer_engine.paths import shared_data_dir
 from fer_engine.recipe.optim import build_optimizer
 from fer_engine.training.precision import amp_dtype
+from fer_engine.utils.machine import machine_line, training_precision
 
 VARIANTS = {  # label -> (amp, channels_last, compile)
     "plain": (False, False, False),
@@ -305,6 +309,7 @@ def measure_row(label, variant, opts, args, data, dataset) -> dict:
     """Rounds of (a), (b), (c) for one model and variant; medians and per-round ratios."""
     backbone, size = MODELS[label]
     amp, cl, comp = VARIANTS[variant]
+    amp = amp and not args.no_bf16
     common = dict(backbone=backbone, size=size, batch=opts["batch"], device=opts["device"],
                   amp=amp, channels_last=cl, compile_=comp)
     bare = BareLoop(**common)
@@ -343,7 +348,7 @@ def verdict(values: list[float], want: float) -> str:
     return f"{median:.3f} {'met' if median >= want else 'NOT met'}"
 
 
-def main() -> int:
+def main(argv: list[str] | None = None) -> int:
     ap = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     ap.add_argument("--models", nargs="+", default=list(MODELS), choices=list(MODELS))
     ap.add_argument("--batch", type=int, default=0, help="0 = 64 on CPU, 256 on GPU")
@@ -358,7 +363,8 @@ def main() -> int:
     ap.add_argument("--data", default=None, help="FER2013 image folders (default ../shared/data/fer2013)")
     ap.add_argument("--variants", nargs="+", default=["plain", "amp+cl"], choices=list(VARIANTS))
     ap.add_argument("--device", default="cuda" if torch.cuda.is_available() else "cpu")
-    args = ap.parse_args()
+    ap.add_argument("--no-bf16", action="store_true", help="force float32: AMP off in every variant")
+    args = ap.parse_args(argv)
 
     data = Path(args.data) if args.data else (shared_data_dir() or Path("missing")) / "fer2013"
     if not (data / "train").is_dir():
@@ -373,10 +379,10 @@ def main() -> int:
                 min_steps=20 if gpu else 3, max_steps=2000 if gpu else 200)
     full = load_dataset(RunConfig().replace(**{"data.path": str(data)}).data)
     dataset = dataclasses.replace(full, splits={"train": full.splits["train"]})
-    name = torch.cuda.get_device_name(device) if gpu else f"CPU x{torch.get_num_threads()} threads"
+    name = torch.cuda.get_device_name(device) if gpu else f"{machine_line()}, {torch.get_num_threads()} threads"
     print(f"device: {name}; batch {opts['batch']}; {args.rounds} rounds of ~{opts['seconds']:.0f} s timings "
           f"after {opts['warmup']} warm-up steps, (a)/(b) paired in {opts['pairing']}; "
-          f"AMP dtype {amp_dtype(device, True)}; "
+          f"AMP: {training_precision(args.device, args.no_bf16)}; "
           f"DataLoader workers {args.workers}; torch {torch.__version__}")
     print(f"{'model':<15}{'variant':<16}{'(a) bare':>10}{'(b) fit':>10}{'(c) ImageFolder':>17}"
           f"{'b/a median (range)':>22}{'b/c median (range)':>22}{'ops/step a/b':>14}{'fit peak MiB':>16}")

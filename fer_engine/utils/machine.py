@@ -1,0 +1,57 @@
+"""The machine a measurement ran on, in one line: CPU model, cores, bfloat16 or not.
+
+Benchmarks print it in their header so that a figure names the CPU it was measured on.
+"""
+from __future__ import annotations
+
+import os
+import platform
+import subprocess
+from pathlib import Path
+from typing import TYPE_CHECKING
+
+if TYPE_CHECKING:
+    import torch
+
+
+def cpu_model(cpuinfo: Path = Path("/proc/cpuinfo")) -> str:
+    """The CPU's marketing name ("AMD EPYC 9B14"), or the architecture when the OS hides it."""
+    if cpuinfo.is_file():
+        for line in cpuinfo.read_text(errors="replace").splitlines():
+            key, _, value = line.partition(":")
+            if key.strip() in ("model name", "Model", "Hardware") and value.strip():
+                return value.strip()
+    if platform.system() == "Darwin":
+        try:
+            return subprocess.run(["sysctl", "-n", "machdep.cpu.brand_string"], capture_output=True,
+                                  text=True, timeout=5, check=True).stdout.strip()
+        except (OSError, subprocess.SubprocessError):
+            pass
+    return platform.processor() or platform.machine() or "unknown CPU"
+
+
+def usable_cores() -> int:
+    """Cores this process may run on (its affinity where the OS has one)."""
+    affinity = getattr(os, "sched_getaffinity", None)
+    return len(affinity(0)) if affinity else (os.cpu_count() or 1)
+
+
+def machine_line() -> str:
+    """e.g. "AMD EPYC 9B14, 2 cores, bfloat16 native" or "..., no native bfloat16 (float32)"."""
+    from ..training import precision  # torch, imported only when asked
+
+    bf16 = "bfloat16 native" if precision.cpu_has_native_bf16() else "no native bfloat16 (float32)"
+    return f"{cpu_model()}, {usable_cores()} cores, {bf16}"
+
+
+def training_precision(device: torch.device | str, force_float32: bool) -> str:
+    """What training with `train.amp` on `device` computes in: "bfloat16 autocast" (or float16
+    on older GPUs), "float32" where the hardware has neither, or "float32 (forced)"."""
+    import torch
+
+    from ..training.precision import amp_dtype
+
+    if force_float32:
+        return "float32 (forced)"
+    dtype = amp_dtype(torch.device(device), True)
+    return f"{str(dtype).removeprefix('torch.')} autocast" if dtype is not None else "float32"

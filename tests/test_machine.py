@@ -1,0 +1,44 @@
+"""The machine line benchmarks print: CPU model, cores, native bfloat16 or not."""
+from __future__ import annotations
+
+import importlib.util
+import platform
+from pathlib import Path
+
+import pytest
+
+from fer_engine.training import precision
+from fer_engine.utils import machine
+
+pytestmark = pytest.mark.timeout(60)
+BENCHMARKS = Path(__file__).resolve().parents[1] / "benchmarks"
+
+
+def test_cpu_model_reads_the_model_name(tmp_path):
+    cpuinfo = tmp_path / "cpuinfo"
+    cpuinfo.write_text("processor\t: 0\nvendor_id\t: AuthenticAMD\nmodel name\t: AMD EPYC 9B14\nflags\t: avx2\n")
+    assert machine.cpu_model(cpuinfo) == "AMD EPYC 9B14"
+    if platform.system() == "Linux":  # elsewhere the OS is asked instead
+        cpuinfo.write_text("processor\t: 0\nBogoMIPS\t: 50.00\n")  # ARM kernels often name no model
+        assert machine.cpu_model(cpuinfo) == (platform.processor() or platform.machine())
+
+
+@pytest.mark.parametrize("native, says", [(True, "bfloat16 native"), (False, "no native bfloat16 (float32)")])
+def test_machine_line_names_the_cpu_cores_and_bfloat16(monkeypatch, native, says):
+    monkeypatch.setattr(machine, "cpu_model", lambda: "Fake CPU 9000")
+    monkeypatch.setattr(machine, "usable_cores", lambda: 3)
+    monkeypatch.setattr(precision, "cpu_has_native_bf16", lambda: native)
+    assert machine.machine_line() == f"Fake CPU 9000, 3 cores, {says}"
+    assert machine.training_precision("cpu", False) == ("bfloat16 autocast" if native else "float32")
+    assert machine.training_precision("cpu", True) == "float32 (forced)"
+
+
+@pytest.mark.parametrize("script", ["accuracy", "throughput"])
+def test_the_benchmarks_can_force_float32(script, capsys):
+    spec = importlib.util.spec_from_file_location(f"bench_{script}", BENCHMARKS / f"{script}.py")
+    module = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(module)
+    with pytest.raises(SystemExit) as done:
+        module.main(["--help"])
+    assert done.value.code == 0
+    assert "--no-bf16" in capsys.readouterr().out
