@@ -55,11 +55,6 @@ class Preprocess:
     def to_dict(self) -> dict[str, Any]:
         return dataclasses.asdict(self)
 
-    def baselines(self, split: str = "val") -> Baselines | None:
-        """Chance and majority-class accuracy of a split (None for runs that predate the counts)."""
-        counts = self.split_class_counts.get(split)
-        return chance_and_majority(counts, self.class_names) if counts else None
-
 
 @dataclass(frozen=True)
 class DatasetInfo:
@@ -81,3 +76,8 @@ class DatasetInfo:
 
     def to_dict(self) -> dict[str, Any]:
         return dataclasses.asdict(self)
+
+    def baselines(self, split: str = "val") -> Baselines | None:
+        """Chance and majority-class accuracy of a split (None for runs that predate the counts)."""
+        counts = self.split_class_counts.get(split)
+        return chance_and_majority(counts, self.class_names) if counts else None
