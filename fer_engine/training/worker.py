@@ -186,7 +186,7 @@ def start_run(config: RunConfig | None, runs_root: str | Path, resume_dir: str |
         if run_dir.is_running():
             from .rundir import RunDirError
 
-            raise RunDirError(f"run {run_dir.run_id} is still running (pid {run_dir.status().get('pid')})")
+            raise RunDirError(f"run {run_dir.run_id} is still running (pid {run_dir.status().pid})")
         config = run_dir.config()
         if devices is not None and devices != config.train.devices:
             from ..recipe.checks import raise_on_errors
