@@ -46,54 +46,6 @@ def _from_dict(cls, d: Any, where: str, required: tuple[str, ...] = ()):
     return cls(**values)
 
 
-@dataclass(frozen=True)
-class Preprocess:
-    """preprocess.json: what rebuilds the model input exactly (analysis, live, export)."""
-
-    class_names: list[str]
-    channels: int
-    image_size: int  # side of the stored faces
-    input_size: int  # side the model takes
-    mean: list[float]
-    std: list[float]
-    backbone: str = ""
-
-    @classmethod
-    def from_dict(cls, d: Any, where: str = "preprocess.json") -> "Preprocess":
-        return _from_dict(cls, d, where, required=("class_names", "channels", "image_size", "input_size",
-                                                    "mean", "std"))
-
-    def to_dict(self) -> dict[str, Any]:
-        return dataclasses.asdict(self)
-
-
-@dataclass(frozen=True)
-class DatasetInfo:
-    """dataset.json: the data a run trained on (a field an older run did not write reads as empty)."""
-
-    source: str = ""
-    layout: str = ""
-    class_names: list[str] = field(default_factory=list)
-    image_size: int = 0
-    channels: int = 0
-    splits: dict[str, int] = field(default_factory=dict)  # split -> faces
-    train_class_counts: list[int] = field(default_factory=list)  # class_names order
-    notes: list[str] = field(default_factory=list)
-    split_class_counts: dict[str, list[int]] = field(default_factory=dict)  # split -> per class
-
-    @classmethod
-    def from_dict(cls, d: Any, where: str = "dataset.json") -> "DatasetInfo":
-        return _from_dict(cls, d, where)
-
-    def to_dict(self) -> dict[str, Any]:
-        return dataclasses.asdict(self)
-
-    def baselines(self, split: str = "val") -> Baselines | None:
-        """Chance and majority-class accuracy of a split (None for runs that predate the counts)."""
-        counts = self.split_class_counts.get(split)
-        return chance_and_majority(counts, self.class_names) if counts else None
-
-
 def _to_dict(obj: Any) -> dict[str, Any]:
     """The fields that differ from their defaults, then `extra`: what the file holds."""
     out = {}
@@ -146,3 +98,51 @@ class RunMeta:
 
     def to_dict(self) -> dict[str, Any]:
         return _to_dict(self)
+
+
+@dataclass(frozen=True)
+class Preprocess:
+    """preprocess.json: what rebuilds the model input exactly (analysis, live, export)."""
+
+    class_names: list[str]
+    channels: int
+    image_size: int  # side of the stored faces
+    input_size: int  # side the model takes
+    mean: list[float]
+    std: list[float]
+    backbone: str = ""
+
+    @classmethod
+    def from_dict(cls, d: Any, where: str = "preprocess.json") -> "Preprocess":
+        return _from_dict(cls, d, where, required=("class_names", "channels", "image_size", "input_size",
+                                                    "mean", "std"))
+
+    def to_dict(self) -> dict[str, Any]:
+        return dataclasses.asdict(self)
+
+
+@dataclass(frozen=True)
+class DatasetInfo:
+    """dataset.json: the data a run trained on (a field an older run did not write reads as empty)."""
+
+    source: str = ""
+    layout: str = ""
+    class_names: list[str] = field(default_factory=list)
+    image_size: int = 0
+    channels: int = 0
+    splits: dict[str, int] = field(default_factory=dict)  # split -> faces
+    train_class_counts: list[int] = field(default_factory=list)  # class_names order
+    notes: list[str] = field(default_factory=list)
+    split_class_counts: dict[str, list[int]] = field(default_factory=dict)  # split -> per class
+
+    @classmethod
+    def from_dict(cls, d: Any, where: str = "dataset.json") -> "DatasetInfo":
+        return _from_dict(cls, d, where)
+
+    def to_dict(self) -> dict[str, Any]:
+        return dataclasses.asdict(self)
+
+    def baselines(self, split: str = "val") -> Baselines | None:
+        """Chance and majority-class accuracy of a split (None for runs that predate the counts)."""
+        counts = self.split_class_counts.get(split)
+        return chance_and_majority(counts, self.class_names) if counts else None

@@ -398,4 +398,4 @@ def load_run_model(run_dir: str | Path | RunDir, which: str = "best", device: st
         raise RunDirError(f"{e}; its last.pt can be used instead (fer-studio evaluate --checkpoint last)") from None
     model.load_state_dict(state["model"])
     memory_format = torch.channels_last if cfg.train.channels_last else torch.contiguous_format
-    return model.to(device, memory_format=memory_format).eval(), pre
+    return model.to(memory_format=memory_format).to(device).eval(), pre

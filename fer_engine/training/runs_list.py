@@ -70,7 +70,7 @@ def summarize_run(run: RunDir) -> RunSummary:
         path=run.path, run_id=run.run_id, name=str(name),
         date=_run_date(run), backbone=backbone, tricks=tricks, best_val_acc=best,
         status=DAMAGED if problems else status.state,
-        epochs_done=max((r["epoch"] for r in rows), default=0), kind=kind, problem="; ".join(problems),
+        epochs_done=int(max((r["epoch"] for r in rows), default=0)), kind=kind, problem="; ".join(problems),
         dataset=dataset, epochs_planned=planned, test_acc=_test_acc(status.summary), precision=precision,
     )
 
