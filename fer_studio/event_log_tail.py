@@ -66,7 +66,7 @@ class EventLogTail:
     def _writer_alive(self) -> bool:
         """RunDir.status() reads a "running" run whose process is gone as "crashed"."""
         self._next_check = time.monotonic() + 1.0
-        return self._run.status().get("status", "running") in ("running", "created")
+        return self._run.status().state in ("running", "created")
 
     def is_alive(self) -> bool:
         return not self._terminal

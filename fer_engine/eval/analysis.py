@@ -161,7 +161,7 @@ def run_caveat(run_dir: str | Path) -> str:
                     "faces mean nothing")
     except Exception:  # noqa: BLE001 - ensembles and unreadable configs have no data of their own
         return ""
-    summary = run.status().get("summary") or {}
+    summary = run.status().summary
     for split, key in (("test", "test_acc"), ("val", "best_metric")):
         acc = summary.get(key)
         if acc is None or (key == "best_metric" and summary.get("monitor") != "val_acc"):

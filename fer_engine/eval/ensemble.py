@@ -92,7 +92,7 @@ def check_members(runs: Sequence[RunDir]) -> list[str]:
     for run in runs:
         if (run.path / "ensemble.json").is_file():
             raise EnsembleError(f"{run.path} is itself an ensemble; list its member runs instead")
-        status = run.status().get("status")
+        status = run.status().state
         if status != "finished":
             raise EnsembleError(f"run {run.path} is {status}, not finished")
         these = list(run.preprocess().class_names)

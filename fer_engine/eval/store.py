@@ -200,7 +200,7 @@ def run_class_counts(run: RunDir) -> np.ndarray | None:
 def checkpoint_label(run: RunDir, meta: dict[str, Any]) -> str:
     """The weights predictions came from as headlines name them, e.g. "best.pt (epoch 12)"."""
     checkpoint = meta.get("checkpoint_file") or "best.pt"
-    best_epoch = (run.status().get("summary") or {}).get("best_epoch")
+    best_epoch = run.status().summary.get("best_epoch")
     if checkpoint == "best.pt" and best_epoch:
         return checkpoint + f" (epoch {int(best_epoch)})"
     return checkpoint + " (no best checkpoint)" if checkpoint == "last.pt" else checkpoint

@@ -35,7 +35,7 @@ def past_throughput(cfg: RunConfig, roots: Iterable[Path]) -> tuple[float, int]:
         for path in Path(root).iterdir():
             run = RunDir(path)
             try:
-                if run.status().get("status") != "finished" or _signature(run.config()) != want:
+                if run.status().state != "finished" or _signature(run.config()) != want:
                     continue
             except Exception:  # noqa: BLE001 - a run this version cannot read is no evidence
                 continue

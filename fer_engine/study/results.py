@@ -120,7 +120,7 @@ def analyze(study: StudyDir, n_boot: int = 4000, seed: int = 0) -> StudyResults:
         if val.is_file():
             vp = Predictions.load(val)
             r.val_accuracy = float(stats.correct_mask(vp.y_true, vp.y_pred).mean())
-        r.wall_time_s = float(run_dir.status().get("summary", {}).get("wall_time_s", math.nan))
+        r.wall_time_s = float(run_dir.status().summary.get("wall_time_s", math.nan))
         rates = [m["img_per_s"] for m in run_dir.read_metrics() if "img_per_s" in m]
         r.img_per_s = float(np.mean(rates)) if rates else math.nan
     variants = [_variant(v.name, v.changes, [r for r in runs if r.variant == v.name and r.state == "finished"],

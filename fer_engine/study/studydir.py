@@ -11,11 +11,12 @@ from __future__ import annotations
 
 import json
 import math
+from contextlib import suppress
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from ..training.rundir import RunDir
+from ..training.rundir import RunDir, RunDirError
 from ..utils.atomic import atomic_write_text
 from .plan import Plan, PlannedRun
 from .spec import StudyError, StudySpec
@@ -107,9 +108,10 @@ class StudyDir:
         run = self.run_dir(key)
         if not run.config_path.is_file():
             return PENDING
-        if run.meta().get("study_pruned"):
-            return PRUNED
-        return str(run.status().get("status", "created"))
+        with suppress(RunDirError):  # a damaged meta.json is not marked pruned
+            if run.meta().study_pruned:
+                return PRUNED
+        return run.status().state
 
     def states(self) -> dict[str, str]:
         return {r.key: self.state(r.key) for r in self.plan().runs}

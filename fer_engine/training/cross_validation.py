@@ -79,8 +79,8 @@ class KFoldRun:
         child = self.run_dir.child_dir(self.run_dir.folds_dir / name, lambda: RunDir.create(
             self.run_dir.folds_dir, cfg, run_id=name, name=f"{self.run_dir.display_name} {label}"))
         status = child.status()
-        if status.get("status") == "finished":
-            return {**status.get("summary", {}), "run_dir": str(child.path)}
+        if status.state == "finished":
+            return {**status.summary, "run_dir": str(child.path)}
         # (a fold created just now has no checkpoint: resuming it starts it afresh)
         self.rec(ev.FoldStarted(run_id=self.run_dir.run_id, fold=fold, k=self.k, run_dir=str(child.path)))
         what = "final model on train+val" if name == "final" else f"fold {fold} of {self.k}"

@@ -5,7 +5,7 @@
                                        except progress events)
                     metrics.csv        one row per epoch
                     status.json        running (with pid) | finished | stopped | failed | crashed
-                    meta.json          display name given in the runs list
+                    meta.json          display name given in the runs list, study/ensemble marks
                     preprocess.json    what rebuilds the model input exactly (analysis, live)
                     dataset.json       class names, split sizes, data source
                     checkpoints/last.pt, best.pt
@@ -26,6 +26,7 @@ import secrets
 import shutil
 import socket
 import time
+from dataclasses import replace
 from pathlib import Path
 from typing import Any
 
@@ -33,11 +34,8 @@ from ..config import RunConfig
 from ..utils.atomic import atomic_write_text
 from ..utils.disk import FULL
 from . import events as ev
-from .run_files import DatasetInfo, Preprocess, RunDirError
+from .run_files import DAMAGED, STATUSES, DatasetInfo, Preprocess, RunDirError, RunMeta, RunStatus
 
-STATUSES = ("created", "running", "finished", "stopped", "failed", "crashed")
-#: what the runs list shows for a run whose files cannot be read (never written as a status)
-DAMAGED = "damaged"
 #: Columns of metrics.csv, in order (one row per epoch).
 METRIC_COLUMNS = ("epoch", "train_loss", "train_acc", "val_loss", "val_acc", "val_f1", "lr",
                   "epoch_time", "img_per_s")
@@ -203,15 +201,15 @@ class RunDir:
             pass
 
     # -- status -----------------------------------------------------------------------
-    def write_status(self, status: str, **extra: Any) -> None:
-        """status.json: {"status", "updated", "pid"/"host" while running, plus extra}."""
+    def write_status(self, status: str, **fields: Any) -> None:
+        """status.json: `status` now, pid/host while running, plus `fields` (others go in `extra`)."""
         if status not in STATUSES:
             raise ValueError(f"unknown run status {status!r}")
         d: dict[str, Any] = {"status": status, "updated": time.time()}
         if status == "running":
-            d.update(pid=extra.pop("pid", os.getpid()), host=socket.gethostname())
-        d.update(extra)
-        text = json.dumps(d, default=_json_default, indent=1) + "\n"
+            d.update(pid=fields.pop("pid", os.getpid()), host=socket.gethostname())
+        d.update(fields)
+        text = json.dumps(RunStatus.from_dict(d).to_dict(), default=_json_default, indent=1) + "\n"
         try:
             atomic_write_text(self.status_path, text)
         except OSError as e:
@@ -229,23 +227,23 @@ class RunDir:
             f.flush()
             os.fsync(f.fileno())
 
-    def status(self) -> dict[str, Any]:
-        """The recorded status; "running" whose process is gone reads as "crashed"."""
+    def status(self) -> RunStatus:
+        """The recorded status: "running" with its process gone reads "crashed", an invalid file DAMAGED."""
         try:
             d = json.loads(self.status_path.read_text(encoding="utf-8"))
         except (OSError, json.JSONDecodeError, UnicodeDecodeError):
-            return {"status": "crashed" if self.events_path.exists() else "created"}
-        if not isinstance(d, dict) or d.get("status") not in STATUSES:
-            what = f"status {d.get('status')!r}" if isinstance(d, dict) else f"a JSON {type(d).__name__}"
-            return {"status": DAMAGED, "message": f"status.json holds {what}, not a run status"}
-        if d.get("status") == "running" and d.get("host") == socket.gethostname():
-            pid = d.get("pid")
-            if isinstance(pid, int) and not _pid_alive(pid):
-                d = {**d, "status": "crashed", "message": f"worker process {pid} is gone"}
-        return d
+            return RunStatus("crashed" if self.events_path.exists() else "created")
+        try:
+            status = RunStatus.from_dict(d)
+        except RunDirError as e:
+            return RunStatus(DAMAGED, message=str(e))
+        if status.state == "running" and status.host == socket.gethostname() and status.pid \
+                and not _pid_alive(status.pid):
+            status = replace(status, state="crashed", message=f"worker process {status.pid} is gone")
+        return status
 
     def is_running(self) -> bool:
-        return self.status().get("status") == "running"
+        return self.status().state == "running"
 
     # -- metrics ------------------------------------------------------------------------
     def write_metrics_row(self, epoch: int, metrics: dict[str, float]) -> None:
@@ -322,13 +320,12 @@ class RunDir:
         return list(self._read_json(self.warnings_path).get("warnings", []))
 
     def write_meta(self, data: dict[str, Any]) -> None:
-        self._write_json(self.meta_path, {**self._read_json(self.meta_path), **data})
+        """Set keys of meta.json (RunMeta's fields or others, kept in its `extra`); the rest stay."""
+        self._write_json(self.meta_path, RunMeta.from_dict({**self.meta().to_dict(), **data}).to_dict())
 
-    def meta(self) -> dict[str, Any]:
-        try:
-            return self._read_json(self.meta_path)
-        except RunDirError:
-            return {}
+    def meta(self) -> RunMeta:
+        """meta.json (empty when absent); RunDirError naming the file when it is damaged."""
+        return RunMeta.from_dict(self._read_json(self.meta_path), str(self.meta_path))
 
     def write_kfold(self, data: dict[str, Any]) -> None:
         self._write_json(self.kfold_path, data)
@@ -345,7 +342,10 @@ class RunDir:
 
     @property
     def display_name(self) -> str:
-        return self.meta().get("display_name") or self.run_id
+        try:
+            return self.meta().display_name or self.run_id
+        except RunDirError:
+            return self.run_id
 
     def rename(self, display_name: str) -> None:
         """Set the name shown in the runs list (the folder keeps its id)."""
@@ -398,4 +398,4 @@ def load_run_model(run_dir: str | Path | RunDir, which: str = "best", device: st
         raise RunDirError(f"{e}; its last.pt can be used instead (fer-studio evaluate --checkpoint last)") from None
     model.load_state_dict(state["model"])
     memory_format = torch.channels_last if cfg.train.channels_last else torch.contiguous_format
-    return model.to(device, memory_format=memory_format).eval(), pre
+    return model.to(memory_format=memory_format).to(device).eval(), pre

@@ -52,10 +52,10 @@ def summarize_run(run: RunDir) -> RunSummary:
     if "amp" in tricks and precision == "float32":
         tricks.remove("amp")  # asked for, but this device computed in float32: not a trick of the run
     status = run.status()
-    if status["status"] == DAMAGED:
-        problems.append(status["message"])
+    if status.state == DAMAGED:
+        problems.append(status.message)
     try:
-        name = run._read_json(run.meta_path).get("display_name") or run.run_id
+        name = run.meta().display_name or run.run_id
     except RunDirError as e:
         name = run.run_id
         problems.append(str(e))
@@ -69,9 +69,9 @@ def summarize_run(run: RunDir) -> RunSummary:
         best_val_acc_ci=_val_interval(run, best) if kind == "run" else (math.nan, math.nan),
         path=run.path, run_id=run.run_id, name=str(name),
         date=_run_date(run), backbone=backbone, tricks=tricks, best_val_acc=best,
-        status=DAMAGED if problems else status["status"],
+        status=DAMAGED if problems else status.state,
         epochs_done=int(max((r["epoch"] for r in rows), default=0)), kind=kind, problem="; ".join(problems),
-        dataset=dataset, epochs_planned=planned, test_acc=_test_acc(status), precision=precision,
+        dataset=dataset, epochs_planned=planned, test_acc=_test_acc(status.summary), precision=precision,
     )
 
 
@@ -110,9 +110,8 @@ def _data_name(path: str) -> str:
     return path if path == "demo" else Path(path).name or path
 
 
-def _test_acc(status: dict[str, Any]) -> float:
-    summary = status.get("summary")
-    value = summary.get("test_acc", math.nan) if isinstance(summary, dict) else math.nan
+def _test_acc(summary: dict[str, Any]) -> float:
+    value = summary.get("test_acc", math.nan)
     return float(value) if isinstance(value, (int, float)) else math.nan
 
 

@@ -90,7 +90,7 @@ def record_failure(run: RunDir, failures: dict, nodes_may_race: bool = False) ->
     """Write the run's RunFailed for torchrun's `failures`, unless rank 0 ended the run first."""
     from .ddp_fit import rank_error_path
 
-    if run.status().get("status") in ("finished", "stopped", "failed"):
+    if run.status().state in ("finished", "stopped", "failed"):
         return  # rank 0 finished or stopped before another rank went, or another node reported
     records = {}
     for r in failures:
@@ -101,7 +101,7 @@ def record_failure(run: RunDir, failures: dict, nodes_may_race: bool = False) ->
     rank, error, hint, tb = root_cause(failures, records)
     if nodes_may_race and rank not in records and all(f.exitcode == -signal.SIGTERM for f in failures.values()):
         time.sleep(5.0)  # our ranks were only terminated: let the node that saw the cause report
-        if run.status().get("status") == "failed":
+        if run.status().state == "failed":
             return
     _record(run, error, hint, tb)
 

@@ -14,7 +14,7 @@ import queue as queue_mod
 import signal
 import time
 from pathlib import Path
-from typing import Callable
+from typing import Any, Callable
 
 from ..config import RunConfig
 from . import events as ev
@@ -61,13 +61,13 @@ class RunHandle:
     def __init__(self, run_dir: RunDir, config: RunConfig, resume: bool):
         self.run_dir = run_dir
         self.config = config
-        self._queue = _CTX.Queue()
-        self._stop = _CTX.Event()
+        self._queue: mp.queues.Queue | None = _CTX.Queue()
+        self._stop: mp.synchronize.Event | None = _CTX.Event()
         self._log_offset = len(run_dir.read_events())  # events of earlier sessions (resume)
         self._received = 0
         self._terminal = False
         self._forced = False  # kill() ended it: a forced stop, not a crash
-        self._process = _CTX.Process(
+        self._process: mp.process.BaseProcess | None = _CTX.Process(
             target=self._target, name=f"fer-run-{run_dir.run_id}",
             args=(config.to_json(), str(run_dir.path), resume, self._queue, self._stop),
         )
@@ -111,18 +111,20 @@ class RunHandle:
         self._terminal = any(isinstance(e, ev.TERMINAL) for e in lost)
         if self._terminal or len(lost) == room:
             return lost
-        code = self._process.exitcode
+        code = self._process.exitcode if self._process is not None else None
+        fields: dict[str, Any]
         if self._forced:
-            end: ev.Event = self._forced_stop()
-            status = {"status": "stopped", "summary": {"status": "stopped", "forced": True, "epoch": end.epoch,
-                                                       "resumable": self.run_dir.checkpoint_path("last").is_file()}}
+            stop = self._forced_stop()
+            end: ev.Event = stop
+            state, fields = "stopped", {"summary": {"status": "stopped", "forced": True, "epoch": stop.epoch,
+                                                    "resumable": self.run_dir.checkpoint_path("last").is_file()}}
         else:
             how = f"killed by signal {-code}" if code is not None and code < 0 else f"exit code {code}"
-            end = ev.RunCrashed(run_id=self.run_id, exitcode=code,
-                                message=f"the training process ended without a final event ({how})")
-            status = {"status": "crashed", "exitcode": code, "message": end.message}
+            crash = ev.RunCrashed(run_id=self.run_id, exitcode=code,
+                                  message=f"the training process ended without a final event ({how})")
+            end, state, fields = crash, "crashed", {"exitcode": code, "message": crash.message}
         for action in (lambda: self.run_dir.append_event(end),
-                       lambda: self.run_dir.write_status(**status)):
+                       lambda: self.run_dir.write_status(state, **fields)):
             try:
                 action()
             except OSError:  # a read-only or full disk: the event still reaches the caller
@@ -186,7 +188,7 @@ def start_run(config: RunConfig | None, runs_root: str | Path, resume_dir: str |
         if run_dir.is_running():
             from .rundir import RunDirError
 
-            raise RunDirError(f"run {run_dir.run_id} is still running (pid {run_dir.status().get('pid')})")
+            raise RunDirError(f"run {run_dir.run_id} is still running (pid {run_dir.status().pid})")
         config = run_dir.config()
         if devices is not None and devices != config.train.devices:
             from ..recipe.checks import raise_on_errors

@@ -43,7 +43,7 @@ def test_ensemble_directory_evaluates_like_a_run(fake_runs, tmp_path):
     ens = create_ensemble([a.path, b.path], "soft", fake_runs.root / "ens-soft")
     spec = json.loads((ens.path / "ensemble.json").read_text())
     assert spec["vote"] == "soft" and len(spec["members"]) == 2
-    assert ens.status()["status"] == "finished"
+    assert ens.status().state == "finished"
     assert any(r.path == ens.path for r in list_runs(fake_runs.root))  # listed beside the runs
     p = predictions_for(ens, "test")
     pa, pb = predictions_for(a, "test"), predictions_for(b, "test")

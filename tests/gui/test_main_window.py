@@ -97,10 +97,10 @@ def test_closing_while_training_asks(qtbot, window, started, tiny_config, wait_e
     run = RunDir(run_dir)
     assert closed
     if answer == mw.STOP_RUNS:
-        assert run.status()["status"] == "stopped"
+        assert run.status().state == "stopped"
         return
     # left running: the worker keeps writing; a new window follows it live to its end
-    assert run.status()["status"] == "running" and run.status()["pid"] == pid
+    assert run.status().state == "running" and run.status().pid == pid
     w2 = window()
     runs_page, training2 = w2.pages["runs"], w2.pages["training"]
     runs_page.refresh_now()

@@ -64,7 +64,7 @@ def test_stop_takes_effect_and_resume_continues(qtbot, page, started, seen, tiny
     page.stop_button.click()
     assert wait_end(qtbot, page, run_dir) == "stopped"
     assert isinstance(RunDir(run_dir).read_events()[-1], ev.RunStopped)
-    assert RunDir(run_dir).status()["status"] == "stopped"
+    assert RunDir(run_dir).status().state == "stopped"
     assert page.resume_button.isEnabled()
     checks = []
 

@@ -55,5 +55,5 @@ def test_trick_combination_runs_on_fer2013_and_is_recorded(fer2013_dir, tmp_path
     for split in ("val", "test"):
         plain, tta = (Predictions.load(run.predictions_path(split, t)) for t in (False, True))
         assert len(plain) == len(tta) == 210
-    status = run.status()["summary"]  # metrics reported with and without TTA
+    status = run.status().summary  # metrics reported with and without TTA
     assert all(0.0 <= status[k] <= 1.0 for k in ("val_acc", "val_acc_tta", "test_acc", "test_acc_tta"))

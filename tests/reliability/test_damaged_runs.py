@@ -32,6 +32,6 @@ def test_a_damaged_run_is_listed_as_damaged_with_the_reason(tmp_path, name, text
 def test_status_of_a_damaged_status_file_says_why(tmp_path):
     run = RunDir.create(tmp_path, RunConfig())
     run.status_path.write_text("[]")
-    assert run.status() == {"status": "damaged", "message": "status.json holds a JSON list, not a run status"}
+    assert run.status().to_dict() == {"status": "damaged", "message": "status.json holds a JSON list, not a run status"}
     with pytest.raises(ValueError, match="unknown run status"):
         run.write_status("damaged")  # a reading, never written

@@ -79,7 +79,7 @@ def test_training_on_a_disk_that_fills_fails_with_the_disk_named(disk, faces):
     assert failed.error.startswith(f"no space left on {mnt} (writing {run.path}")
     assert "enforce fail" not in failed.error and "unexpected pos" not in failed.error
     assert summary["status"] == "failed"
-    assert run.status()["status"] == "failed" and run.status()["error"] == failed.error
+    assert run.status().state == "failed" and run.status().error == failed.error
     lines = run.events_path.read_bytes().split(b"\n")
     assert lines[-1] == b"" and all(json.loads(line) for line in lines[:-1])  # whole lines only
     assert load_checkpoint(run.checkpoint_path("last"))["epoch"] == 1
@@ -96,7 +96,7 @@ def test_status_and_event_log_on_a_disk_with_no_byte_free(disk):
         run.append_event(ev.Phase(run_id=run.run_id, phase="training", detail="x" * 20_000, fraction=0.2))
     assert run.events_path.read_bytes() == before  # no half line
     run.write_status("failed", error="no space left", hint=DISK_HINT)  # the old file's blocks
-    assert run.status()["status"] == "failed"
+    assert run.status().state == "failed"
 
 
 def test_evaluate_out_on_a_full_disk_is_one_line_and_leaves_no_folder(disk, faces, tmp_path, capsys):

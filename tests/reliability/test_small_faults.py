@@ -53,7 +53,7 @@ def test_a_kill_after_ctrl_c_is_a_forced_stop_with_a_resume_hint(faces, tmp_path
         handle.close()
     assert isinstance(end, ev.RunStopped) and end.forced and end.epoch >= 1
     status = RunDir(handle.run_dir.path).status()
-    assert status["status"] == "stopped" and status["summary"]["forced"] and status["summary"]["resumable"]
+    assert status.state == "stopped" and status.summary["forced"] and status.summary["resumable"]
     out = io.StringIO()
     EventPrinter(out)(end)
     assert out.getvalue().startswith(f"stopped, forced (second Ctrl-C) during epoch {end.epoch + 1}")

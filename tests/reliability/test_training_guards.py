@@ -59,7 +59,7 @@ def test_a_run_whose_loss_becomes_nan_fails_as_diverged_and_saves_no_nan_weights
     assert isinstance(failed, ev.RunFailed), events[-3:]
     assert failed.error.startswith("diverged at epoch 1 step 1: the training loss became")
     assert failed.hint == DIVERGED_HINT and "optim.lr" in failed.hint and "train.grad_clip" in failed.hint
-    assert summary["status"] == run.status()["status"] == "failed"
+    assert summary["status"] == run.status().state == "failed"
     assert not run.checkpoint_path("best").exists() and not run.checkpoint_path("last").exists()
     assert not any(isinstance(e, (ev.EpochMetrics, ev.RunFinished)) for e in events)
 

@@ -124,5 +124,5 @@ def test_run_files_with_strange_content_are_plain_data(tmp_path):
     run.status_path.write_text(json.dumps({"status": STRANGE[2].format(m=marker)}))
     run.read_events()  # unknown types and bad fields are skipped, not resolved or called
     status = run.status()  # an unknown status is shown as damaged, quoting it as plain text
-    assert status["status"] == "damaged" and repr(STRANGE[2].format(m=marker)) in status["message"]
+    assert status.state == "damaged" and repr(STRANGE[2].format(m=marker)) in status.message
     assert not marker.exists()

@@ -46,7 +46,7 @@ def test_sigkill_mid_epoch_is_reported_within_2s_and_resume_continues(faces, tmp
     assert isinstance(events[-1], ev.RunCrashed) and events[-1].exitcode == -signal.SIGKILL
     assert reported < 2.0
     run = RunDir.open(handle.run_dir.path)
-    assert run.status()["status"] == "crashed"
+    assert run.status().state == "crashed"
     for line in run.events_path.read_text().splitlines():  # every line whole
         json.loads(line)
     pts = sorted(p.name for p in run.checkpoints_dir.glob("*.pt"))
@@ -95,7 +95,7 @@ def test_out_of_memory_in_the_worker_fails_with_a_hint(faces, tmp_path):
     failed = events[-1]
     assert isinstance(failed, ev.RunFailed) and "OutOfMemoryError" in failed.error
     assert failed.hint == OOM_HINT and "train.accumulate_steps" in failed.hint
-    assert run.status()["status"] == "failed" and run.status()["hint"] == OOM_HINT
+    assert run.status().state == "failed" and run.status().hint == OOM_HINT
 
 
 # -- stop at awkward moments ----------------------------------------------------------------------
@@ -115,7 +115,7 @@ def _stop_when(cfg, root, trigger):
 def test_stop_during_data_loading(faces, tmp_path):
     cfg = tiny_config(faces, **{"data.cache_dir": str(tmp_path / "cold_cache")})  # a real decode
     run, events, summary = _stop_when(cfg, tmp_path, lambda e: isinstance(e, ev.Phase) and e.phase == "loading_data")
-    assert summary["status"] == "stopped" and run.status()["status"] == "stopped"
+    assert summary["status"] == "stopped" and run.status().state == "stopped"
     assert not any(isinstance(e, (ev.RunStarted, ev.StepProgress)) for e in events)
     assert isinstance(events[-1], ev.RunStopped) and summary["resumable"] is False
 
@@ -193,7 +193,7 @@ def test_disk_full_mid_run_fails_clearly_and_keeps_earlier_work(faces, tmp_path,
     assert isinstance(failed, ev.RunFailed)  # still reaches the watcher though the log is full
     assert failed.hint == DISK_HINT and failed.error.startswith("no space left on /")
     assert str(run.path) in failed.error
-    assert summary["status"] == "failed" and run.status()["status"] == "failed"
+    assert summary["status"] == "failed" and run.status().state == "failed"
     assert load_checkpoint(run.checkpoint_path("last"))["epoch"] == 1  # earlier work intact
     assert [r["epoch"] for r in run.read_metrics()][0] == 1
     assert not list(run.checkpoints_dir.glob(".*.tmp"))

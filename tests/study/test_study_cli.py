@@ -28,7 +28,7 @@ def _cli(*args: str) -> subprocess.Popen:
 def _wait_finished(run: Path, proc: subprocess.Popen, timeout: float = 240) -> None:
     deadline = time.monotonic() + timeout
     while time.monotonic() < deadline:
-        if RunDir(run).config_path.is_file() and RunDir(run).status().get("status") == "finished":
+        if RunDir(run).config_path.is_file() and RunDir(run).status().state == "finished":
             return
         assert proc.poll() is None, proc.communicate()
         time.sleep(0.2)

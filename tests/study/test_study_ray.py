@@ -109,6 +109,6 @@ def test_a_trial_whose_worker_dies_is_rerun_from_its_last_checkpoint(cluster, fa
     # epoch 1 trained once; epoch 2, whose checkpoint died with the worker, again
     assert [e.epoch for e in events if isinstance(e, ev.EpochMetrics)] == [1, 2, 2, 3]
     assert [m["epoch"] for m in run.read_metrics()] == [1, 2, 3]
-    assert run.status()["summary"]["epochs_done"] == 3
+    assert run.status().summary["epochs_done"] == 3
     result = analyze(study, n_boot=200).runs[0]
     assert result.state == "finished" and math.isfinite(result.accuracy) and math.isfinite(result.val_accuracy)

@@ -26,7 +26,7 @@ def test_ensemble_preset_trains_the_members_and_votes(tmp_path, capsys):
     spec = json.loads((ens_dir / "ensemble.json").read_text())
     assert spec["vote"] == recipe.vote and len(spec["members"]) == len(recipe.members)
     members = [RunDir.open(p) for p in spec["members"]]
-    assert [m.status()["status"] for m in members] == ["finished"] * len(members)
+    assert [m.status().state for m in members] == ["finished"] * len(members)
     assert sorted(m.config().train.seed for m in members) == sorted(s["train.seed"] for _, s in recipe.members)
     voted = ensemble_predictions(ens_dir, "test", device="cpu")
     probs = np.mean([predictions_for(m, "test", device="cpu").probs for m in members], axis=0)

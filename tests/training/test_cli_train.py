@@ -78,5 +78,5 @@ def test_train_then_resume_a_stopped_run(tiny_data, tmp_path, capsys):
     assert main(["train", "--resume", str(stopped.path)]) == 0
     err = capsys.readouterr().err
     assert "resumed after epoch 1" in err and "epoch 2/2" in err, err
-    assert stopped.status()["status"] == "finished"
+    assert stopped.status().state == "finished"
     assert [r["epoch"] for r in stopped.read_metrics()] == [1, 2]

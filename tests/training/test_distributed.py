@@ -97,13 +97,13 @@ def test_only_rank_0_writes_and_no_rank_writes_a_failure(tmp_path):
     quiet.write_metrics_row(1, {"train_loss": 1.0})
     quiet.append_event(ev.Phase(run_id=run.run_id, phase="training"))
     quiet.write_status("running")
-    assert run.read_metrics() == [] and run.read_events() == [] and run.status()["status"] == "created"
+    assert run.read_metrics() == [] and run.read_events() == [] and run.status().state == "created"
     writer.write_metrics_row(1, {"train_loss": 1.0})
     failed = ev.RunFailed(run_id=run.run_id, error="x", traceback="tb")
     writer.append_event(failed)
     writer.write_status("failed", error="x")
     assert len(run.read_metrics()) == 1 and run.read_events() == []
-    assert writer.failure == failed and run.status()["status"] == "created"
+    assert writer.failure == failed and run.status().state == "created"
 
 
 # -- real runs of 2 CPU processes -----------------------------------------------------------------
@@ -141,7 +141,7 @@ def test_two_processes_train_one_run_on_the_demo_set(runs_root):
     for part in ("config.json", "dataset.json", "preprocess.json", "checkpoints/last.pt", "checkpoints/best.pt",
                  "predictions/val.npz", "predictions/test.npz", "predictions/test-tta.npz"):
         assert (run.path / part).is_file(), part
-    assert run.status()["status"] == "finished" and not (run.path / "ranks").exists()
+    assert run.status().state == "finished" and not (run.path / "ranks").exists()
     from fer_engine.eval.analysis import open_analysis
 
     analysis = open_analysis(run, split="test")  # opens in Analysis
@@ -172,7 +172,7 @@ def test_stop_on_two_processes_then_resume_on_one(tiny_data, runs_root):
     assert isinstance(events[-1], ev.RunStopped), events[-1]
     run = handle.run_dir
     status = run.status()
-    assert status["status"] == "stopped" and status["summary"]["resumable"]
+    assert status.state == "stopped" and status.summary["resumable"]
     assert not (run.path / D.STOP_FILE).exists()
     assert "ChildFailedError" not in (run.path / "torchrun.log").read_text()  # every rank ended cleanly
     stopped_at = max(r["epoch"] for r in run.read_metrics())
@@ -211,7 +211,7 @@ def test_k_fold_on_two_processes_keeps_its_folds(tiny_data, runs_root):
     assert [f["fold"] for f in folds] == [1, 2] and run.kfold()["done"] == 2
     for f in folds:
         child = RunDir.open(f["run_dir"])
-        assert child.status()["status"] == "finished" and child.status()["summary"]["rank_weights_spread"] == 0.0
+        assert child.status().state == "finished" and child.status().summary["rank_weights_spread"] == 0.0
         assert child.checkpoint_path("best").is_file() and child.predictions_path("val").is_file()
     assert sum(isinstance(e, ev.FoldStarted) for e in events) == 2  # each fold once: rank 0's log
     assert (run.path / "kfold.csv").is_file()
@@ -246,7 +246,7 @@ def test_killing_one_rank_fails_the_run_within_the_bound(tiny_data, runs_root):
     assert end.error == "rank 1 exited (killed by SIGKILL)", end.error
     assert "torchrun.log" in end.hint
     status = handle.run_dir.status()
-    assert status["status"] == "failed" and status["error"] == end.error
+    assert status.state == "failed" and status.error == end.error
     assert _rank_pid(handle.run_dir.path, 0) is None  # no rank left behind
     assert took < 60
     assert not rank_error_path(handle.run_dir.path, 1).exists()

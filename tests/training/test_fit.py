@@ -32,7 +32,7 @@ def test_fit_writes_a_complete_run_directory(tiny_data, runs_root):
     cfg = tiny_config(tiny_data, **{"eval.tta": "flip"})
     run, events, summary = _fit(cfg, runs_root)
     assert summary["status"] == "finished", summary
-    assert run.status()["status"] == "finished"
+    assert run.status().state == "finished"
     started = _types(events, ev.RunStarted)[0]
     assert started.device.split()[0] == "cpu" and started.class_names == CLASSES and started.num_train == 72
     assert [e.epoch for e in _types(events, ev.EpochMetrics)] == [1, 2]
@@ -71,7 +71,7 @@ def test_stop_takes_effect_within_one_batch(tiny_data, runs_root):
 
     summary = fit(cfg, run, emit, lambda: flag["stop"])
     steps = _types(events, ev.StepProgress)
-    assert summary["status"] == "stopped" and run.status()["status"] == "stopped"
+    assert summary["status"] == "stopped" and run.status().state == "stopped"
     assert [s.step for s in steps] == [1]
     assert isinstance(events[-1], ev.RunStopped) and events[-1].step == 1
     assert not run.checkpoint_path("last").exists()
@@ -206,7 +206,7 @@ def test_gradient_clipping_bounds_the_update(tiny_data, tmp_path, linear_model):
 def test_a_bad_value_fails_with_a_traceback_and_no_checkpoint(tiny_data, runs_root):
     cfg = tiny_config(tiny_data, **{"data.path": str(tiny_data / "missing")})
     run, events, summary = _fit(cfg, runs_root)
-    assert summary["status"] == "failed" and run.status()["status"] == "failed"
+    assert summary["status"] == "failed" and run.status().state == "failed"
     failed = events[-1]
     assert isinstance(failed, ev.RunFailed) and "missing" in failed.error
     assert "Traceback" in failed.traceback

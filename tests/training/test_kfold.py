@@ -28,7 +28,7 @@ def test_kfold_parent_holds_children_and_their_mean_and_std(tiny_data, runs_root
     val_sizes = []
     for fold in doc["folds"]:
         child = RunDir.open(fold["run_dir"])
-        assert child.status()["status"] == "finished"
+        assert child.status().state == "finished"
         assert child.config().kfold.k == 0
         assert child.predictions_path("val").is_file()
         val_sizes.append(child.dataset_info().splits["val"])
@@ -37,7 +37,7 @@ def test_kfold_parent_holds_children_and_their_mean_and_std(tiny_data, runs_root
     assert doc["mean"]["val_acc"] == pytest.approx(np.mean(accs))
     assert doc["std"]["val_acc"] == pytest.approx(np.std(accs, ddof=1))
     final = RunDir.open(doc["final"]["run_dir"])
-    assert final.dataset_info().splits["train"] == 96 and final.status()["status"] == "finished"
+    assert final.dataset_info().splits["train"] == 96 and final.status().state == "finished"
 
     rows = list(csv.DictReader(open(parent.path / "kfold.csv")))
     assert [r["fold"] for r in rows] == ["1", "2", "3", "mean", "std"]

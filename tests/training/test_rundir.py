@@ -75,9 +75,9 @@ def test_running_status_of_a_dead_process_reads_as_crashed(run):
     dead = subprocess.Popen([sys.executable, "-c", "pass"])
     dead.wait()
     run.write_status("running", pid=dead.pid)
-    assert run.status()["status"] == "crashed"
+    assert run.status().state == "crashed"
     run.write_status("running")  # this process: alive
-    assert run.status()["status"] == "running" and run.status()["pid"] > 0
+    assert run.status().state == "running" and run.status().pid > 0
     with pytest.raises(RunDirError, match="still running"):
         run.delete()
 

@@ -17,7 +17,7 @@ def test_worker_trains_and_its_events_match_the_log(tiny_data, runs_root):
     assert isinstance(events[0], ev.Phase) and isinstance(events[-1], ev.RunFinished)
     assert all(e.run_id == handle.run_id for e in events)
     assert handle.run_dir.read_events() == events
-    assert handle.run_dir.status()["status"] == "finished"
+    assert handle.run_dir.status().state == "finished"
     assert handle.run_dir.display_name == "worker test"
     assert handle.poll() == []  # closed: nothing more, and no synthesized crash
 
@@ -36,7 +36,7 @@ def test_an_exception_in_the_worker_becomes_run_failed_with_traceback(tiny_data,
     assert "train.monitor" in failed.error and "ConfigError" in failed.error
     assert "Traceback (most recent call last)" in failed.traceback
     status = handle.run_dir.status()
-    assert status["status"] == "failed" and "train.monitor" in status["error"]
+    assert status.state == "failed" and "train.monitor" in status.error
 
 
 def test_stop_through_the_handle_ends_with_run_stopped(tiny_data, runs_root):
@@ -50,5 +50,5 @@ def test_stop_through_the_handle_ends_with_run_stopped(tiny_data, runs_root):
     finally:
         handle.close()
     assert isinstance(events[-1], ev.RunStopped)
-    assert handle.run_dir.status()["status"] == "stopped"
+    assert handle.run_dir.status().state == "stopped"
     assert not any(isinstance(e, ev.RunCrashed) for e in events)

@@ -108,7 +108,7 @@ def run(args: argparse.Namespace) -> int:
             run_dir = RunDir.open(args.resume)
         except RunDirError as e:
             raise CliError(str(e)) from None
-        status = run_dir.status().get("status")
+        status = run_dir.status().state
         if status == "finished":
             raise CliError(f"run {run_dir.path} already finished; nothing to resume")
         print(f"resuming {run_dir.path} ({status})"
