@@ -63,7 +63,7 @@ class InspectorModel:
 
     def _face_format(self) -> tuple[int, int]:
         predictor = getattr(self.predictor, "members", [self.predictor])[0]
-        return int(predictor.preprocess["image_size"]), int(predictor.preprocess["channels"])
+        return predictor.preprocess.image_size, predictor.preprocess.channels
 
 
 def export_cam_overlays(model: Any, analysis: Any, rows: np.ndarray, folder: str, method: str,
