@@ -75,8 +75,12 @@ class TrainingCurves(QWidget):
         self.baseline_lines = []
         if baselines is None:
             return
-        for value, text in ((baselines.majority, f"always {baselines.majority_class} {baselines.majority:.1%}"),
-                            (baselines.chance, f"chance {baselines.chance:.1%}")):
+        majority = f"always {baselines.majority_class} {baselines.majority:.1%}"
+        chance = f"chance {baselines.chance:.1%}"
+        lines = [(baselines.majority, majority), (baselines.chance, chance)]
+        if f"{baselines.majority:.1%}" == f"{baselines.chance:.1%}":  # balanced: one line, labels would overlap
+            lines = [(baselines.chance, f"chance = always {baselines.majority_class} {baselines.chance:.1%}")]
+        for value, text in lines:
             line = pg.InfiniteLine(pos=value, angle=0, movable=False,
                                    pen=pg.mkPen(theme.colour("muted"), width=1.5, style=Qt.DashLine),
                                    label=text, labelOpts={"position": 0.02, "anchors": [(0, 1), (0, 1)],

@@ -129,6 +129,10 @@ def test_accuracy_plot_shows_chance_and_majority_lines_and_empty_charts_say_so(q
     lines = {round(line.value(), 3): line.label.format for line in page.plots.baseline_lines}
     assert lines == {0.6: "always happy 60.0%", 0.5: "chance 50.0%"}
     assert all(line in page.plots.plots["acc"].getPlotItem().items for line in page.plots.baseline_lines)
+    balanced = runs.write(page.state.runs_root, name="b")  # equal lines would print one label over the other
+    balanced.write_dataset(DatasetInfo(class_names=["happy", "sad"], split_class_counts={"val": [5, 5]}))
+    page.watch(str(balanced.path))
+    assert [line.label.format for line in page.plots.baseline_lines] == ["chance = always happy 50.0%"]
 
 
 @pytest.mark.parametrize("low", [False, True])
