@@ -12,6 +12,7 @@ included), as does everything else. Ray is an optional extra:
 """
 from __future__ import annotations
 
+import os
 from typing import Any, Callable
 
 from .spec import StudyError
@@ -59,6 +60,16 @@ def _trial(params: dict[str, Any]) -> None:
         raise RuntimeError(f"run {planned.key} ended {summary.get('status')}: {summary.get('error', '')}")
 
 
+def init_ray(address: str | None = None, **options: Any) -> None:
+    """Connect to the Ray cluster at `address`, or start a local one whose trials train at normal
+    priority. Ray starts its workers at nice 15, so on a busy machine a local trial got a sliver
+    of the CPU beside any ordinary process (the local backend's workers run at normal priority).
+    A running cluster keeps its own setting (`RAY_worker_niceness` where `ray start` runs)."""
+    ray, _ = _ray()
+    os.environ.setdefault("RAY_worker_niceness", "0")  # read only by a cluster started here
+    ray.init(address=address, log_to_driver=False, **options)
+
+
 def run_ray(study: StudyDir, address: str | None = None, parallel: int | None = None,
             cpus_per_run: float | None = None, gpus_per_run: float | None = None,
             max_failures: int = 2, on_result: ResultFn | None = None) -> dict[str, str]:
@@ -74,7 +85,7 @@ def run_ray(study: StudyDir, address: str | None = None, parallel: int | None = 
         return {}
     if not ray.is_initialized():
         try:
-            ray.init(address=address, log_to_driver=False)
+            init_ray(address)
         except (ConnectionError, ValueError, RuntimeError) as e:
             raise StudyError(f"cannot connect to the Ray cluster at {address or 'a new local one'}: {e}") from None
     random_names = {v.name for v in plan.variants if v.name.startswith("random-")}

@@ -20,9 +20,12 @@ REPO = Path(__file__).resolve().parents[2]
 
 
 def _cli(*args: str) -> subprocess.Popen:
+    """The study CLI with SIGINT ignored, as a script's background job inherits it: its Ctrl-C /
+    Stop must work all the same (it did not, and the study trained on)."""
     env = {**os.environ, "PYTHONPATH": str(REPO)}
     return subprocess.Popen([sys.executable, "-m", "fer_engine.cli", "study", *args], env=env,
-                            stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+                            stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True,
+                            preexec_fn=lambda: signal.signal(signal.SIGINT, signal.SIG_IGN))
 
 
 def _wait_finished(run: Path, proc: subprocess.Popen, timeout: float = 240) -> None:

@@ -13,7 +13,7 @@ import pytest
 
 from fer_engine.cli import main
 from fer_engine.study.plan import expand
-from fer_engine.study.ray_backend import run_ray
+from fer_engine.study.ray_backend import init_ray, run_ray
 from fer_engine.study.results import analyze
 from fer_engine.study.spec import StudySpec
 from fer_engine.study.studydir import StudyDir
@@ -28,9 +28,15 @@ ray = pytest.importorskip("ray", reason="Ray is an optional extra: pip install '
 
 @pytest.fixture(scope="module")
 def cluster():
-    ray.init(num_cpus=2, include_dashboard=False, log_to_driver=False)
+    init_ray(num_cpus=2, include_dashboard=False)
     yield
     ray.shutdown()
+
+
+def test_a_local_clusters_trials_run_at_the_callers_priority(cluster):
+    """Ray's default nice 15 starved trials beside any busy process (the suite beside two
+    busy loops crawled through the Ray tests)."""
+    assert ray.get(ray.remote(lambda: os.nice(0)).remote()) == os.nice(0)
 
 
 @pytest.fixture(scope="module")

@@ -12,6 +12,7 @@ from __future__ import annotations
 import argparse
 import json
 import math
+import signal
 import sys
 from pathlib import Path
 
@@ -110,6 +111,9 @@ class StudyPrinter:
 
 
 def _train(study, args, out) -> int:
+    # Ctrl-C, and the Studies page's Stop (SIGINT), stop the study cleanly. A process a script starts
+    # in the background (no job control) inherits SIGINT ignored, and that Stop did nothing.
+    signal.signal(signal.SIGINT, signal.default_int_handler)
     if args.backend == "ray":
         from ...study.ray_backend import run_ray
 
