@@ -64,13 +64,13 @@ class LRSchedule:
             lr = self.base_lr * c.gamma ** (t // (c.step_size * self.steps_per_epoch))
         elif c.name == "cosine":
             span = max(self.total_steps - self.warmup_steps, 1)
-            lr = _cosine(self.base_lr, c.min_lr, min(t / span, 1.0))
+            lr = cosine(self.base_lr, c.min_lr, min(t / span, 1.0))
         elif c.name == "warm_restarts":
             cycle = c.t0 * self.steps_per_epoch
             while t >= cycle:
                 t -= cycle
                 cycle *= c.t_mult
-            lr = _cosine(self.base_lr, c.min_lr, t / cycle)
+            lr = cosine(self.base_lr, c.min_lr, t / cycle)
         else:  # plateau
             lr = self.base_lr * c.plateau_factor ** self.reductions
         return max(lr, c.min_lr)
@@ -105,7 +105,8 @@ class LRSchedule:
         self.reductions = int(state["reductions"])
 
 
-def _cosine(hi: float, lo: float, frac: float) -> float:
+def cosine(hi: float, lo: float, frac: float) -> float:
+    """The cosine annealing curve from `hi` (frac 0) to `lo` (frac 1)."""
     return lo + (hi - lo) * 0.5 * (1.0 + math.cos(math.pi * frac))
 
 

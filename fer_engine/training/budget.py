@@ -20,6 +20,8 @@ import re
 from dataclasses import dataclass
 from typing import Any
 
+from ..recipe.schedule import cosine
+
 
 class BudgetError(ValueError):
     """A budget that cannot be parsed or cannot hold one epoch; the message is one line."""
@@ -105,7 +107,7 @@ class BudgetLR:
             frac = step / self.warmup_steps
             return self.base_lr * (self.warmup_start_factor + (1.0 - self.warmup_start_factor) * frac)
         frac = self.progress(step)
-        return self.min_lr + (self.base_lr - self.min_lr) * 0.5 * (1.0 + math.cos(math.pi * frac))
+        return cosine(self.base_lr, self.min_lr, frac)
 
     def curve(self, total_steps: int) -> list[float]:
         """lr_at of steps 0 .. total_steps - 1: the LR preview's line."""
