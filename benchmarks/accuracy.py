@@ -38,7 +38,8 @@ from fer_engine.training import events as ev
 from fer_engine.training.components import resolve_device
 from fer_engine.training.run import fit
 from fer_engine.training.rundir import RunDir
-from fer_engine.utils.machine import machine_line, training_precision
+from fer_engine.training.precision import training_precision
+from fer_engine.utils.machine import machine_line
 
 TARGETS = {"quick-cpu": 0.60, "resnet18-48": 0.73, "ensemble": 0.75}  # PrivateTest accuracy (issue 7)
 QUICK_CPU_MINUTES = 15

@@ -66,7 +66,8 @@ from fer_engine.models import create_model
 from fer_engine.paths import shared_data_dir
 from fer_engine.recipe.optim import build_optimizer
 from fer_engine.training.precision import amp_dtype
-from fer_engine.utils.machine import machine_line, training_precision
+from fer_engine.training.precision import training_precision
+from fer_engine.utils.machine import machine_line
 
 VARIANTS = {  # label -> (amp, channels_last, compile)
     "plain": (False, False, False),

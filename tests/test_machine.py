@@ -29,8 +29,8 @@ def test_machine_line_names_the_cpu_cores_and_bfloat16(monkeypatch, native, says
     monkeypatch.setattr(machine, "usable_cores", lambda: 3)
     monkeypatch.setattr(precision, "cpu_has_native_bf16", lambda: native)
     assert machine.machine_line() == f"Fake CPU 9000, 3 cores, {says}"
-    assert machine.training_precision("cpu", False) == ("bfloat16 autocast" if native else "float32")
-    assert machine.training_precision("cpu", True) == "float32 (forced)"
+    assert precision.training_precision("cpu", False) == ("bfloat16 autocast" if native else "float32")
+    assert precision.training_precision("cpu", True) == "float32 (forced)"
 
 
 @pytest.mark.parametrize("script", ["accuracy", "throughput"])

@@ -40,7 +40,7 @@ def amp_dtype(device: torch.device, enabled: bool) -> torch.dtype | None:
 
 def describe(device: torch.device, dtype: torch.dtype | None, channels_last: bool) -> str:
     """The device line of the run log, e.g. "cpu (bfloat16 autocast, channels_last)"."""
-    extras = [f"{str(dtype).removeprefix('torch.')} autocast"] if dtype is not None else []
+    extras = [_autocast_name(dtype)] if dtype is not None else []
     if channels_last:
         extras.append("channels_last")
     return f"{device} ({', '.join(extras)})" if extras else str(device)
@@ -53,3 +53,16 @@ def amp_note(device: torch.device) -> str:
     if device.type == "cpu":
         return "no effect on this CPU: it has no native bfloat16 (AVX512-BF16/AMX), so training runs in float32"
     return f"no effect on {device}: training runs in float32"
+
+
+def training_precision(device: torch.device | str, force_float32: bool) -> str:
+    """What training with `train.amp` on `device` computes in: "bfloat16 autocast" (or float16
+    on older GPUs), "float32" where the hardware has neither, or "float32 (forced)"."""
+    if force_float32:
+        return "float32 (forced)"
+    dtype = amp_dtype(torch.device(device), True)
+    return _autocast_name(dtype) if dtype is not None else "float32"
+
+
+def _autocast_name(dtype: torch.dtype) -> str:
+    return f"{str(dtype).removeprefix('torch.')} autocast"

@@ -8,10 +8,6 @@ import os
 import platform
 import subprocess
 from pathlib import Path
-from typing import TYPE_CHECKING
-
-if TYPE_CHECKING:
-    import torch
 
 
 def cpu_model(cpuinfo: Path = Path("/proc/cpuinfo")) -> str:
@@ -42,16 +38,3 @@ def machine_line() -> str:
 
     bf16 = "bfloat16 native" if precision.cpu_has_native_bf16() else "no native bfloat16 (float32)"
     return f"{cpu_model()}, {usable_cores()} cores, {bf16}"
-
-
-def training_precision(device: torch.device | str, force_float32: bool) -> str:
-    """What training with `train.amp` on `device` computes in: "bfloat16 autocast" (or float16
-    on older GPUs), "float32" where the hardware has neither, or "float32 (forced)"."""
-    import torch
-
-    from ..training.precision import amp_dtype
-
-    if force_float32:
-        return "float32 (forced)"
-    dtype = amp_dtype(torch.device(device), True)
-    return f"{str(dtype).removeprefix('torch.')} autocast" if dtype is not None else "float32"
