@@ -20,7 +20,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, Literal
 
-from .config_fields import (MAX_BATCH, MAX_COUNT, MAX_EPOCHS, MAX_IMAGE_SIZE, MAX_SEED, ConfigError,
+from .config_fields import (MAX_BATCH, MAX_BUDGET_MIN, MAX_COUNT, MAX_EPOCHS, MAX_IMAGE_SIZE, MAX_SEED, ConfigError,
                             FieldInfo, fld, leaves)
 
 SCHEMA_VERSION = 1
@@ -147,7 +147,10 @@ class ScheduleConfig:
 
 @dataclass
 class TrainConfig:
-    epochs: int = fld(10, min=1, max=MAX_EPOCHS)
+    epochs: int = fld(10, "epochs; with a time budget, the most it may plan", min=1, max=MAX_EPOCHS)
+    time_budget_min: float = fld(0.0, "train within this many minutes (0 = off): the run times its first "
+                                 "steps, then plans its epochs and a warmup + cosine LR to end on time, "
+                                 "evaluation included", min=0, max=MAX_BUDGET_MIN)
     batch_size: int = fld(64, min=1, max=MAX_BATCH)
     accumulate_steps: int = fld(1, "gradient accumulation (effective batch = batch_size x steps)", min=1, max=1024)
     grad_clip: float = fld(0.0, "max gradient norm (0 = off)", min=0, max=1e6)

@@ -15,6 +15,7 @@ class ConfigError(ValueError):
 # upper bounds: beyond them a run cannot fit in memory or finish, or a seed overflows numpy
 MAX_IMAGE_SIZE = 1024
 MAX_EPOCHS = 100_000
+MAX_BUDGET_MIN = 7 * 24 * 60  # a week
 MAX_BATCH = 65_536
 MAX_COUNT = 100_000_000
 MAX_SEED = 2 ** 32 - 1

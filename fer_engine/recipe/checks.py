@@ -13,7 +13,7 @@ from typing import Any, Callable
 from ..config import ConfigError, RunConfig, fields, value_problem
 from ..models import BACKBONES
 from .mixing import mix_is_on
-from ..devices import device_problems
+from ..devices import device_problems, wants_several
 from .tricks import CONFLICTS, active_tricks
 
 
@@ -141,9 +141,26 @@ def _combination_problems(cfg: RunConfig) -> list[Problem]:
         add("train.early_stopping_patience", "warning", f"early stopping (patience {patience}) fires "
             f"before or when reduce-on-plateau (patience {s.plateau_patience}) lowers the lr; set "
             "train.early_stopping_patience > schedule.plateau_patience + 1")
+    if c.train.time_budget_min > 0:
+        out.extend(Problem(k, m, sev) for k, sev, m in _budget_problems(c))
     if c.eval.tta == "tencrop" and c.data.image_size < 24:
         add("eval.tta", "warning", f"ten-crop on {c.data.image_size}px images shifts crops by about "
             "one pixel, giving near-identical views; use eval.tta='flip'")
+    return out
+
+
+def _budget_problems(c: RunConfig) -> list[tuple[str, str, str]]:
+    """What a time budget (one process, warmup + cosine laid out by the run) cannot combine with."""
+    out = []
+    if c.kfold.k >= 2:
+        out.append(("train.time_budget_min", "error", "a time budget plans one run, not k-fold's several; "
+                    "set kfold.k=0 or train.time_budget_min=0"))
+    if wants_several(c):
+        out.append(("train.time_budget_min", "error", "a time budget plans a run in one process; set "
+                    "train.devices=1 and train.nodes=1, or train.time_budget_min=0"))
+    if c.schedule.name != "cosine":
+        out.append(("schedule.name", "warning", f"a time budget lays out a warmup + cosine schedule to end on "
+                    f"time; schedule.name={c.schedule.name!r} is not used (set 'cosine')"))
     return out
 
 

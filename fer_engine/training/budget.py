@@ -7,20 +7,20 @@ before the budget with `reserve_s` kept for the predictions made after the last 
 the speed seen so far with the plan: when the remaining epochs no longer fit, or a whole
 extra epoch would, it returns a new plan whose cosine stretches or compresses its remaining
 part from the current learning rate, so the rate never jumps. `BudgetLR.lr_at` is the one
-schedule both the loop and the LR preview use. Every plan carries a JSON-ready `PlanRecord`
+schedule both the loop and the LR preview use (it lives with the other schedules in
+`recipe.schedule`). Every plan carries a JSON-ready `PlanRecord`
 for the run directory. Pure Python: no torch, no clock of its own (the caller passes times
 in seconds since the run started).
 """
 from __future__ import annotations
 
-import bisect
 import dataclasses
 import math
 import re
 from dataclasses import dataclass
 from typing import Any
 
-from ..recipe.schedule import cosine
+from ..recipe.schedule import BudgetLR
 
 
 class BudgetError(ValueError):
@@ -70,59 +70,6 @@ class EvalCost:
 
 
 @dataclass(frozen=True)
-class BudgetLR:
-    """Linear warmup over `warmup_steps`, then a cosine from `base_lr` to `min_lr`.
-
-    The cosine's progress (0 to 1) runs piecewise linearly through `knots` (step, progress),
-    the last one at the run's final step; a re-plan adds a knot at its step, so the learning
-    rate before it is unchanged and the rest of the cosine is stretched or compressed.
-    """
-
-    base_lr: float
-    min_lr: float
-    warmup_start_factor: float
-    warmup_steps: int
-    knots: tuple[tuple[int, float], ...]
-
-    @classmethod
-    def first(cls, base_lr: float, min_lr: float, warmup_start_factor: float, warmup_steps: int,
-              total_steps: int) -> BudgetLR:
-        warmup = min(warmup_steps, total_steps)
-        return cls(base_lr, min_lr, warmup_start_factor, warmup, ((warmup, 0.0), (total_steps, 1.0)))
-
-    def progress(self, step: int) -> float:
-        """How far along the cosine `step` is (0 before and at the end of the warmup)."""
-        steps = [k[0] for k in self.knots]
-        i = bisect.bisect_right(steps, step)
-        if i == 0:
-            return self.knots[0][1]
-        if i == len(self.knots):
-            return self.knots[-1][1]
-        (s0, p0), (s1, p1) = self.knots[i - 1], self.knots[i]
-        return p0 + (p1 - p0) * (step - s0) / (s1 - s0)
-
-    def lr_at(self, step: int) -> float:
-        """The learning rate of optimiser step `step` (0-based)."""
-        if step < self.warmup_steps:
-            frac = step / self.warmup_steps
-            return self.base_lr * (self.warmup_start_factor + (1.0 - self.warmup_start_factor) * frac)
-        frac = self.progress(step)
-        return cosine(self.base_lr, self.min_lr, frac)
-
-    def curve(self, total_steps: int) -> list[float]:
-        """lr_at of steps 0 .. total_steps - 1: the LR preview's line."""
-        return [self.lr_at(s) for s in range(total_steps)]
-
-    def stretched(self, step: int, total_steps: int) -> BudgetLR:
-        """This schedule up to `step`, then the rest of its cosine over `step` .. `total_steps`."""
-        if step <= self.warmup_steps:  # the cosine has not started: only its end moves
-            warmup = min(self.warmup_steps, total_steps)
-            return dataclasses.replace(self, warmup_steps=warmup, knots=((warmup, 0.0), (total_steps, 1.0)))
-        kept = tuple(k for k in self.knots if k[0] < step) + ((step, self.progress(step)),)
-        return dataclasses.replace(self, knots=kept + (((total_steps, 1.0),) if total_steps > step else ()))
-
-
-@dataclass(frozen=True)
 class PlanRecord:
     """One plan or re-plan, as the run directory records it (`as_json`)."""
 
@@ -159,6 +106,16 @@ class BudgetPlan:
     def total_steps(self) -> int:
         return self.epochs * self.steps_per_epoch
 
+    def to_json(self) -> dict[str, Any]:
+        """budget.json's and the checkpoint's form of the plan (`from_json` reads it back)."""
+        return dataclasses.asdict(self)
+
+    @classmethod
+    def from_json(cls, d: dict[str, Any]) -> BudgetPlan:
+        return cls(float(d["budget_s"]), int(d["steps_per_epoch"]), int(d["epochs"]), float(d["sec_per_step"]),
+                   EvalCost(**d["eval_cost"]), float(d["reserve_s"]), tuple(d["epoch_deadlines"]),
+                   BudgetLR.from_json(d["lr"]), PlanRecord(**d["record"]), d.get("max_epochs"))
+
     @property
     def epoch_s(self) -> float:
         """Seconds one epoch takes at the planned speed: its steps and its validation pass."""
@@ -180,7 +137,7 @@ def _deadlines(clock_s: float, step: int, epochs_done: int, epochs: int, steps_p
 
 
 def plan_budget(budget_s: float, clock_s: float, step: int, sec_per_step: float, steps_per_epoch: int,
-                eval_cost: EvalCost, *, warmup_fraction: float, base_lr: float, min_lr: float = 0.0,
+                eval_cost: EvalCost, *, warmup_steps: int, base_lr: float, min_lr: float = 0.0,
                 warmup_start_factor: float = 0.1, max_epochs: int | None = None,
                 slack_fraction: float = 0.02) -> BudgetPlan:
     """The first plan, made at `clock_s` after set-up, data loading and the `step` steps that
@@ -190,15 +147,16 @@ def plan_budget(budget_s: float, clock_s: float, step: int, sec_per_step: float,
     fit = _epochs_that_fit(budget_s, reserve, clock_s, step, 0, steps_per_epoch, sec_per_step, eval_cost)
     if fit < 1:
         epoch_s = steps_per_epoch * sec_per_step + eval_cost.val_pass_s
-        need = (clock_s - step * sec_per_step + epoch_s + eval_cost.end_s) / (1 - slack_fraction)
+        setup = max(clock_s - step * sec_per_step, 0.0)
+        need = (setup + epoch_s + eval_cost.end_s) / (1 - slack_fraction)
         raise BudgetError(
             f"budget {format_duration(budget_s)} is too small: one epoch takes ~{format_duration(epoch_s)} "
             f"here (measured {sec_per_step:.3g} s/step x {steps_per_epoch} steps), evaluation "
-            f"~{format_duration(eval_cost.end_s)}, set-up {format_duration(clock_s)}; "
+            f"~{format_duration(eval_cost.end_s)}, set-up {format_duration(setup)}; "
             f"give at least {math.ceil(need / 60)} min")
     epochs = min(fit, max_epochs) if max_epochs else fit
     total = epochs * steps_per_epoch
-    lr = BudgetLR.first(base_lr, min_lr, warmup_start_factor, round(warmup_fraction * total), total)
+    lr = BudgetLR.first(base_lr, min_lr, warmup_start_factor, warmup_steps, total, start=step)
     record = PlanRecord("first plan", step, clock_s, None, epochs, total, sec_per_step, reserve, budget_s)
     return BudgetPlan(budget_s, steps_per_epoch, epochs, sec_per_step, eval_cost, reserve,
                       _deadlines(clock_s, step, 0, epochs, steps_per_epoch, sec_per_step, eval_cost),

@@ -58,6 +58,22 @@ class StepProgress(Event):
 
 
 @dataclass(frozen=True)
+class BudgetPlanned(Event):
+    """A run with a time budget laid out (or, `epochs_before` set, re-laid out) its epochs
+    and learning rates (`lr`: training.budget.BudgetLR.to_json) at optimiser step `at_step`."""
+    budget_s: float
+    used_s: float  # of the budget, when the plan was made
+    epochs: int
+    epochs_before: int | None
+    steps_per_epoch: int  # optimiser steps
+    sec_per_step: float
+    reserve_s: float  # kept for the predictions after the last epoch
+    reason: str
+    at_step: int
+    lr: dict[str, Any]
+
+
+@dataclass(frozen=True)
 class EpochMetrics(Event):
     epoch: int
     metrics: dict[str, float]  # train_loss, train_acc, val_loss, val_acc, val_f1, lr, epoch_time
@@ -120,7 +136,7 @@ class FoldFinished(Event):
 
 TERMINAL = (RunFinished, RunStopped, RunFailed, RunCrashed)
 PROGRESS = (Phase, StepProgress)  # up to ten a second, each superseded by the next
-_TYPES = {c.__name__: c for c in (RunStarted, Phase, StepProgress, EpochMetrics, CheckpointSaved,
+_TYPES = {c.__name__: c for c in (RunStarted, Phase, StepProgress, BudgetPlanned, EpochMetrics, CheckpointSaved,
                                   FoldStarted, FoldFinished, RunFinished, RunStopped, RunFailed,
                                   RunCrashed)}
 

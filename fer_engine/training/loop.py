@@ -15,6 +15,7 @@ so on CPU the curve is the one an uninterrupted run with the same seed draws.
 """
 from __future__ import annotations
 
+import dataclasses
 import math
 import random
 import time
@@ -29,6 +30,8 @@ from ..data.arrays import DatasetArrays
 from ..progress import StopFn, check_stop
 from ..recipe.sampling import epoch_indices
 from . import events as ev
+from .budget import BudgetPlan
+from .budget_schedule import BudgetSchedule, EvalImages
 from .checkpoint import load_checkpoint, save_checkpoint
 from .components import Components, TrainSplit, build_components, resolve_device
 from .job import Recorder, load_data, peak_memory
@@ -54,6 +57,8 @@ class Training:
         self.warnings: list[str] = []
         self.val_confusion: np.ndarray | None = None  # of the last validation (TensorBoard shows it)
         self.started = time.time()
+        self._t0 = time.perf_counter()
+        self.budget: BudgetSchedule | None = None  # the schedule of a run with train.time_budget_min
 
     @property
     def epoch(self) -> int:
@@ -79,6 +84,8 @@ class Training:
         self.device = resolve_device(self.cfg.train.device)
         self.split = self._load_data()
         self.parts = self.build_components()
+        if self.cfg.train.time_budget_min > 0:
+            self._use_budget()
         self.run_dir.write_preprocess(self.parts.preprocess(self.split, self.cfg.model.backbone))
         self.last_lr = self.parts.schedule.lr_at(0)
         if resume:
@@ -122,6 +129,33 @@ class Training:
     def build_components(self) -> Components:
         return build_components(self.cfg, self.split, self.device, self.shard_size(len(self.split.labels)),
                                 self.np_rng)
+
+    def _use_budget(self) -> None:
+        """Replace the configured LR schedule by the budget's (planned once the first steps are timed)."""
+        sizes = {k: len(v) for k, v in self.dataset.splits.items()}
+        self.budget = BudgetSchedule(
+            self.cfg, self.parts.opt_steps_per_epoch, self.cfg.train.batch_size * self.parts.accum,
+            EvalImages.of(self.cfg, sizes, self.has_val), clock=self.budget_clock)
+        self.parts = dataclasses.replace(self.parts, schedule=self.budget)
+
+    def budget_clock(self) -> float:
+        """Seconds since this process's run began: what the time budget counts."""
+        return time.perf_counter() - self._t0
+
+    def _planned(self, plan: BudgetPlan) -> None:
+        """Record a plan or re-plan: budget.json, then the event."""
+        assert self.budget is not None
+        self.run_dir.write_budget(self.budget.state_dict())
+        r = plan.record
+        self.rec(ev.BudgetPlanned(
+            run_id=self.run_dir.run_id, budget_s=plan.budget_s, used_s=r.clock_s, epochs=plan.epochs,
+            epochs_before=r.epochs_before, steps_per_epoch=plan.steps_per_epoch, sec_per_step=plan.sec_per_step,
+            reserve_s=plan.reserve_s, reason=r.reason, at_step=r.at_step, lr=plan.lr.to_json()))
+
+    @property
+    def epochs_to_train(self) -> int:
+        """train.epochs, or what the time budget's plan fits (train.epochs until it is made)."""
+        return self.budget.epochs if self.budget else self.cfg.train.epochs
 
     def _resume(self) -> None:
         path = self.run_dir.checkpoint_path("last")
@@ -177,15 +211,21 @@ class Training:
 
     # -- epochs -----------------------------------------------------------------------------
     def _train_epochs(self) -> None:
-        while self.epoch < self.cfg.train.epochs and not self.state.early_stopped:
+        if self.budget:
+            self.budget.epoch_started(self.state.opt_step)
+        while self.epoch < self.epochs_to_train and not self.state.early_stopped:
             epoch = self.epoch + 1
             t0 = time.perf_counter()
             train, images = self._train_one_epoch(epoch)
-            img_per_s = images / max(time.perf_counter() - t0, 1e-9)
+            t_val = time.perf_counter()
+            img_per_s = images / max(t_val - t0, 1e-9)
             val = self._validate(epoch) if self.has_val else {}
             metrics = {**train, **val, "lr": self.last_lr, "epoch_time": time.perf_counter() - t0,
                        "img_per_s": img_per_s}
             self.parts.schedule.on_epoch_end(metrics.get(self.parts.monitor, math.nan))
+            if self.budget and (plan := self.budget.epoch_ended(epoch, self.state.opt_step,
+                                                                time.perf_counter() - t_val)):
+                self._planned(plan)
             self.state.step = 0
             self._end_epoch(epoch, metrics)
 
@@ -234,6 +274,8 @@ class Training:
             p.scaler.scale(loss / accum if accum > 1 else loss).backward()
             if (b + 1) % accum == 0 or b + 1 == n_steps:
                 self._optimizer_step()
+                if self.budget and self.budget.plan is None:
+                    self._plan_once_timed(loss)
             loss_sum += loss.detach()  # batches have one size: the epoch mean is loss_sum / steps
             pair = yb * k + logits.detach().argmax(1)
             confusion.index_add_(0, pair, torch.ones_like(pair))
@@ -252,6 +294,14 @@ class Training:
         self.last_lr = float(lr)
         return {"train_loss": float(loss_sum.item()) / max(n_steps, 1),
                 "train_acc": accuracy(confusion.view(k, k).cpu().numpy())}, seen
+
+    def _plan_once_timed(self, loss: torch.Tensor) -> None:
+        """The budget's first plan, after its timed steps (a BudgetError ends the run before more training)."""
+        assert self.budget is not None
+        if self.state.opt_step >= self.budget.timed_steps:
+            loss.item()  # wait for the device: the timed steps have really run
+            if plan := self.budget.step_done(self.state.opt_step):
+                self._planned(plan)
 
     @staticmethod
     def _check_finite(loss_sum: torch.Tensor, epoch: int, step: int) -> None:
@@ -346,6 +396,9 @@ class Training:
         summary.update(predict_splits(self.cfg, self.parts, self.dataset, self.run_dir, self.rec,
                                       self.should_stop))
         summary.update(wall_time_s=time.time() - self.started, **peak_memory())
+        if self.budget:  # what the budget allowed and what the run used of it
+            self.run_dir.write_budget(self.budget.state_dict())
+            summary.update(budget_s=self.budget.budget_s, budget_used_s=self.budget.clock())
         self.run_dir.write_status("finished", summary=summary)
         self.rec(ev.RunFinished(run_id=self.run_dir.run_id, best_epoch=st.best_epoch,
                                 best_metric=self.best_metric, monitor=monitor, summary=summary))

@@ -19,6 +19,7 @@ from ..data.arrays import DatasetArrays
 from ..progress import Cancelled, StopFn
 from ..utils.disk import UNWRITABLE, disk_error_message
 from . import events as ev
+from .budget import BudgetError
 from .cross_validation import KFoldRun
 from .job import Emit, Recorder, TrainingJob, peak_memory
 from .loop import Diverged, Training
@@ -28,6 +29,8 @@ OOM_HINT = ("out of memory: reduce the batch size (train.batch_size), use gradie
             "accumulation (train.accumulate_steps) or a smaller input size (model.input_size)")
 DISK_HINT = ("the runs folder is full or read-only: free some space or choose another runs "
              "folder (--out); checkpoints written before this point are intact")
+BUDGET_HINT = ("give a longer time budget (train.time_budget_min, --budget), or train on fewer images "
+               "(data.max_per_class) or a smaller backbone")
 DIVERGED_HINT = ("lower the learning rate (optim.lr) or enable gradient clipping (train.grad_clip, "
                  "e.g. 1.0); checkpoints already saved hold the last finite epoch")
 
@@ -40,6 +43,8 @@ def failure_hint(exc: BaseException) -> str:
         return OOM_HINT
     if isinstance(exc, Diverged):
         return DIVERGED_HINT
+    if isinstance(exc, BudgetError):
+        return BUDGET_HINT
     if isinstance(exc, OSError) and exc.errno in UNWRITABLE:
         return DISK_HINT
     return ""
@@ -96,7 +101,7 @@ def _failed(run_dir: RunDir, rec: Recorder, e: BaseException, started: float) ->
     if torch.cuda.is_available():
         torch.cuda.empty_cache()
     hint = failure_hint(e)
-    error = str(e) if isinstance(e, Diverged) else f"{type(e).__name__}: {e}"
+    error = str(e) if isinstance(e, (Diverged, BudgetError)) else f"{type(e).__name__}: {e}"
     if isinstance(e, OSError) and hint == DISK_HINT:
         error = disk_error_message(e, e.filename or run_dir.path)
     summary = {"status": "failed", "error": error, "hint": hint,

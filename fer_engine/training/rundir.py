@@ -124,6 +124,7 @@ class RunDir:
     preprocess_path = property(lambda self: self.path / "preprocess.json")
     dataset_path = property(lambda self: self.path / "dataset.json")
     kfold_path = property(lambda self: self.path / "kfold.json")
+    budget_path = property(lambda self: self.path / "budget.json")
     warnings_path = property(lambda self: self.path / "warnings.json")
     checkpoints_dir = property(lambda self: self.path / "checkpoints")
     predictions_dir = property(lambda self: self.path / "predictions")
@@ -326,6 +327,14 @@ class RunDir:
     def meta(self) -> RunMeta:
         """meta.json (empty when absent); RunDirError naming the file when it is damaged."""
         return RunMeta.from_dict(self._read_json(self.meta_path), str(self.meta_path))
+
+    def write_budget(self, data: dict[str, Any]) -> None:
+        """budget.json: a time-budgeted run's plan now, every plan and re-plan, the time used."""
+        self._write_json(self.budget_path, data)
+
+    def budget(self) -> dict[str, Any] | None:
+        """budget.json, or None for a run without a time budget."""
+        return self._read_json(self.budget_path) if self.budget_path.is_file() else None
 
     def write_kfold(self, data: dict[str, Any]) -> None:
         self._write_json(self.kfold_path, data)

@@ -5,7 +5,8 @@ import json
 
 import pytest
 
-from fer_engine.training.budget import (BudgetError, BudgetLR, EvalCost, format_duration, parse_budget,
+from fer_engine.recipe.schedule import BudgetLR
+from fer_engine.training.budget import (BudgetError, EvalCost, format_duration, parse_budget,
                                         plan_budget, replan)
 
 pytestmark = pytest.mark.timeout(30)
@@ -21,7 +22,7 @@ def run_on_fake_clock(budget_s: float, speed, replan_every: int = SPE):
     for _ in range(PROBE):
         clock, step = clock + speed(step), step + 1
     plan = plan_budget(budget_s, clock, step, (clock - SETUP_S) / PROBE, SPE, EvalCost(VAL_S, END_S),
-                       warmup_fraction=0.05, base_lr=0.1, min_lr=0.001)
+                       warmup_steps=50, base_lr=0.1, min_lr=0.001)
     plans = [plan]
     check_clock, check_step = clock, step
     while step < plan.total_steps:
@@ -79,7 +80,7 @@ def test_a_speed_up_adds_epochs_only_when_a_whole_epoch_fits():
 
 
 def test_the_epochs_are_capped_by_max_epochs():
-    plan = plan_budget(3600, 10, PROBE, 0.1, SPE, EvalCost(VAL_S, END_S), warmup_fraction=0.05, base_lr=0.1,
+    plan = plan_budget(3600, 10, PROBE, 0.1, SPE, EvalCost(VAL_S, END_S), warmup_steps=50, base_lr=0.1,
                        max_epochs=3)
     assert plan.epochs == 3
     assert replan(plan, 20, SPE, 1, 0.01) is None
@@ -87,13 +88,13 @@ def test_the_epochs_are_capped_by_max_epochs():
 
 def test_a_budget_too_small_for_one_epoch_says_so_before_training():
     with pytest.raises(BudgetError) as err:
-        plan_budget(60, 5.0, PROBE, 1.44, SPE, EvalCost(VAL_S, END_S), warmup_fraction=0.05, base_lr=0.1)
+        plan_budget(60, 5.0, PROBE, 1.44, SPE, EvalCost(VAL_S, END_S), warmup_steps=50, base_lr=0.1)
     message = str(err.value)
     assert "\n" not in message
     assert message.startswith("budget 1 min is too small: one epoch takes ~2.5 min here (measured 1.44 s/step")
     assert "evaluation ~20 s" in message and message.endswith("give at least 3 min")
     # the suggested budget is enough
-    plan_budget(3 * 60, 5.0, PROBE, 1.44, SPE, EvalCost(VAL_S, END_S), warmup_fraction=0.05, base_lr=0.1)
+    plan_budget(3 * 60, 5.0, PROBE, 1.44, SPE, EvalCost(VAL_S, END_S), warmup_steps=50, base_lr=0.1)
 
 
 def test_the_lr_stays_continuous_across_a_replan_and_ends_at_min_lr():
@@ -101,7 +102,7 @@ def test_the_lr_stays_continuous_across_a_replan_and_ends_at_min_lr():
     first, last, at = plans[0], plans[-1], plans[1].record.at_step
     assert [last.lr.lr_at(k) for k in range(at + 1)] == pytest.approx([first.lr.lr_at(k) for k in range(at + 1)],
                                                                       rel=1e-12)
-    curve = last.lr.curve(last.total_steps + 1)
+    curve = last.lr.curve() + [last.lr.lr_at(last.total_steps)]
     steps = [abs(b - a) for a, b in zip(curve[first.lr.warmup_steps:], curve[first.lr.warmup_steps + 1:])]
     assert max(steps) < 0.1 * 4 / last.total_steps  # no jump: at most a few times the mean slope
     assert curve[-1] == pytest.approx(0.001) and curve[0] == pytest.approx(0.01)
