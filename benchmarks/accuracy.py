@@ -19,11 +19,17 @@ Runs are kept under `--out` (default: the runs folder), so the GUI can open them
 """
 from __future__ import annotations
 
+import time
+
+# The clock starts before the heavy imports (quick-cpu's 15 minutes count from the command's
+# start), so the imports below come after it on purpose.
+# ruff: noqa: E402
+COMMAND_START = time.perf_counter()
+
 import argparse
 import json
 import resource
 import sys
-import time
 from pathlib import Path
 
 import torch
@@ -176,13 +182,14 @@ def main(argv: list[str] | None = None) -> int:
         best = max(last["plain"]["accuracy"], last["with_tta"]["accuracy"])
         verdict = "met" if best >= target else "NOT met"
         extra = ""
-        if a.preset == "quick-cpu":
-            minutes = (last.get("train_s", 0) + last["eval_s"]) / 60
-            extra = f", {minutes:.1f} min vs <= {QUICK_CPU_MINUTES} min"
+        if a.preset == "quick-cpu":  # wall from the command's start, imports and data loading included
+            minutes = (time.perf_counter() - COMMAND_START) / 60
+            extra = f", {minutes:.1f} min from the command's start vs <= {QUICK_CPU_MINUTES} min"
             verdict = "met" if best >= target and minutes <= QUICK_CPU_MINUTES else "NOT met"
         print(f"\ntarget {a.preset}: PrivateTest accuracy >= {target:.0%}{extra}: {verdict} ({best:.4f})")
     gpu = f", GPU {torch.cuda.max_memory_allocated() / 2**20:.0f} MiB" if torch.cuda.is_available() else ""
-    print(f"peak memory: host {peak_host_mib():.0f} MiB{gpu}; total wall {(time.perf_counter() - t_all) / 60:.1f} min; "
+    print(f"peak memory: host {peak_host_mib():.0f} MiB{gpu}; total wall {(time.perf_counter() - t_all) / 60:.1f} min "
+          f"({(time.perf_counter() - COMMAND_START) / 60:.1f} min from the command's start); "
           f"torch {torch.__version__}, {torch.get_num_threads()} CPU threads")
     if a.json:
         Path(a.json).write_text(json.dumps(results, indent=1, default=str) + "\n")

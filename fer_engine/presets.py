@@ -1,7 +1,8 @@
 """Named run-config presets: built-in recipes shipped with fer_engine plus the user's own.
 
 A preset file is a (possibly partial) RunConfig JSON: keys it leaves out take the
-config defaults, so a recipe states only what it changes. Built-in presets live in
+config defaults, so a recipe states only what it changes; its "description" says what it
+does (`preset_description`), for the GUI and the CLI. Built-in presets live in
 `fer_engine/presets/*.json`; user presets in `<config dir>/presets/*.json`
 (`$FER_STUDIO_CONFIG_DIR`, else `~/.config/fer-studio`). Files are parsed as data,
 never executed. A user preset may not shadow a built-in one.
@@ -61,13 +62,30 @@ def preset_path(name: str) -> Path:
     raise PresetError(f"unknown preset {name!r}; available: {', '.join(list_presets()) or '(none)'}")
 
 
-def load_preset(name: str) -> RunConfig:
-    """The RunConfig of a preset (missing keys take the defaults)."""
+def _preset_json(name: str) -> dict[str, Any]:
     path = preset_path(name)
     try:
-        return RunConfig.load(path)
+        data = json.loads(path.read_text(encoding="utf-8"))
+    except (OSError, UnicodeDecodeError, json.JSONDecodeError) as e:
+        raise PresetError(f"preset {name!r} is invalid: cannot read {path}: {e}") from None
+    if not isinstance(data, dict):
+        raise PresetError(f"preset {name!r} is invalid: {path} holds a JSON {type(data).__name__}, not an object")
+    return data
+
+
+def load_preset(name: str) -> RunConfig:
+    """The RunConfig of a preset (missing keys take the defaults)."""
+    data = _preset_json(name)
+    data.pop("description", None)
+    try:
+        return RunConfig.from_dict(data)
     except ConfigError as e:
-        raise PresetError(f"preset {name!r} is invalid: {e}") from None
+        raise PresetError(f"preset {name!r} is invalid: {preset_path(name)}: {e}") from None
+
+
+def preset_description(name: str) -> str:
+    """What a preset does, as its file says ("description"; "" when it says nothing)."""
+    return str(_preset_json(name).get("description", ""))
 
 
 def save_preset(name: str, cfg: RunConfig) -> Path:

@@ -12,11 +12,19 @@ CPU (oneDNN) alike.
 """
 from __future__ import annotations
 
+import os
+
 import torch
 
 
+FORCE_FLOAT32_ENV = "FER_STUDIO_NO_BF16"
+
+
 def cpu_has_native_bf16() -> bool:
-    """True when this CPU runs bfloat16 matrix work in hardware."""
+    """True when this CPU runs bfloat16 matrix work in hardware, unless $FER_STUDIO_NO_BF16 is
+    set (to 1): then the CPU is treated as float32-only, as on AVX2 machines (measuring, tests)."""
+    if os.environ.get(FORCE_FLOAT32_ENV, "") not in ("", "0"):
+        return False
     cpu = torch.cpu
     return bool(getattr(cpu, "_is_avx512_bf16_supported", lambda: False)()
                 or getattr(cpu, "_is_amx_tile_supported", lambda: False)())

@@ -36,5 +36,8 @@ def machine_line() -> str:
     """e.g. "AMD EPYC 9B14, 2 cores, bfloat16 native" or "..., no native bfloat16 (float32)"."""
     from ..training import precision  # torch, imported only when asked
 
-    bf16 = "bfloat16 native" if precision.cpu_has_native_bf16() else "no native bfloat16 (float32)"
+    if os.environ.get(precision.FORCE_FLOAT32_ENV, "") not in ("", "0"):
+        bf16 = f"float32 forced (${precision.FORCE_FLOAT32_ENV})"
+    else:
+        bf16 = "bfloat16 native" if precision.cpu_has_native_bf16() else "no native bfloat16 (float32)"
     return f"{cpu_model()}, {usable_cores()} cores, {bf16}"

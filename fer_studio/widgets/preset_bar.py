@@ -1,8 +1,10 @@
 """Presets and config files: a preset applies when chosen, save as preset, import/export JSON."""
 from __future__ import annotations
 
-from PySide6.QtCore import Signal
+from PySide6.QtCore import Qt, Signal
 from PySide6.QtWidgets import QComboBox, QHBoxLayout, QLabel, QPushButton, QWidget
+
+from fer_engine import presets
 
 
 class PresetBar(QWidget):
@@ -34,4 +36,11 @@ class PresetBar(QWidget):
         self.combo.clear()
         self.combo.setPlaceholderText("choose a preset")
         self.combo.addItems(names)
+        for i, name in enumerate(names):  # each preset's own description as its tooltip
+            try:
+                text = presets.preset_description(name)
+            except presets.PresetError as e:
+                text = str(e)
+            if text:
+                self.combo.setItemData(i, text, Qt.ItemDataRole.ToolTipRole)
         self.combo.setCurrentIndex(names.index(current) if current in names else -1)

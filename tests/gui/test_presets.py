@@ -5,7 +5,7 @@ import pytest
 
 from fer_engine.config import RunConfig
 from fer_engine.presets import (PresetError, builtin_presets, delete_preset, list_presets,
-                                load_preset, save_preset, user_presets_dir)
+                                load_preset, preset_description, save_preset, user_presets_dir)
 
 
 def test_builtin_presets_are_listed_and_load():
@@ -13,7 +13,26 @@ def test_builtin_presets_are_listed_and_load():
     assert {"quick-cpu", "fer2013-competition"} <= set(names)
     for name in builtin_presets():
         assert isinstance(load_preset(name), RunConfig)
-    assert load_preset("quick-cpu").train.epochs < load_preset("fer2013-competition").train.epochs
+
+
+def test_quick_cpu_trains_within_15_minutes_and_every_builtin_says_what_it_does():
+    cfg = load_preset("quick-cpu")
+    assert cfg.train.time_budget_min == 15 and cfg.model.backbone == "fer_cnn_small"
+    text = preset_description("quick-cpu")
+    assert "15 minutes" in text and "bfloat16" in text and "float32" in text  # what it does on each CPU
+    assert all(preset_description(name) for name in builtin_presets())
+
+
+def test_the_preset_bar_shows_each_presets_description_as_its_tooltip(qtbot):
+    from PySide6.QtCore import Qt
+
+    from fer_studio.widgets.preset_bar import PresetBar
+
+    bar = PresetBar()
+    qtbot.addWidget(bar)
+    bar.set_presets(list_presets())
+    i = bar.combo.findText("quick-cpu")
+    assert bar.combo.itemData(i, Qt.ItemDataRole.ToolTipRole) == preset_description("quick-cpu")
 
 
 def test_user_preset_round_trip_and_listing():
