@@ -44,8 +44,13 @@ def _bad_inputs(root: Path) -> dict[str, Path]:
     (lambda d, t: [], "no dataset: give --data"),
     (lambda d, t: ["--resume", str(d)], "not a run directory"),
     (lambda d, t: ["--data", str(d), "--devices", "cuda:0,0"], "train.devices: .*lists a GPU twice"),
+    (lambda d, t: ["--data", str(d), "--budget", "15 minutes"], "budget '15 minutes' not understood"),
+    (lambda d, t: ["--data", str(d), "--budget", "0m"], "budget '0m' must be more than 0"),
+    (lambda d, t: ["--data", str(d), "--budget", "200h"], r"train.time_budget_min: must be in \[0, 10080\]"),
+    (lambda d, t: ["--resume", str(d), "--budget", "5m"], "other options are not allowed"),
 ], ids=["missing-path", "empty-class", "no-images", "malformed-csv", "unknown-backbone",
-        "unknown-key", "bad-value", "missing-config", "no-data", "resume-not-a-run", "devices-twice"])
+        "unknown-key", "bad-value", "missing-config", "no-data", "resume-not-a-run", "devices-twice",
+        "budget-not-understood", "budget-zero", "budget-too-long", "budget-on-resume"])
 def test_bad_input_one_message_exit_2_and_no_run(tiny_data, tmp_path, capsys, args, message):
     import re
 

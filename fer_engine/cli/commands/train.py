@@ -6,6 +6,8 @@ bad input leaves nothing behind that looks like a run. `--preset` may name an en
 recipe (`fer_engine/presets/ensembles/`): each member trains as its own run (flags and
 `--set` apply to every member), then `eval.ensemble.create_ensemble` makes the vote. Training runs in the same spawn
 worker the GUI uses; Ctrl-C stops it cleanly (resumable), a second Ctrl-C kills it.
+`--budget 15m` sets train.time_budget_min: the run plans its epochs (at most train.epochs) and
+the progress shows the plan and each re-plan.
 Exit codes: 0 finished, 1 failed or crashed, 2 bad input, 130 stopped.
 """
 from __future__ import annotations
@@ -23,6 +25,7 @@ from .. import CliError
 from ...config import RunConfig
 from ...paths import default_runs_dir
 from ...training import events as ev
+from ...training.budget import format_duration, parse_budget
 
 NAME = "train"
 HELP = "Train a model headless (progress on stderr); --resume RUN_DIR continues a stopped or crashed run."
@@ -38,7 +41,11 @@ def add_arguments(p: argparse.ArgumentParser) -> None:
     p.add_argument("--preset", metavar="NAME", help=f"start from a preset: {', '.join(list_presets())}; "
                    f"or train an ensemble recipe's members and vote: {', '.join(builtin_ensembles())}")
     p.add_argument("--backbone", metavar="NAME", help="backbone (fer-studio list-backbones)")
-    p.add_argument("--epochs", type=int, metavar="N")
+    p.add_argument("--epochs", type=int, metavar="N", help="epochs to train (with --budget: the most it may plan)")
+    p.add_argument("--budget", metavar="TIME",
+                   help="train within this time, e.g. 15m, 90s, 1h, 1h30m or 15 (minutes): the run times its "
+                        "first steps, then plans its epochs and a warmup + cosine LR to end on time, "
+                        "evaluation included (train.time_budget_min)")
     p.add_argument("--devices", metavar="N|cuda:I,J",
                    help="processes (GPUs) of one run through torchrun, e.g. 4 or cuda:0,1 (train.devices); "
                         "with --resume, continue on this many")
@@ -66,8 +73,9 @@ def build_config(args: argparse.Namespace, base: RunConfig | None = None) -> tup
         cfg = load_preset(args.preset)
     else:
         cfg = RunConfig()
+    budget_min = parse_budget(args.budget) / 60 if args.budget is not None else None
     shortcuts = {"data.path": args.data, "model.backbone": args.backbone, "train.epochs": args.epochs,
-                 "train.devices": args.devices, "name": args.name}
+                 "train.time_budget_min": budget_min, "train.devices": args.devices, "name": args.name}
     cfg = cfg.replace(**{k: v for k, v in shortcuts.items() if v is not None})
     cfg = cfg.with_overrides(args.overrides)
     if not (args.data or args.config or any(o.startswith("data.path=") for o in args.overrides)):
@@ -102,7 +110,8 @@ def run(args: argparse.Namespace) -> int:
     if args.preset in builtin_ensembles() and not args.resume:
         return run_ensemble(args, out)
     if args.resume:
-        if args.data or args.config or args.preset or args.backbone or args.epochs or args.overrides:
+        if (args.data or args.config or args.preset or args.backbone or args.epochs or args.budget
+                or args.overrides):
             raise CliError("--resume continues a run with its own config; other options are not allowed")
         try:
             run_dir = RunDir.open(args.resume)
@@ -126,9 +135,14 @@ def run(args: argparse.Namespace) -> int:
 def _train(config: RunConfig | None, warnings: list[str], runs_root: Path, args: argparse.Namespace,
            out: TextIO, resume_dir: Path | None = None, name: str | None = None):
     """Train (or resume) one run in a worker: (exit code, its RunDir)."""
+    from ...training.rundir import RunDir
     from ...training.worker import run_in_process
 
-    printer = EventPrinter(out, shown={f"warning: {w}" for w in warnings})
+    resumed = RunDir(resume_dir) if resume_dir is not None else None
+    budget_s = (config or resumed.config()).train.time_budget_min * 60
+    plan = ((resumed.budget() or {}).get("plan") or {}) if resumed else {}
+    printer = EventPrinter(out, shown={f"warning: {w}" for w in warnings}, budget_s=budget_s,
+                           planned_epochs=plan.get("epochs"))
     try:
         run_dir, terminal = run_in_process(config, runs_root, resume_dir=resume_dir, name=name or args.name,
                                            on_event=printer, devices=args.devices if args.resume else None)
@@ -219,11 +233,15 @@ def _duration(seconds: float) -> str:
 
 
 class EventPrinter:
-    """Turns worker events into the progress bar and a line per epoch."""
+    """Turns worker events into the progress bar and a line per epoch. A run with a time budget
+    (`budget_s`) counts its epochs by its plan (`planned_epochs`: a resumed run's, from budget.json)
+    and prints each plan and re-plan; RunStarted's epochs are then the cap."""
 
-    def __init__(self, out: TextIO, shown: Collection[str] = ()):
+    def __init__(self, out: TextIO, shown: Collection[str] = (), budget_s: float = 0.0,
+                 planned_epochs: int | None = None):
         self.bar = ProgressBar(out)
         self.shown = set(shown)  # notes already printed (warnings before training)
+        self.budget_s, self.planned_epochs = budget_s, planned_epochs
         self.epochs = 0
         self.t0 = time.perf_counter()
         self.steps0: int | None = None
@@ -234,12 +252,16 @@ class EventPrinter:
             handler(e)
 
     def _on_RunStarted(self, e: ev.RunStarted) -> None:
-        self.epochs = e.epochs
+        self.epochs = self.planned_epochs or e.epochs
         self.steps0 = None
         again = f", resumed after epoch {e.resumed_from_epoch}" if e.resumed_from_epoch else ""
         several = f" x {len(e.devices)} processes, global batch {e.global_batch}" if len(e.devices) > 1 else ""
+        epochs = f"{e.epochs} epochs x {e.steps_per_epoch} steps"
+        if self.budget_s:
+            epochs = f"up to {epochs} within {format_duration(self.budget_s)}"
+            epochs += f" ({self.planned_epochs} planned)" if self.planned_epochs else ""
         self.bar.line(f"run {e.run_id} on {e.device}{several}: {e.num_train} train / {e.num_val} val faces, "
-                      f"{e.epochs} epochs x {e.steps_per_epoch} steps{again}\n  {e.run_dir}")
+                      f"{epochs}{again}\n  {e.run_dir}")
         for note in e.notes:
             if note not in self.shown:
                 self.bar.line(f"  {note}" if note.startswith("warning: ") else f"  note: {note}")
@@ -247,6 +269,16 @@ class EventPrinter:
     def _on_Phase(self, e: ev.Phase) -> None:
         if e.phase != "training":
             self.bar.update(f"{e.phase.replace('_', ' ')} {e.detail}".strip(), e.fraction)
+
+    def _on_BudgetPlanned(self, e: ev.BudgetPlanned) -> None:
+        if e.epochs_before is None:
+            self.bar.line(f"  budget {format_duration(e.budget_s)}: {e.epochs} epochs planned ({e.sec_per_step:.3g} "
+                          f"s/step measured over the first {e.at_step} steps; {format_duration(e.reserve_s)} kept "
+                          "for evaluation)")
+        else:
+            epoch = -(-e.at_step // e.steps_per_epoch)
+            self.bar.line(f"  re-planned at epoch {epoch} ({e.reason}): {e.epochs_before} -> {e.epochs} epochs")
+        self.epochs = e.epochs
 
     def _on_StepProgress(self, e: ev.StepProgress) -> None:
         now = time.perf_counter()
@@ -287,6 +319,8 @@ class EventPrinter:
         lines.append(f"  wall time {_duration(s.get('wall_time_s', math.nan))}, peak host memory "
                      f"{s.get('peak_host_mb', 0):.0f} MiB"
                      + (f", peak GPU memory {s['peak_gpu_mb']:.0f} MiB" if "peak_gpu_mb" in s else ""))
+        if "budget_s" in s:
+            lines.append(f"  budget {format_duration(s['budget_s'])}, used {format_duration(s['budget_used_s'])}")
         self.bar.line("\n".join(lines))
 
     def _on_RunStopped(self, e: ev.RunStopped) -> None:
