@@ -121,8 +121,9 @@ def test_backbone_preset_and_lr_preview(qtbot, page):
     page.update_lr_preview()
     assert np.allclose(page.lr_preview.values(), preview_lr(state.config, steps))
     assert len(page.lr_preview.values()) == state.config.train.epochs * steps  # every epoch, the most it may plan
-    assert page.lr_note.text().startswith(f"time budget 15 min: the run times its first steps, then lays the "
-                                          f"warmup + cosine over the epochs that fit (at most {state.config.train.epochs}")
+    cap = state.config.train.epochs
+    assert page.lr_note.text().startswith("time budget 15 min: the run times its first steps, then lays the "
+                                          f"warmup + cosine over the epochs that fit (at most {cap}")
 
     assert page.save_preset("mine")
     assert "mine" in [page.preset_bar.combo.itemText(i) for i in range(page.preset_bar.combo.count())]
