@@ -69,6 +69,7 @@ def _tricks_of_key() -> dict[str, list[Trick]]:
 def humanize(key: str) -> str:
     leaf = key.rsplit(".", 1)[-1].replace("_", " ")
     leaf = re.sub(r"\b(lr|tta|f1|amp|cnn)\b", lambda m: m.group(1).upper(), leaf)
+    leaf = re.sub(r" (min)$", r" (\1)", leaf)  # a unit at the end of the name: "time budget (min)"
     return leaf[:1].upper() + leaf[1:]
 
 

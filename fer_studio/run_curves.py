@@ -8,6 +8,7 @@ from __future__ import annotations
 import time
 from dataclasses import dataclass, field
 
+from fer_engine.recipe.schedule import BudgetLR
 from fer_engine.training import events as ev
 
 #: Epoch metric -> the curve it feeds (keys of EpochMetrics.metrics).
@@ -43,6 +44,12 @@ class RunCurves:
     notes: list[str] = field(default_factory=list)  # model notes from RunStarted
     best: str = ""
     started_at: float = 0.0
+    # a time-budgeted run: every plan and re-plan (BudgetPlanned), the latest last
+    plans: list[ev.BudgetPlanned] = field(default_factory=list)
+    planned_x: list[float] = field(default_factory=list)  # the latest plan's lr per optimiser step
+    planned_lr: list[float] = field(default_factory=list)
+    budget_used_s: float = 0.0  # of the budget, at `budget_since` (the summary's, once finished)
+    budget_since: float | None = None  # event time since which the budget counts on (None: not running)
     _first_step: tuple[float, int] | None = None  # (time, global step) of the first step seen
 
     def apply(self, e: ev.Event) -> None:
@@ -83,6 +90,20 @@ class RunCurves:
             return None
         return max(0.0, (self.total_steps - self.global_step) * elapsed / done)
 
+    @property
+    def budget_s(self) -> float | None:
+        """The run's time budget in seconds (None: no budget, or no plan yet)."""
+        return self.plans[-1].budget_s if self.plans else None
+
+    def budget_used(self, now: float | None = None) -> float | None:
+        """Seconds of the budget used: the latest plan's (or the summary's), plus, while the run
+        trains, the wall time since."""
+        if not self.plans:
+            return None
+        if self.budget_since is None:
+            return self.budget_used_s
+        return self.budget_used_s + max(0.0, (now or time.time()) - self.budget_since)
+
 
 def _started(c: RunCurves, e: ev.RunStarted) -> None:
     c.run_id = c.run_id or e.run_id
@@ -92,6 +113,10 @@ def _started(c: RunCurves, e: ev.RunStarted) -> None:
     c.status, c.started_at, c._first_step = "running", e.time, None
     c.error = c.traceback = c.hint = c.best = ""
     c.notes = list(e.notes)
+    if c.plans and e.resumed_from_epoch:  # a budgeted run resumes with its plan (epochs is the cap)
+        c.epochs, c.budget_since = c.plans[-1].epochs, e.time
+    elif not e.resumed_from_epoch:
+        c.plans, c.planned_x, c.planned_lr, c.budget_used_s, c.budget_since = [], [], [], 0.0, None
     if e.resumed_from_epoch:  # drop what the resumed run trains again
         k = e.resumed_from_epoch
         n = sum(1 for x in c.step_x if x <= k)
@@ -127,21 +152,41 @@ def _epoch(c: RunCurves, e: ev.EpochMetrics) -> None:
             c.epoch_y[key].append(float(value))
 
 
+def _planned(c: RunCurves, e: ev.BudgetPlanned) -> None:
+    """A plan or re-plan: the epochs it fits become the run's total, its lr curve the planned one."""
+    c.plans.append(e)
+    c.epochs, c.budget_used_s, c.budget_since = e.epochs, e.used_s, e.time
+    c.planned_lr = BudgetLR.from_json(e.lr).curve()
+    c.planned_x = [(i + 1) / e.steps_per_epoch for i in range(len(c.planned_lr))]
+
+
+def _budget_ends(c: RunCurves, e: ev.Event) -> None:
+    """The budget stops counting when the run ends."""
+    if c.budget_since is not None:
+        c.budget_used_s += max(0.0, e.time - c.budget_since)
+        c.budget_since = None
+
+
 def _finished(c: RunCurves, e: ev.RunFinished) -> None:
     c.status = "finished"
+    _budget_ends(c, e)
+    c.budget_used_s = e.summary.get("budget_used_s", c.budget_used_s)
     c.best = f"best {e.monitor} {e.best_metric:.4f} at epoch {e.best_epoch}"
 
 
 def _stopped(c: RunCurves, e: ev.RunStopped) -> None:
     c.status = "stopped"
+    _budget_ends(c, e)
 
 
 def _failed(c: RunCurves, e: ev.RunFailed) -> None:
     c.status, c.error, c.traceback, c.hint = "failed", e.error, e.traceback, e.hint
+    _budget_ends(c, e)
 
 
 def _crashed(c: RunCurves, e: ev.RunCrashed) -> None:
     c.status = "crashed"
+    _budget_ends(c, e)
     c.error = e.message or f"the training process died (exit code {e.exitcode})"
 
 
@@ -154,5 +199,5 @@ def _fold(c: RunCurves, e: ev.FoldStarted) -> None:
 
 
 _HANDLERS = {ev.RunStarted: _started, ev.Phase: _phase, ev.StepProgress: _step,
-             ev.EpochMetrics: _epoch, ev.RunFinished: _finished, ev.RunStopped: _stopped,
+             ev.BudgetPlanned: _planned, ev.EpochMetrics: _epoch, ev.RunFinished: _finished, ev.RunStopped: _stopped,
              ev.RunFailed: _failed, ev.RunCrashed: _crashed, ev.FoldStarted: _fold}

@@ -16,6 +16,7 @@ from PySide6.QtCore import Qt, Signal
 from PySide6.QtWidgets import (QHBoxLayout, QLabel, QLineEdit, QPushButton, QSplitter,
                                QVBoxLayout, QWidget)
 
+from fer_engine.training.budget import format_duration as budget_duration
 from fer_engine.training.rundir import RunDir
 from fer_engine.training.runs_list import list_runs
 
@@ -74,6 +75,7 @@ class TrainingPage(Page):
         self.shown: str | None = None
         self.ticked: list[str] = []  # runs ticked in the compare list (the shown one included)
         self._baselines_of: str | None = None  # the run whose baselines the accuracy plot shows
+        self._plan_of: tuple[str, int] | None = None  # (run, plans seen) whose planned lr the LR plot shows
         self._start_task: Task | None = None
         self._list_task: Task | None = None
         self._retired: list[RunMonitor] = []  # ended monitors awaiting deletion
@@ -229,6 +231,7 @@ class TrainingPage(Page):
         dirs = ([self.shown] if self.shown else []) + self.compared
         self.plots.set_runs([(self.curves[d], self.curves[d].name or Path(d).name) for d in dirs])
         self._show_baselines()
+        self._show_plan()
         self.progress.show_curves(self.curves[self.shown] if self.shown else None)
 
     def _show_baselines(self) -> None:
@@ -239,9 +242,18 @@ class TrainingPage(Page):
         self._baselines_of = self.shown if b is not None else None
         self.plots.set_baselines(b)
 
+    def _show_plan(self) -> None:
+        """The shown run's planned learning rates, when it trains within a time budget."""
+        c = self.curves[self.shown] if self.shown else None
+        self._plan_of = (self.shown, len(c.plans)) if c is not None else None
+        x, lr = (c.planned_x, c.planned_lr) if c is not None else ([], [])
+        self.plots.set_plan(x, lr)
+
     def _redraw(self, run_dir: str) -> None:
         if run_dir == self.shown and self._baselines_of != run_dir:
             self._show_baselines()  # a starting run writes dataset.json after its first events
+        if run_dir == self.shown and self._plan_of != (run_dir, len(self.curves[run_dir].plans)):
+            self._show_plan()  # a plan or re-plan arrived
         status = self.curves[run_dir].status
         if status != "starting" and self.checklist.status(run_dir) != status:
             self.checklist.set_status(run_dir, status)
@@ -331,6 +343,9 @@ class TrainingPage(Page):
 
     def _show_summary(self) -> None:
         cfg = self.state.config
+        epochs = f"{cfg.train.epochs} epochs"
+        if cfg.train.time_budget_min > 0:
+            epochs = f"time budget {budget_duration(60 * cfg.train.time_budget_min)} (at most {epochs})"
         self.summary.setText(f"Train will start: data <b>{cfg.data.path}</b> · backbone <b>{cfg.model.backbone}</b> · "
-                             f"{cfg.train.epochs} epochs · batch {cfg.train.batch_size} · "
+                             f"{epochs} · batch {cfg.train.batch_size} · "
                              f"lr {cfg.optim.lr:g} ({cfg.optim.name}, {cfg.schedule.name})")

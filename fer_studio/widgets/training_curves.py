@@ -63,6 +63,7 @@ class TrainingCurves(QWidget):
         self.empty = {key: EmptyState(plot, "No run shown: press Train, or open a run from the Runs page")
                       for key, plot in self.plots.items()}
         self.baseline_lines: list[pg.InfiniteLine] = []  # chance / majority class on the accuracy plot
+        self.plan_item: pg.PlotDataItem | None = None  # the main run's planned lr (a time-budgeted run)
         self._runs: list[tuple[RunCurves, str]] = []
         self._items: dict[tuple[str, int, str], pg.PlotDataItem] = {}
 
@@ -87,6 +88,20 @@ class TrainingCurves(QWidget):
                                                           "color": theme.colour("muted")})
             plot.addItem(line, ignoreBounds=False)
             self.baseline_lines.append(line)
+
+    def set_plan(self, x: list[float], lr: list[float]) -> None:
+        """The main run's planned learning rates (a time-budgeted run's latest plan), grey dashed
+        on the LR plot as "planned"; empty lists remove it."""
+        plot = self.plots["lr"]
+        if self.plan_item is not None:
+            plot.getPlotItem().legend.removeItem(self.plan_item)
+            plot.removeItem(self.plan_item)
+            self.plan_item = None
+        if len(lr):
+            pen = pg.mkPen(theme.colour("muted"), width=1.5, style=Qt.DashLine)
+            self.plan_item = plot.plot(np.asarray(x, dtype=float), np.asarray(lr, dtype=float), pen=pen,
+                                       name="planned", antialias=False)
+            self.plan_item.setZValue(-1)  # under the rates applied, which follow it
 
     def set_runs(self, runs: list[tuple[RunCurves, str]]) -> None:
         """Show these runs (curves, display name); the first is the main run."""

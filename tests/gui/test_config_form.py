@@ -82,3 +82,16 @@ def test_parse_list_names_the_bad_value():
         parse_list("1, x", list[int])
     assert parse_list("", list[float]) == []
     assert np.isclose(parse_list("1e-3", list[float])[0], 0.001)
+
+
+def test_the_time_budget_is_a_training_field_with_its_unit_and_what_it_does(form):
+    """Issue #25: the set-up page's form offers train.time_budget_min among the Training keys."""
+    from fer_studio.config_form_spec import sections
+
+    state, w = form
+    spec = next(s for s in sections()["train"] if s.key == "train.time_budget_min")
+    assert spec.label == "Time budget (min)" and spec.kind == "float"
+    assert "0 = off" in spec.tooltip and "plans its epochs" in spec.tooltip
+    assert w.labels["train.time_budget_min"].text().startswith("Time budget (min)")
+    w.editors["train.time_budget_min"].widget.setValue(0.5)
+    assert state.config.train.time_budget_min == 0.5

@@ -117,6 +117,13 @@ def test_backbone_preset_and_lr_preview(qtbot, page):
     steps = page.steps_per_epoch()
     assert steps == page.report.train_count // state.config.train.batch_size  # full batches, like the loop
     assert np.allclose(page.lr_preview.values(), preview_lr(state.config, steps))
+    state.set_config(state.config.replace(**{"train.time_budget_min": 15.0}))  # issue #25
+    page.update_lr_preview()
+    assert np.allclose(page.lr_preview.values(), preview_lr(state.config, steps))
+    assert len(page.lr_preview.values()) == state.config.train.epochs * steps  # every epoch, the most it may plan
+    cap = state.config.train.epochs
+    assert page.lr_note.text().startswith("time budget 15 min: the run times its first steps, then lays the "
+                                          f"warmup + cosine over the epochs that fit (at most {cap}")
 
     assert page.save_preset("mine")
     assert "mine" in [page.preset_bar.combo.itemText(i) for i in range(page.preset_bar.combo.count())]
