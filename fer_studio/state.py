@@ -10,6 +10,7 @@ from pathlib import Path
 from PySide6.QtCore import QObject, Signal
 
 from fer_engine.config import RunConfig
+from fer_engine.models import default_backbone
 from fer_engine.paths import default_runs_dir
 
 from .settings import Settings
@@ -31,7 +32,8 @@ class AppState(QObject):
                  settings: Settings | None = None):
         super().__init__(parent)
         self.settings = settings if settings is not None else Settings()
-        self.config = RunConfig()
+        # a backbone sized for the device: Train on the demo set ends in about a minute on a CPU too
+        self.config = RunConfig().replace(**{"model.backbone": default_backbone()})
         if runs_root is None and self.settings.runs_root:
             runs_root = Path(self.settings.runs_root)
         self.runs_root = Path(runs_root) if runs_root else default_runs_dir()
