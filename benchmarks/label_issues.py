@@ -117,6 +117,7 @@ def main(argv: list[str] | None = None) -> int:
             return hog_lda(tmp / "faces", flipped, args)
         cfg = load_preset(args.preset).replace(**{
             "data.path": str(tmp / "faces"), "data.test_fraction": 0.0, "kfold.k": args.k,
+            "train.time_budget_min": 0,  # folds train a fixed number of epochs, not to a clock
             "train.epochs": args.epochs, "train.device": args.device, "eval.splits": ["val"],
             "eval.tta": "none", "name": "label-issues-benchmark"})
         run = RunDir.create(tmp / "runs", cfg)

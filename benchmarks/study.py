@@ -40,7 +40,8 @@ TRICKS = ["hflip", "rotation", "label_smoothing"]
 
 def base_set(data: str, train_fraction: float, epochs: int | None, extra: list[str] = (),
              tta: bool = True) -> dict:
-    changes = {"data.path": data, "data.train_fraction": train_fraction}
+    # every arm trains the same epochs: a time budget would give each as many as the machine's load allows
+    changes = {"data.path": data, "data.train_fraction": train_fraction, "train.time_budget_min": 0}
     if not tta:
         changes["eval.tta"] = "none"
     for item in extra:

@@ -1,7 +1,8 @@
 """The study spec: a base config plus variations plus repeats, saved as JSON with a schema version.
 
     {"schema_version": 1, "name": "quick-cpu ablation",
-     "base": {"preset": "quick-cpu", "set": {"data.path": "/data/fer2013", "train.epochs": 5}},
+     "base": {"preset": "quick-cpu", "set": {"data.path": "/data/fer2013", "train.epochs": 5,
+                                             "train.time_budget_min": 0}},
      "ablate": {"tricks": ["hflip", "label_smoothing"], "mode": "leave-one-out"},
      "grid": {"optim.lr": [0.001, 0.003]},
      "random": {"samples": 8, "seed": 0, "asha": true,
