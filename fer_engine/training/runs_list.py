@@ -48,6 +48,12 @@ def summarize_run(run: RunDir) -> RunSummary:
     except Exception as e:  # noqa: BLE001 - a config this version cannot read still lists
         backbone, tricks, kind, dataset, planned = "?", [], "run", "?", 0
         problems.append(str(e))
+    if planned and cfg.train.time_budget_min > 0:  # the epochs its budget's plan fits, once planned
+        try:
+            plan = (run.budget() or {}).get("plan") or {}
+            planned = int(plan.get("epochs", planned))
+        except (RunDirError, TypeError, ValueError, AttributeError) as e:
+            problems.append(str(e))
     precision = run_precision(run)
     if "amp" in tricks and precision == "float32":
         tricks.remove("amp")  # asked for, but this device computed in float32: not a trick of the run

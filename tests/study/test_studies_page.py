@@ -2,6 +2,8 @@
 from __future__ import annotations
 
 import pytest
+
+from fer_engine.presets import load_preset
 from study_fakes import DEMO_STUDY, finished_study
 
 from fer_studio.pages.studies_page import StudiesPage, studies_root
@@ -24,7 +26,8 @@ def test_finished_study_shows_results_plot_and_exports(qtbot, state, tmp_path):
     page.open_study(str(study.path))
     qtbot.waitUntil(lambda: page.table.rowCount() == 4, timeout=120_000)
     grid = [[page.grid.item(r, c).text() for c in (0, 3, 4)] for r in range(page.grid.rowCount())]
-    assert len(grid) == 8 and all(state_ == "finished" and epoch == "3/14" for _, state_, epoch in grid)
+    planned = load_preset("quick-cpu").train.epochs  # the fake runs' config: the study's base preset
+    assert len(grid) == 8 and all(state_ == "finished" and epoch == f"3/{planned}" for _, state_, epoch in grid)
     assert page.grid.item(0, 6).text() == "▁▆█"  # the val-accuracy sparkline (0.40, 0.55, 0.60)
     verdicts = {page.table.item(r, 0).text(): page.table.item(r, 10).text() for r in range(4)}
     assert verdicts == {"baseline": "–", "-hflip": "helps", "-rotation": "no detectable effect",

@@ -19,6 +19,10 @@ ALL_EVENTS = [
     ev.Phase(run_id="r", phase="loading_data", detail="reading", fraction=0.5),
     ev.StepProgress(run_id="r", epoch=1, step=2, steps_per_epoch=5, global_step=2, loss=1.5, lr=0.1,
                     img_per_s=100.0, accuracy=0.25, f1=0.2),
+    ev.BudgetPlanned(run_id="r", budget_s=900.0, used_s=30.0, epochs=12, epochs_before=14, steps_per_epoch=50,
+                     sec_per_step=0.4, reserve_s=40.0, reason="slower", at_step=200,
+                     lr={"base_lr": 0.1, "min_lr": 0.0, "warmup_start_factor": 0.1, "warmup_steps": 25,
+                         "knots": [[25, 0.0], [600, 1.0]]}),
     ev.EpochMetrics(run_id="r", epoch=1, metrics={"val_acc": 0.5, "train_loss": 1.0}),
     ev.CheckpointSaved(run_id="r", epoch=1, kind="best", path="/x/checkpoints/best.pt"),
     ev.FoldStarted(run_id="r", fold=1, k=3, run_dir="/x/folds/fold-1"),
@@ -108,6 +112,14 @@ def test_runs_list_rename_and_delete(tmp_path, run):
     other.delete()
     assert [s.name for s in list_runs(root)] == ["my baseline"]
     assert RunDir.open(run.path).display_name == "my baseline"
+
+
+def test_a_budgeted_run_lists_the_epochs_its_plan_fits_once_planned(tmp_path):
+    root = tmp_path / "runs"
+    run = RunDir.create(root, RunConfig().replace(**{"train.time_budget_min": 15.0, "train.epochs": 30}))
+    assert list_runs(root)[0].epochs_planned == 30  # the cap, before the run has timed its steps
+    run.write_budget({"budget_s": 900.0, "plan": {"epochs": 12}, "records": [], "used_s": 40.0})
+    assert list_runs(root)[0].epochs_planned == 12
 
 
 def test_open_refuses_a_folder_that_is_not_a_run(tmp_path):
