@@ -148,17 +148,22 @@ class RunDir:
         an SSD and ~10 ms on a spinning disk, and each one is superseded by the next.
         """
         d = ev.to_dict(event) if isinstance(event, ev.Event) else event
-        line = (json.dumps(d, default=_json_default, allow_nan=True) + "\n").encode("utf-8")
-        with open(self.events_path, "ab") as f:
-            start = f.tell()
+        line = memoryview((json.dumps(d, default=_json_default, allow_nan=True) + "\n").encode("utf-8"))
+        # Unbuffered: a buffered file's truncate flushes first, which fails again on a full disk and
+        # left the partial line in place (seen under load, when TensorBoard's thread took the last blocks).
+        fd = os.open(self.events_path, os.O_WRONLY | os.O_APPEND | os.O_CREAT, 0o666)
+        try:
+            start = os.lseek(fd, 0, os.SEEK_END)
             try:
-                f.write(line)
-                f.flush()
+                while line:
+                    line = line[os.write(fd, line):]
             except OSError:  # a full disk took part of the line: cut it, so the log stays whole-lined
-                f.truncate(start)
+                os.ftruncate(fd, start)
                 raise
             if not isinstance(event, ev.PROGRESS):
-                os.fsync(f.fileno())
+                os.fsync(fd)
+        finally:
+            os.close(fd)
 
     def read_events(self) -> list[ev.Event]:
         """Every whole event line; a truncated or garbled line (a kill mid-write) is skipped."""

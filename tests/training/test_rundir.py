@@ -66,6 +66,24 @@ def test_event_log_keeps_whole_lines_and_skips_a_truncated_last_line(run):
     assert all(json.loads(line) for line in run.events_path.read_text().splitlines())
 
 
+def test_an_event_write_cut_short_by_a_full_disk_leaves_only_whole_lines(run, monkeypatch):
+    from fer_engine.training import rundir
+
+    run.append_event(ALL_EVENTS[0])
+    real_write = rundir.os.write
+
+    def half_then_full(fd, data):
+        if len(data) > 1:
+            return real_write(fd, data[:len(data) // 2])
+        raise OSError(28, "No space left on device")
+
+    monkeypatch.setattr(rundir.os, "write", half_then_full)
+    with pytest.raises(OSError):
+        run.append_event(ALL_EVENTS[-2])
+    assert run.events_path.read_bytes().endswith(b"\n")
+    assert run.read_events() == [ALL_EVENTS[0]]
+
+
 def test_run_id_is_sortable_and_unique(tmp_path):
     cfg = RunConfig()
     ids = [RunDir.create(tmp_path, cfg).run_id for _ in range(5)]
