@@ -150,14 +150,11 @@ def run(args: argparse.Namespace) -> int:
 def _train(config: RunConfig | None, warnings: list[str], runs_root: Path, args: argparse.Namespace,
            out: TextIO, resume_dir: Path | None = None, name: str | None = None):
     """Train (or resume) one run in a worker: (exit code, its RunDir)."""
-    from ...training.rundir import RunDir
     from ...training.worker import run_in_process
 
-    resumed = RunDir(resume_dir) if resume_dir is not None else None
-    budget_s = (config or resumed.config()).train.time_budget_min * 60
-    plan = ((resumed.budget() or {}).get("plan") or {}) if resumed else {}
+    budget_s, planned = _budget_of(config, resume_dir)
     printer = EventPrinter(out, shown={f"warning: {w}" for w in warnings}, budget_s=budget_s,
-                           planned_epochs=plan.get("epochs"))
+                           planned_epochs=planned)
     try:
         run_dir, terminal = run_in_process(config, runs_root, resume_dir=resume_dir, name=name or args.name,
                                            on_event=printer, devices=args.devices if args.resume else None)
@@ -170,6 +167,24 @@ def _train(config: RunConfig | None, warnings: list[str], runs_root: Path, args:
         print(f"resume with: fer-studio train --resume {run_dir.path}", file=out)
         return 130, run_dir
     return 1, run_dir
+
+
+def _budget_of(config: RunConfig | None, resume_dir: Path | None) -> tuple[float, int | None]:
+    """(time budget in seconds, epochs its plan fits) of a new run, or of the run being resumed
+    (from its directory; a damaged one is reported by the worker, with its own message)."""
+    from ...config import ConfigError
+    from ...training.rundir import RunDir, RunDirError
+
+    if config is not None:
+        return config.train.time_budget_min * 60, None
+    if resume_dir is None:
+        return 0.0, None
+    run = RunDir(resume_dir)
+    try:
+        plan = (run.budget() or {}).get("plan") or {}
+        return run.config().train.time_budget_min * 60, plan.get("epochs")
+    except (ConfigError, RunDirError, OSError, AttributeError):
+        return 0.0, None
 
 
 def run_ensemble(args: argparse.Namespace, out: TextIO) -> int:
