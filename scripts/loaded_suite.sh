@@ -15,5 +15,5 @@ for i in $(seq 1 "$N"); do
     bash .ci/run >"$log" 2>&1
     rc=$?
     echo "run $i: rc=$rc wall=$(( $(date +%s) - start ))s commit=$(git rev-parse --short HEAD) $(tail -2 "$log" | head -1)"
-    [ "$rc" -ne 0 ] && exit "$rc"
+    if [ "$rc" -ne 0 ]; then exit "$rc"; fi
 done
