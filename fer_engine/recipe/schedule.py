@@ -81,10 +81,7 @@ class LRSchedule:
 
     def apply(self, optimizer, global_step: int) -> float:
         """Set every param group's lr for this step; returns it."""
-        lr = self.lr_at(global_step)
-        for group in optimizer.param_groups:
-            group["lr"] = lr
-        return lr
+        return set_lr(optimizer, self.lr_at(global_step))
 
     def on_epoch_end(self, metric: float) -> None:
         """Feed the monitored metric once per epoch (only "plateau" uses it)."""
@@ -107,6 +104,13 @@ class LRSchedule:
         self.best = float(state["best"])
         self.bad_epochs = int(state["bad_epochs"])
         self.reductions = int(state["reductions"])
+
+
+def set_lr(optimizer, lr: float) -> float:
+    """Give every param group of `optimizer` the learning rate `lr`; returns it."""
+    for group in optimizer.param_groups:
+        group["lr"] = lr
+    return lr
 
 
 def cosine(hi: float, lo: float, frac: float) -> float:

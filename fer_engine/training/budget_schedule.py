@@ -14,7 +14,7 @@ from dataclasses import dataclass
 from typing import Any, Callable
 
 from ..config import RunConfig
-from ..recipe.schedule import BudgetLR
+from ..recipe.schedule import BudgetLR, set_lr
 from .budget import BudgetPlan, EvalCost, PlanRecord, plan_budget, replan
 
 TIMED_STEPS = 20  # optimiser steps timed before the first plan (fewer when an epoch is shorter)
@@ -65,10 +65,7 @@ class BudgetSchedule:
         return self.lr.lr_at(step)
 
     def apply(self, optimizer, step: int) -> float:
-        lr = self.lr_at(step)
-        for group in optimizer.param_groups:
-            group["lr"] = lr
-        return lr
+        return set_lr(optimizer, self.lr_at(step))
 
     def on_epoch_end(self, metric: float) -> None:
         """Nothing: a budget re-plans on time (`epoch_ended`), not on the metric."""
