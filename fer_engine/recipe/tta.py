@@ -20,6 +20,9 @@ TTA_VOTES = fields()["eval.tta_vote"].choices
 TENCROP_FRACTION = 0.9
 
 
+VIEWS = {"none": 1, "flip": 2, "tencrop": 10}  # views `tta_views` makes of each face, per mode
+
+
 def tta_views(x: torch.Tensor, mode: str) -> torch.Tensor:
     """(B, C, H, W) -> (V, B, C, H, W) with V = 1 (none), 2 (flip) or 10 (tencrop)."""
     if mode == "none":

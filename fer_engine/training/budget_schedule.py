@@ -15,11 +15,11 @@ from typing import Any, Callable
 
 from ..config import RunConfig
 from ..recipe.schedule import BudgetLR, set_lr
+from ..recipe.tta import VIEWS
 from .budget import BudgetPlan, EvalCost, PlanRecord, plan_budget, replan
 
 TIMED_STEPS = 20  # optimiser steps timed before the first plan (fewer when an epoch is shorter)
 FORWARD_SPEEDUP = 3.0  # forward-only images/s over training images/s, until validation is timed
-TTA_VIEWS = {"none": 1, "flip": 2, "tencrop": 10}
 
 
 @dataclass(frozen=True)
@@ -32,7 +32,7 @@ class EvalImages:
 
     @classmethod
     def of(cls, cfg: RunConfig, split_sizes: dict[str, int], has_val: bool) -> EvalImages:
-        views = 1 + (TTA_VIEWS[cfg.eval.tta] if cfg.eval.tta != "none" else 0)
+        views = 1 + (VIEWS[cfg.eval.tta] if cfg.eval.tta != "none" else 0)
         end = sum(split_sizes.get(s, 0) for s in cfg.eval.splits) * views
         return cls(split_sizes.get("val", 0) if has_val else 0, end)
 

@@ -70,3 +70,12 @@ def test_prior_correction_is_the_formula_and_shifts_toward_rare_classes():
     np.testing.assert_allclose(same, logits, atol=1e-12)
     with pytest.raises(ValueError, match="3 classes"):
         prior_correct(logits, [1, 2, 3])
+
+
+@pytest.mark.parametrize("mode", ["none", "flip", "tencrop"])
+def test_views_counts_what_tta_views_makes(mode):
+    import torch
+
+    from fer_engine.recipe.tta import VIEWS, tta_views
+
+    assert tta_views(torch.zeros(2, 1, 48, 48), mode).shape[0] == VIEWS[mode]
