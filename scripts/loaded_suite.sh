@@ -2,6 +2,8 @@
 # The whole suite N times in a row (default 3) beside two busy processes, as issue 19's proof asks:
 # each run's wall time and result; stops at the first failing run. Logs: $OUT (default /tmp).
 #   bash scripts/loaded_suite.sh [N]
+# As a float32-only AVX2 CPU computes (issue 25), on any newer x86 CPU:
+#   FER_STUDIO_NO_BF16=1 ATEN_CPU_CAPABILITY=avx2 ONEDNN_MAX_CPU_ISA=AVX2 bash scripts/loaded_suite.sh 1
 set -u
 cd "$(dirname "${BASH_SOURCE[0]}")/.."
 N="${1:-3}"

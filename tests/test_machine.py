@@ -2,7 +2,10 @@
 from __future__ import annotations
 
 import importlib.util
+import os
 import platform
+import subprocess
+import sys
 from pathlib import Path
 
 import pytest
@@ -29,8 +32,9 @@ def test_machine_line_names_the_cpu_cores_and_bfloat16(monkeypatch, native, says
     monkeypatch.delenv(precision.FORCE_FLOAT32_ENV, raising=False)
     monkeypatch.setattr(machine, "cpu_model", lambda: "Fake CPU 9000")
     monkeypatch.setattr(machine, "usable_cores", lambda: 3)
+    monkeypatch.setattr(machine, "cpu_kernels", lambda: "AVX2 kernels")
     monkeypatch.setattr(precision, "cpu_has_native_bf16", lambda: native)
-    assert machine.machine_line() == f"Fake CPU 9000, 3 cores, {says}"
+    assert machine.machine_line() == f"Fake CPU 9000, 3 cores, AVX2 kernels, {says}"
     assert precision.training_precision("cpu", False) == ("bfloat16 autocast" if native else "float32")
     assert precision.training_precision("cpu", True) == "float32 (forced)"
 
@@ -38,10 +42,23 @@ def test_machine_line_names_the_cpu_cores_and_bfloat16(monkeypatch, native, says
 def test_the_environment_forces_float32_and_the_machine_line_says_so(monkeypatch):
     monkeypatch.setattr(machine, "cpu_model", lambda: "Fake CPU 9000")
     monkeypatch.setattr(machine, "usable_cores", lambda: 2)
+    monkeypatch.setattr(machine, "cpu_kernels", lambda: "AVX512 kernels")
     monkeypatch.setenv(precision.FORCE_FLOAT32_ENV, "1")
     assert not precision.cpu_has_native_bf16()
     assert precision.amp_dtype(torch.device("cpu"), True) is None
-    assert machine.machine_line() == "Fake CPU 9000, 2 cores, float32 forced ($FER_STUDIO_NO_BF16)"
+    assert machine.machine_line() == "Fake CPU 9000, 2 cores, AVX512 kernels, float32 forced ($FER_STUDIO_NO_BF16)"
+
+
+def test_the_kernels_named_are_those_torch_was_capped_to():
+    """An AVX2-only CPU is measured on a newer one by capping torch's and oneDNN's kernels; the
+    line must then name AVX2, read from torch itself (the capability is fixed at import)."""
+    if torch.backends.cpu.get_cpu_capability() not in ("AVX2", "AVX512"):
+        pytest.skip("not an x86 CPU with AVX2")
+    env = {**os.environ, "ATEN_CPU_CAPABILITY": "avx2", "ONEDNN_MAX_CPU_ISA": "AVX2"}
+    code = "from fer_engine.utils.machine import cpu_kernels; print(cpu_kernels())"
+    out = subprocess.run([sys.executable, "-c", code], env=env, capture_output=True, text=True,
+                         timeout=50, check=True).stdout.strip()
+    assert out == "AVX2 kernels, oneDNN capped at AVX2"
 
 
 @pytest.mark.parametrize("script", ["accuracy", "throughput"])

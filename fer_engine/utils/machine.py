@@ -32,12 +32,24 @@ def usable_cores() -> int:
     return len(affinity(0)) if affinity else (os.cpu_count() or 1)
 
 
+def cpu_kernels() -> str:
+    """The vector instruction set torch's CPU kernels use ("AVX512", "AVX2"), with oneDNN's cap
+    when one is set: $ATEN_CPU_CAPABILITY=avx2 and $ONEDNN_MAX_CPU_ISA=AVX2 make an AVX-512
+    machine compute as an AVX2-only one does, which is how float32-only CPUs are measured here."""
+    import torch
+
+    kernels = f"{torch.backends.cpu.get_cpu_capability()} kernels"
+    cap = os.environ.get("ONEDNN_MAX_CPU_ISA") or os.environ.get("DNNL_MAX_CPU_ISA")
+    return f"{kernels}, oneDNN capped at {cap}" if cap else kernels
+
+
 def machine_line() -> str:
-    """e.g. "AMD EPYC 9B14, 2 cores, bfloat16 native" or "..., no native bfloat16 (float32)"."""
+    """e.g. "AMD EPYC 9B14, 2 cores, AVX512 kernels, bfloat16 native" or
+    "..., AVX2 kernels, no native bfloat16 (float32)"."""
     from ..training import precision  # torch, imported only when asked
 
     if os.environ.get(precision.FORCE_FLOAT32_ENV, "") not in ("", "0"):
         bf16 = f"float32 forced (${precision.FORCE_FLOAT32_ENV})"
     else:
         bf16 = "bfloat16 native" if precision.cpu_has_native_bf16() else "no native bfloat16 (float32)"
-    return f"{cpu_model()}, {usable_cores()} cores, {bf16}"
+    return f"{cpu_model()}, {usable_cores()} cores, {cpu_kernels()}, {bf16}"
