@@ -12,6 +12,8 @@ and the ratios b/a (how close fit gets to the bare model) and b/c (gain over the
     python benchmarks/throughput.py --models fer_cnn --rounds 5
     python benchmarks/throughput.py --variants plain amp+cl amp+cl+compile
     python benchmarks/throughput.py --no-bf16             # float32 on a bfloat16 CPU too
+    ATEN_CPU_CAPABILITY=avx2 ONEDNN_MAX_CPU_ISA=AVX2 python benchmarks/throughput.py --no-bf16
+                                                          # as an AVX2-only CPU computes
 
 Each model is measured under each variant of the options: "plain" (float32, default
 memory format), "amp+cl" (fit's defaults: AMP, i.e. bfloat16 autocast where the GPU or CPU
@@ -77,6 +79,7 @@ VARIANTS = {  # label -> (amp, channels_last, compile)
 MODELS = {  # label -> (backbone, input size)
     "fer_cnn": ("fer_cnn", 48),
     "fer_cnn_small": ("fer_cnn_small", 48),
+    "fer_cnn_lite": ("fer_cnn_lite", 48),
     "resnet18_48": ("resnet18_48", 48),
     "resnet18_96": ("resnet18_48", 96),
 }

@@ -49,6 +49,14 @@ _add(BackboneSpec(
           "66.6% FER2013 PrivateTest on 2 bfloat16 CPU cores, 63.4% in float32.",
 ))
 _add(BackboneSpec(
+    name="fer_cnn_lite", title="FER CNN lite (3x3 convs, for float32 CPUs)", family="fer",
+    default_input_size=48, channels=1, mean=None, std=None,
+    cam_layer="backbone.features.block4.act",
+    build=partial(_fer_cnn, channels=(32, 64, 128, 256), kernels=(3, 3, 3, 3), conv_dropout=0.1),
+    notes="fer_cnn_small with 3x3 kernels only and a narrower third block (32-64-128-256): "
+          "about half its arithmetic, 1.5x its training speed on an AVX2 CPU in float32.",
+))
+_add(BackboneSpec(
     name="fer_cnn_tiny", title="FER CNN tiny (tests, smoke runs)", family="fer",
     default_input_size=48, channels=1, mean=None, std=None,
     cam_layer="backbone.features.block4.act",
