@@ -29,11 +29,11 @@ def test_cpu_model_reads_the_model_name(tmp_path):
 
 @pytest.mark.parametrize("native, says", [(True, "bfloat16 native"), (False, "no native bfloat16 (float32)")])
 def test_machine_line_names_the_cpu_cores_and_bfloat16(monkeypatch, native, says):
-    monkeypatch.delenv(precision.FORCE_FLOAT32_ENV, raising=False)
+    monkeypatch.delenv(machine.FORCE_FLOAT32_ENV, raising=False)
     monkeypatch.setattr(machine, "cpu_model", lambda: "Fake CPU 9000")
     monkeypatch.setattr(machine, "usable_cores", lambda: 3)
     monkeypatch.setattr(machine, "cpu_kernels", lambda: "AVX2 kernels")
-    monkeypatch.setattr(precision, "cpu_has_native_bf16", lambda: native)
+    monkeypatch.setattr(machine, "cpu_has_native_bf16", lambda: native)
     assert machine.machine_line() == f"Fake CPU 9000, 3 cores, AVX2 kernels, {says}"
     assert precision.training_precision("cpu", False) == ("bfloat16 autocast" if native else "float32")
     assert precision.training_precision("cpu", True) == "float32 (forced)"
@@ -43,8 +43,8 @@ def test_the_environment_forces_float32_and_the_machine_line_says_so(monkeypatch
     monkeypatch.setattr(machine, "cpu_model", lambda: "Fake CPU 9000")
     monkeypatch.setattr(machine, "usable_cores", lambda: 2)
     monkeypatch.setattr(machine, "cpu_kernels", lambda: "AVX512 kernels")
-    monkeypatch.setenv(precision.FORCE_FLOAT32_ENV, "1")
-    assert not precision.cpu_has_native_bf16()
+    monkeypatch.setenv(machine.FORCE_FLOAT32_ENV, "1")
+    assert not machine.cpu_has_native_bf16()
     assert precision.amp_dtype(torch.device("cpu"), True) is None
     assert machine.machine_line() == "Fake CPU 9000, 2 cores, AVX512 kernels, float32 forced ($FER_STUDIO_NO_BF16)"
 

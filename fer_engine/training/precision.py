@@ -12,22 +12,9 @@ CPU (oneDNN) alike.
 """
 from __future__ import annotations
 
-import os
-
 import torch
 
-
-FORCE_FLOAT32_ENV = "FER_STUDIO_NO_BF16"
-
-
-def cpu_has_native_bf16() -> bool:
-    """True when this CPU runs bfloat16 matrix work in hardware, unless $FER_STUDIO_NO_BF16 is
-    set (to 1): then the CPU is treated as float32-only, as on AVX2 machines (measuring, tests)."""
-    if os.environ.get(FORCE_FLOAT32_ENV, "") not in ("", "0"):
-        return False
-    cpu = torch.cpu
-    return bool(getattr(cpu, "_is_avx512_bf16_supported", lambda: False)()
-                or getattr(cpu, "_is_amx_tile_supported", lambda: False)())
+from ..utils import machine
 
 
 def cuda_has_native_bf16(device: torch.device) -> bool:
@@ -41,7 +28,7 @@ def amp_dtype(device: torch.device, enabled: bool) -> torch.dtype | None:
         return None
     if device.type == "cuda":
         return torch.bfloat16 if cuda_has_native_bf16(device) else torch.float16
-    if device.type == "cpu" and cpu_has_native_bf16():
+    if device.type == "cpu" and machine.cpu_has_native_bf16():
         return torch.bfloat16
     return None
 

@@ -32,6 +32,22 @@ def usable_cores() -> int:
     return len(affinity(0)) if affinity else (os.cpu_count() or 1)
 
 
+FORCE_FLOAT32_ENV = "FER_STUDIO_NO_BF16"
+
+
+def cpu_has_native_bf16() -> bool:
+    """True when this CPU runs bfloat16 matrix work in hardware (AVX512-BF16 or AMX), unless
+    $FER_STUDIO_NO_BF16 is set (to 1): then the CPU is treated as float32-only, as AVX2 machines
+    are (measuring, tests). Training's precision and the default backbone both follow it."""
+    if os.environ.get(FORCE_FLOAT32_ENV, "") not in ("", "0"):
+        return False
+    import torch
+
+    cpu = torch.cpu
+    return bool(getattr(cpu, "_is_avx512_bf16_supported", lambda: False)()
+                or getattr(cpu, "_is_amx_tile_supported", lambda: False)())
+
+
 def cpu_kernels() -> str:
     """The vector instruction set torch's CPU kernels use ("AVX512", "AVX2"), with oneDNN's cap
     when one is set: $ATEN_CPU_CAPABILITY=avx2 and $ONEDNN_MAX_CPU_ISA=AVX2 make an AVX-512
@@ -46,10 +62,8 @@ def cpu_kernels() -> str:
 def machine_line() -> str:
     """e.g. "AMD EPYC 9B14, 2 cores, AVX512 kernels, bfloat16 native" or
     "..., AVX2 kernels, no native bfloat16 (float32)"."""
-    from ..training import precision  # torch, imported only when asked
-
-    if os.environ.get(precision.FORCE_FLOAT32_ENV, "") not in ("", "0"):
-        bf16 = f"float32 forced (${precision.FORCE_FLOAT32_ENV})"
+    if os.environ.get(FORCE_FLOAT32_ENV, "") not in ("", "0"):
+        bf16 = f"float32 forced (${FORCE_FLOAT32_ENV})"
     else:
-        bf16 = "bfloat16 native" if precision.cpu_has_native_bf16() else "no native bfloat16 (float32)"
+        bf16 = "bfloat16 native" if cpu_has_native_bf16() else "no native bfloat16 (float32)"
     return f"{cpu_model()}, {usable_cores()} cores, {cpu_kernels()}, {bf16}"

@@ -4,11 +4,12 @@ import torch
 
 from fer_engine.training import precision
 from fer_engine.training.precision import amp_dtype, describe
+from fer_engine.utils import machine
 
 
 @pytest.mark.parametrize("native", [True, False])
 def test_cpu_amp_is_bfloat16_only_where_the_cpu_computes_it(monkeypatch, native):
-    monkeypatch.setattr(precision, "cpu_has_native_bf16", lambda: native)
+    monkeypatch.setattr(machine, "cpu_has_native_bf16", lambda: native)
     cpu = torch.device("cpu")
     assert amp_dtype(cpu, True) == (torch.bfloat16 if native else None)
     assert amp_dtype(cpu, False) is None
@@ -39,4 +40,4 @@ def test_a_cpu_run_logs_the_precision_it_trained_with(tiny_data, runs_root):
         events = []
         assert fit(cfg, RunDir.create(runs_root, cfg), events.append, lambda: False)["status"] == "finished"
         device = next(e.device for e in events if isinstance(e, ev.RunStarted))
-        assert ("bfloat16 autocast" in device) == (amp and precision.cpu_has_native_bf16()), device
+        assert ("bfloat16 autocast" in device) == (amp and machine.cpu_has_native_bf16()), device
