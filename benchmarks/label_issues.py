@@ -6,7 +6,7 @@
 
 The subset (`--per-class` Training faces of each class, seeded) is laid out as class folders of
 symbolic links in a temporary folder, and `--flip` of the faces are linked under a wrong class
-(uniform over the other six). A k-fold run of the `quick-cpu` preset (fer_cnn_small, `--k` folds,
+(uniform over the other six). A k-fold run of the `quick-cpu` preset (the machine's CPU backbone, `--k` folds,
 `--epochs` each) gives out-of-fold probabilities for every face, `fer_engine.eval.label_issues`
 ranks them with cleanlab, and the flagged faces are scored against the flips: precision, recall,
 and the precision of the top-N ranked faces (N = the number of flips). Printed with the

@@ -74,13 +74,29 @@ def _preset_json(name: str) -> dict[str, Any]:
 
 
 def load_preset(name: str) -> RunConfig:
-    """The RunConfig of a preset (missing keys take the defaults)."""
+    """The RunConfig of a preset (missing keys take the defaults); a preset that names no
+    backbone gets the one sized for this machine (`models.default_backbone`)."""
     data = _preset_json(name)
     data.pop("description", None)
     try:
-        return RunConfig.from_dict(data)
+        cfg = RunConfig.from_dict(data)
     except ConfigError as e:
         raise PresetError(f"preset {name!r} is invalid: {preset_path(name)}: {e}") from None
+    return sized_for_machine(cfg) if sizes_backbone(name) else cfg
+
+
+def sizes_backbone(name: str) -> bool:
+    """Whether preset `name` leaves the backbone to the machine (its "model" names none)."""
+    model = _preset_json(name).get("model")
+    return not (isinstance(model, dict) and "backbone" in model)
+
+
+def sized_for_machine(cfg: RunConfig) -> RunConfig:
+    """`cfg` with the backbone `models.default_backbone` picks for its device and precision;
+    callers that change train.device or train.amp after loading a preset apply it again."""
+    from .models import default_backbone
+
+    return cfg.replace(**{"model.backbone": default_backbone(cfg.train.device, cfg.train.amp)})
 
 
 def preset_description(name: str) -> str:

@@ -69,9 +69,15 @@ def base_config(spec: StudySpec) -> RunConfig:
     else:
         cfg = RunConfig()
     try:
-        return cfg.replace(**spec.base.set)
+        cfg = cfg.replace(**spec.base.set)
     except ConfigError as e:
         raise StudyError(f"base.set: {e}") from None
+    if spec.base.preset and "model.backbone" not in spec.base.set:
+        from ..presets import sizes_backbone, sized_for_machine
+
+        if sizes_backbone(spec.base.preset):  # base.set may change the device or the precision
+            cfg = sized_for_machine(cfg)
+    return cfg
 
 
 def _honest(cfg: RunConfig, spec: StudySpec) -> dict[str, Any]:

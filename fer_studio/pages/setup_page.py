@@ -12,6 +12,7 @@ from PySide6.QtWidgets import (QGroupBox, QInputDialog, QLabel, QMessageBox, QSp
 
 from fer_engine import presets
 from fer_engine import devices
+from fer_engine.models import DEFAULT_REASONS, default_backbone
 from fer_engine.training import distributed
 
 from .. import config_io
@@ -238,8 +239,11 @@ class SetupPage(Page):
     def _config_changed(self) -> None:
         if self._report_options is not None and self._report_options != self._data_options():
             self.start_report(self.state.config.data.path)  # a new format / label map reads other faces
-        self.backbone.set_current(self.state.config.model.backbone)
-        self._count_params(self.state.config.model.backbone)
+        cfg = self.state.config
+        default = default_backbone(cfg.train.device, cfg.train.amp)
+        self.backbone.set_machine_default(default, DEFAULT_REASONS[default])
+        self.backbone.set_current(cfg.model.backbone)
+        self._count_params(cfg.model.backbone)
         self._lr_timer.start()
         self._mark_inactive()
 

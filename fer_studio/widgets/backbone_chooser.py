@@ -24,6 +24,7 @@ class BackboneChooser(QWidget):
         lay.addWidget(self.info)
         self._describe: dict[str, str] = {}
         self.param_counts: dict[str, int] = {}
+        self._machine_default = ("", "")  # (name, why this machine gets it)
         self.combo.currentIndexChanged.connect(self._changed)
 
     def set_backbones(self, entries: list[tuple[str, str, str]]) -> None:
@@ -47,6 +48,11 @@ class BackboneChooser(QWidget):
         self.combo.blockSignals(False)
         self._show_info(name)
 
+    def set_machine_default(self, name: str, why: str) -> None:
+        """The backbone a run gets on this machine when it names none, and why; said under it."""
+        self._machine_default = (name, why)
+        self._show_info(self.current())
+
     def set_param_count(self, name: str, n: int) -> None:
         self.param_counts[name] = n
         if name == self.current():
@@ -56,6 +62,8 @@ class BackboneChooser(QWidget):
         text = self._describe.get(name, "")
         if name in self.param_counts:
             text += f"<br>{format_params(self.param_counts[name])} parameters (7 classes)"
+        if name and name == self._machine_default[0]:
+            text += f"<br><i>This machine's default ({self._machine_default[1]}).</i>"
         self.info.setText(text)
 
     def current(self) -> str:

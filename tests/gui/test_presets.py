@@ -15,11 +15,21 @@ def test_builtin_presets_are_listed_and_load():
         assert isinstance(load_preset(name), RunConfig)
 
 
-def test_quick_cpu_trains_within_15_minutes_and_every_builtin_says_what_it_does():
+@pytest.mark.parametrize("native_bf16, backbone", [(True, "fer_cnn_small"), (False, "fer_cnn_lite")])
+def test_quick_cpu_trains_within_15_minutes_with_the_backbone_for_the_cpu(monkeypatch, native_bf16, backbone):
+    import torch
+
+    from fer_engine.utils import machine
+
+    monkeypatch.setattr(torch.cuda, "is_available", lambda: False)
+    monkeypatch.setattr(machine, "cpu_has_native_bf16", lambda: native_bf16)
     cfg = load_preset("quick-cpu")
-    assert cfg.train.time_budget_min == 15 and cfg.model.backbone == "fer_cnn_small"
+    assert cfg.train.time_budget_min == 15 and cfg.model.backbone == backbone
+
+
+def test_every_builtin_says_what_it_does_and_quick_cpu_what_it_does_on_each_cpu():
     text = preset_description("quick-cpu")
-    assert "15 minutes" in text and "bfloat16" in text and "float32" in text  # what it does on each CPU
+    assert "15 minutes" in text and all(w in text for w in ("bfloat16", "float32", "fer_cnn_small", "fer_cnn_lite"))
     assert all(preset_description(name) for name in builtin_presets())
 
 

@@ -10,6 +10,7 @@ from PySide6.QtCore import QMimeData, QPoint, Qt, QUrl
 from PySide6.QtGui import QDropEvent
 
 from fer_engine.data.report import dataset_report
+from fer_engine.models import DEFAULT_REASONS
 from fer_engine.presets import list_presets, load_preset
 from fer_engine.recipe.schedule import preview_lr
 from fer_studio.pages.setup_page import SetupPage
@@ -99,11 +100,12 @@ def test_unreadable_dataset_shows_an_error(qtbot, page, tmp_path):
 
 def test_backbone_preset_and_lr_preview(qtbot, page):
     state = page.state
+    assert f"This machine's default ({DEFAULT_REASONS[state.config.model.backbone]})" in page.backbone.info.text()
     i = page.backbone.combo.findData("fer_cnn_tiny")
     page.backbone.combo.setCurrentIndex(i)
     assert state.config.model.backbone == "fer_cnn_tiny"
     qtbot.waitUntil(lambda: "fer_cnn_tiny" in page.backbone.param_counts, timeout=30_000)
-    assert "parameters" in page.backbone.info.text()
+    assert "parameters" in page.backbone.info.text() and "default" not in page.backbone.info.text()
 
     assert set(list_presets()) <= {page.preset_bar.combo.itemText(i) for i in range(page.preset_bar.combo.count())}
     assert page.preset_bar.combo.currentIndex() == -1  # nothing claims to be loaded at start

@@ -79,19 +79,22 @@ def build_config(args: argparse.Namespace, base: RunConfig | None = None) -> tup
     cfg = cfg.replace(**{k: v for k, v in shortcuts.items() if v is not None})
     cfg = cfg.with_overrides(args.overrides)
     if not backbone_chosen(args, base):
-        from ...models import default_backbone
+        from ...presets import sized_for_machine
 
-        cfg = cfg.replace(**{"model.backbone": default_backbone(cfg.train.device)})
+        cfg = sized_for_machine(cfg)
     if not (args.data or args.config or any(o.startswith("data.path=") for o in args.overrides)):
         raise CliError("no dataset: give --data PATH (a dataset folder, a FER2013 CSV, or \"demo\")")
     return cfg, [f"{p.key}: {p.message}" for p in raise_on_errors(cfg)]
 
 
 def backbone_chosen(args: argparse.Namespace, base: RunConfig | None = None) -> bool:
-    """Whether the backbone comes from the user (flag, --set, a config, a preset or an ensemble
-    member); else the run takes `models.default_backbone`, sized for the device it trains on."""
-    return bool(base is not None or args.config or args.preset or args.backbone
-                or any(o.partition("=")[0].strip() == "model.backbone" for o in args.overrides))
+    """Whether the backbone comes from the user (flag, --set, a config, a preset that names one or
+    an ensemble member); else the run takes `models.default_backbone`, sized for the device and
+    precision it trains with (after every flag and --set)."""
+    from ...presets import sizes_backbone
+
+    return bool(base is not None or args.config or (args.preset and not sizes_backbone(args.preset))
+                or args.backbone or any(o.partition("=")[0].strip() == "model.backbone" for o in args.overrides))
 
 
 def check_data(cfg: RunConfig, out: TextIO) -> list[str]:
@@ -137,9 +140,11 @@ def run(args: argparse.Namespace) -> int:
     else:
         config, warnings = build_config(args)
         if not backbone_chosen(args):
-            why = ("on a GPU: the full FER CNN" if config.model.backbone == "fer_cnn" else
-                   "no GPU: the half-width FER CNN, about 3x faster on a CPU; --backbone fer_cnn for the full one")
-            print(f"backbone: {config.model.backbone} ({why})", file=out)
+            from ...models import DEFAULT_REASONS
+
+            name = config.model.backbone
+            full = "" if name == "fer_cnn" else "; --backbone fer_cnn for the full one"
+            print(f"backbone: {name} ({DEFAULT_REASONS[name]}{full})", file=out)
         warnings = warnings + check_data(config, out)
         for w in warnings:  # also in the run's warnings.json and its start event
             print(f"warning: {w}", file=out)
