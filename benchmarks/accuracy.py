@@ -1,7 +1,9 @@
 """FER2013 accuracy of a preset: train on Training, select on PublicTest, report PrivateTest.
 
-    python benchmarks/accuracy.py quick-cpu                  # the 2-CPU-core baseline (target >= 60%, <= 15 min)
-    python benchmarks/accuracy.py quick-cpu --no-bf16        # float32 forced (train.amp=false), as on AVX2 CPUs
+    python benchmarks/accuracy.py quick-cpu                  # 2 CPU cores, 15 min (target >= 65% in bfloat16)
+    python benchmarks/accuracy.py quick-cpu --no-bf16        # float32 forced, as on AVX2 CPUs (target >= 60%)
+    ATEN_CPU_CAPABILITY=avx2 ONEDNN_MAX_CPU_ISA=AVX2 python benchmarks/accuracy.py quick-cpu --no-bf16
+                                                             # computing as an AVX2-only CPU does
     python benchmarks/accuracy.py resnet18-48                # one GPU (target >= 73%)
     python benchmarks/accuracy.py ensemble                   # trains the members, then votes (target >= 75%)
     python benchmarks/accuracy.py ensemble --runs R1 R2 R3   # vote over runs trained before
@@ -28,6 +30,7 @@ COMMAND_START = time.perf_counter()
 
 import argparse
 import json
+import os
 import resource
 import sys
 from pathlib import Path
@@ -45,9 +48,9 @@ from fer_engine.training.components import resolve_device
 from fer_engine.training.run import fit
 from fer_engine.training.rundir import RunDir
 from fer_engine.training.precision import training_precision
-from fer_engine.utils.machine import machine_line
+from fer_engine.utils.machine import FORCE_FLOAT32_ENV, machine_line
 
-TARGETS = {"quick-cpu": 0.60, "resnet18-48": 0.73, "ensemble": 0.75}  # PrivateTest accuracy (issue 7)
+TARGETS = {"resnet18-48": 0.73, "ensemble": 0.75}  # PrivateTest accuracy (issue 7)
 QUICK_CPU_MINUTES = 15
 
 
@@ -118,6 +121,14 @@ def print_result(label: str, r: dict) -> None:
         print(f"wall: {metrics}")
 
 
+def target_of(preset: str, device: torch.device) -> float | None:
+    """The PrivateTest accuracy a preset should reach; quick-cpu's depends on what the machine
+    computes (issue 25): >= 65% in bfloat16 (or on a GPU), >= 60% in float32, in 15 minutes."""
+    if preset == "quick-cpu":
+        return 0.60 if training_precision(device, False) == "float32" else 0.65
+    return TARGETS.get(preset)
+
+
 def main(argv: list[str] | None = None) -> int:
     ap = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     ap.add_argument("preset", help="run preset or ensemble recipe name")
@@ -128,9 +139,11 @@ def main(argv: list[str] | None = None) -> int:
     ap.add_argument("--set", dest="overrides", action="append", default=[], metavar="KEY=VALUE")
     ap.add_argument("--runs", nargs="+", metavar="RUN_DIR", help="ensemble: vote over these finished runs")
     ap.add_argument("--json", metavar="FILE", help="also write the results as JSON")
-    ap.add_argument("--no-bf16", action="store_true", help="force float32 (train.amp=false), "
-                    "to measure the float32 case on a bfloat16 machine")
+    ap.add_argument("--no-bf16", action="store_true", help="force float32 ($FER_STUDIO_NO_BF16=1 and "
+                    "train.amp=false): the float32 case, and its backbone, on a bfloat16 machine")
     a = ap.parse_args(argv)
+    if a.no_bf16:  # before any preset loads: the machine-sized backbone is the float32 one
+        os.environ[FORCE_FLOAT32_ENV] = "1"
 
     shared = shared_data_dir()
     data = Path(a.data) if a.data else (shared / "fer2013" if shared else None)
@@ -177,7 +190,7 @@ def main(argv: list[str] | None = None) -> int:
             gains.append(f"{name} {last[key]['accuracy']:.4f} vs {best:.4f} "
                          f"({100 * (last[key]['accuracy'] - best):+.1f} points)")
         print(f"\nvote vs its best member: {'; '.join(gains)}")
-    target = TARGETS.get(a.preset)
+    target = target_of(a.preset, device)
     if target is not None:
         best = max(last["plain"]["accuracy"], last["with_tta"]["accuracy"])
         verdict = "met" if best >= target else "NOT met"
