@@ -22,6 +22,15 @@ def _add(spec: BackboneSpec) -> None:
     BACKBONES.register(spec.name, spec)
 
 
+def _fer(name: str, title: str, notes: str, **arch) -> None:
+    """A FerCNN variant for 48x48 grayscale faces; `arch` sets its FerCNN arguments."""
+    _add(BackboneSpec(
+        name=name, title=title, family="fer", default_input_size=48, channels=1, mean=None, std=None,
+        cam_layer="backbone.features.block4.act", build=partial(_fer_cnn, **arch),
+        notes=notes,
+    ))
+
+
 def _timm(name: str, title: str, cam_layer: str, size: int = 224, reshape: str | None = None,
           mean=IMAGENET_MEAN, std=IMAGENET_STD, notes: str = "") -> None:
     _add(BackboneSpec(
@@ -32,39 +41,23 @@ def _timm(name: str, title: str, cam_layer: str, size: int = 224, reshape: str |
     ))
 
 
-_add(BackboneSpec(
-    name="fer_cnn", title="FER CNN (VGG-style, 48x48)", family="fer", default_input_size=48,
-    channels=1, mean=None, std=None, cam_layer="backbone.features.block4.act",
-    build=_fer_cnn,
-    notes="The course-report CNN: 4 conv blocks (BN, ReLU, max-pool, dropout) + 3 FC layers; "
-          "trained from scratch on 48x48 grayscale faces.",
-))
-_add(BackboneSpec(
-    name="fer_cnn_small", title="FER CNN small (half width, for CPU)", family="fer",
-    default_input_size=48, channels=1, mean=None, std=None,
-    cam_layer="backbone.features.block4.act",
-    build=partial(_fer_cnn, channels=(32, 64, 256, 256), conv_dropout=0.1),
-    notes="The course-report CNN at half width (32-64-256-256) with lighter conv dropout: "
-          "about 3x the training speed of fer_cnn; the default on CPUs that compute bfloat16, where "
-          "the quick-cpu preset's 15-minute budget reaches 66.6% FER2013 PrivateTest on 2 cores.",
-))
-_add(BackboneSpec(
-    name="fer_cnn_lite", title="FER CNN lite (3x3 convs, for float32 CPUs)", family="fer",
-    default_input_size=48, channels=1, mean=None, std=None,
-    cam_layer="backbone.features.block4.act",
-    build=partial(_fer_cnn, channels=(32, 64, 128, 256), kernels=(3, 3, 3, 3), conv_dropout=0.1),
-    notes="fer_cnn_small with 3x3 kernels only and a narrower third block (32-64-128-256): "
-          "about half its arithmetic, 1.5x its training speed on an AVX2 CPU in float32. The "
-          "default on float32-only CPUs: quick-cpu's 15 minutes reach 63.1% FER2013 PrivateTest "
-          "on 2 AVX2 cores (fer_cnn_small: 60.6%).",
-))
-_add(BackboneSpec(
-    name="fer_cnn_tiny", title="FER CNN tiny (tests, smoke runs)", family="fer",
-    default_input_size=48, channels=1, mean=None, std=None,
-    cam_layer="backbone.features.block4.act",
-    build=partial(_fer_cnn, channels=(8, 16, 16, 16), fc_dims=(32, 32)),
-    notes="The FER CNN with very few channels: trains in about a second; for tests and demos.",
-))
+_fer("fer_cnn", "FER CNN (VGG-style, 48x48)",
+     "The course-report CNN: 4 conv blocks (BN, ReLU, max-pool, dropout) + 3 FC layers; "
+     "trained from scratch on 48x48 grayscale faces.")
+_fer("fer_cnn_small", "FER CNN small (half width, for CPU)",
+     "The course-report CNN at half width (32-64-256-256) with lighter conv dropout: "
+     "about 3x the training speed of fer_cnn; the default on CPUs that compute bfloat16, where "
+     "the quick-cpu preset's 15-minute budget reaches 66.6% FER2013 PrivateTest on 2 cores.",
+     channels=(32, 64, 256, 256), conv_dropout=0.1)
+_fer("fer_cnn_lite", "FER CNN lite (3x3 convs, for float32 CPUs)",
+     "fer_cnn_small with 3x3 kernels only and a narrower third block (32-64-128-256): "
+     "about half its arithmetic, 1.5x its training speed on an AVX2 CPU in float32. The "
+     "default on float32-only CPUs: quick-cpu's 15 minutes reach 62-63% FER2013 PrivateTest "
+     "on 2 AVX2 cores (fer_cnn_small: 60.6%).",
+     channels=(32, 64, 128, 256), kernels=(3, 3, 3, 3), conv_dropout=0.1)
+_fer("fer_cnn_tiny", "FER CNN tiny (tests, smoke runs)",
+     "The FER CNN with very few channels: trains in about a second; for tests and demos.",
+     channels=(8, 16, 16, 16), fc_dims=(32, 32))
 _add(BackboneSpec(
     name="resnet18_48", title="ResNet18 for 48x48 (3x3 stem, no max-pool)", family="fer",
     default_input_size=48, channels=1, mean=IMAGENET_MEAN, std=IMAGENET_STD,
