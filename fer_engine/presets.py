@@ -73,16 +73,20 @@ def _preset_json(name: str) -> dict[str, Any]:
     return data
 
 
-def load_preset(name: str) -> RunConfig:
-    """The RunConfig of a preset (missing keys take the defaults); a preset that names no
-    backbone gets the one sized for this machine (`models.default_backbone`)."""
+def load_preset(name: str, changes: dict[str, Any] | None = None) -> RunConfig:
+    """The RunConfig of a preset (missing keys take the defaults) with `changes` (dotted keys)
+    applied. A preset that names no backbone gets the one sized for this machine
+    (`models.default_backbone`), for the device and precision after the changes, unless they
+    name one. PresetError for the preset itself, ConfigError for a bad change."""
     data = _preset_json(name)
     data.pop("description", None)
     try:
         cfg = RunConfig.from_dict(data)
     except ConfigError as e:
         raise PresetError(f"preset {name!r} is invalid: {preset_path(name)}: {e}") from None
-    return sized_for_machine(cfg) if sizes_backbone(name) else cfg
+    changes = changes or {}
+    cfg = cfg.replace(**changes)
+    return sized_for_machine(cfg) if sizes_backbone(name) and "model.backbone" not in changes else cfg
 
 
 def sizes_backbone(name: str) -> bool:
@@ -146,7 +150,7 @@ class EnsembleRecipe:
 
     def member_configs(self) -> list[RunConfig]:
         """One RunConfig per member: its preset with the overrides applied."""
-        return [load_preset(p).replace(**changes) for p, changes in self.members]
+        return [load_preset(p, changes) for p, changes in self.members]
 
 
 def builtin_ensembles() -> list[str]:

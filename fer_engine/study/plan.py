@@ -60,24 +60,20 @@ class Plan:
 
 def base_config(spec: StudySpec) -> RunConfig:
     """The spec's base: its preset or config file, with `base.set` applied."""
-    if spec.base.config:
-        cfg = RunConfig.load(spec.base.config)
-    elif spec.base.preset:
-        from ..presets import load_preset
+    if spec.base.preset:  # the spec allows a preset or a config file, not both
+        from ..presets import PresetError, load_preset
 
-        cfg = load_preset(spec.base.preset)
-    else:
-        cfg = RunConfig()
+        try:  # base.set may change the device or the precision, so the preset applies it
+            return load_preset(spec.base.preset, spec.base.set)
+        except PresetError:
+            raise
+        except ConfigError as e:
+            raise StudyError(f"base.set: {e}") from None
+    cfg = RunConfig.load(spec.base.config) if spec.base.config else RunConfig()
     try:
-        cfg = cfg.replace(**spec.base.set)
+        return cfg.replace(**spec.base.set)
     except ConfigError as e:
         raise StudyError(f"base.set: {e}") from None
-    if spec.base.preset and "model.backbone" not in spec.base.set:
-        from ..presets import sizes_backbone, sized_for_machine
-
-        if sizes_backbone(spec.base.preset):  # base.set may change the device or the precision
-            cfg = sized_for_machine(cfg)
-    return cfg
 
 
 def _honest(cfg: RunConfig, spec: StudySpec) -> dict[str, Any]:

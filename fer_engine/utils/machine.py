@@ -35,11 +35,16 @@ def usable_cores() -> int:
 FORCE_FLOAT32_ENV = "FER_STUDIO_NO_BF16"
 
 
+def float32_forced() -> bool:
+    """Whether $FER_STUDIO_NO_BF16 (set to anything but 0) treats this CPU as float32-only."""
+    return os.environ.get(FORCE_FLOAT32_ENV, "") not in ("", "0")
+
+
 def cpu_has_native_bf16() -> bool:
     """True when this CPU runs bfloat16 matrix work in hardware (AVX512-BF16 or AMX), unless
     $FER_STUDIO_NO_BF16 is set (to 1): then the CPU is treated as float32-only, as AVX2 machines
     are (measuring, tests). Training's precision and the default backbone both follow it."""
-    if os.environ.get(FORCE_FLOAT32_ENV, "") not in ("", "0"):
+    if float32_forced():
         return False
     import torch
 
@@ -62,7 +67,7 @@ def cpu_kernels() -> str:
 def machine_line() -> str:
     """e.g. "AMD EPYC 9B14, 2 cores, AVX512 kernels, bfloat16 native" or
     "..., AVX2 kernels, no native bfloat16 (float32)"."""
-    if os.environ.get(FORCE_FLOAT32_ENV, "") not in ("", "0"):
+    if float32_forced():
         bf16 = f"float32 forced (${FORCE_FLOAT32_ENV})"
     else:
         bf16 = "bfloat16 native" if cpu_has_native_bf16() else "no native bfloat16 (float32)"
