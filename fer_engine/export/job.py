@@ -20,7 +20,6 @@ _CTX = mp.get_context("spawn")
 def _child(run_dir: str, out: str, fmt: str, options: ExportOptions, card: bool, q) -> None:
     from .build import export_model
 
-    q.cancel_join_thread()
     try:
         Path(out).parent.mkdir(parents=True, exist_ok=True)
         result = export_model(run_dir, out, fmt, options, card=card,
@@ -28,6 +27,9 @@ def _child(run_dir: str, out: str, fmt: str, options: ExportOptions, card: bool,
         q.put(("done", result.lines()))
     except Exception as e:  # noqa: BLE001 - every failure is reported to the parent as one line
         q.put(("failed", str(e) or type(e).__name__))
+    finally:  # the outcome is the only record: exit only once the queue's thread has sent it
+        q.close()
+        q.join_thread()
 
 
 def _terminal(messages) -> bool:
@@ -35,6 +37,8 @@ def _terminal(messages) -> bool:
 
 
 class ExportJob:
+    _target = staticmethod(_child)  # what the process runs (a test may wrap it)
+
     def __init__(self, process, q, out: Path):
         self._process, self._queue, self.out = process, q, out
         self.finished = False
@@ -43,7 +47,7 @@ class ExportJob:
     def start(cls, run_dir: str | Path, out: str | Path, fmt: str = "onnx",
               options: ExportOptions = ExportOptions(), card: bool = True) -> "ExportJob":
         q = _CTX.Queue()
-        p = _CTX.Process(target=_child, args=(str(run_dir), str(out), fmt, options, card, q),
+        p = _CTX.Process(target=cls._target, args=(str(run_dir), str(out), fmt, options, card, q),
                          name="fer-export", daemon=True)
         p.start()
         return cls(p, q, Path(out))

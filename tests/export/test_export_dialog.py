@@ -55,3 +55,36 @@ def test_a_crashed_export_process_is_reported_and_a_cancel_leaves_no_file(tiny_r
     job = ExportJob.start(tiny_run, tmp_path / "cancelled.onnx")
     job.cancel()
     assert job.finished and list(tmp_path.iterdir()) == []
+
+
+
+def _child_with_a_slow_pipe(*args) -> None:
+    """The real export child, its queue sending each message to the pipe 0.5 s after the put."""
+    import time
+
+    from fer_engine.export.job import _child
+
+    q = args[-1]
+    send = q._send_bytes  # what the queue's feeder thread writes with
+
+    def slow_send(data):
+        time.sleep(0.5)
+        return send(data)
+
+    q._send_bytes = slow_send
+    _child(*args)
+
+
+def test_the_outcome_survives_a_process_that_ends_before_its_message_is_sent(runs_root, tmp_path):
+    """The child flushes its last message before it exits (CI once lost a refusal's reason)."""
+    from fer_engine.export.job import ExportJob
+
+    class SlowPipeJob(ExportJob):
+        _target = staticmethod(_child_with_a_slow_pipe)
+
+    broken = make_run(runs_root)
+    (broken / "checkpoints" / "best.pt").unlink()
+    job = SlowPipeJob.start(broken, tmp_path / "x.onnx")
+    job._process.join(120)
+    messages = job.poll()
+    assert messages and messages[-1][0] == "failed" and "no checkpoint" in messages[-1][1], messages
