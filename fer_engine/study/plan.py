@@ -197,6 +197,10 @@ def plan_notes(spec: StudySpec, base: RunConfig) -> list[str]:
                      "told from training noise (add seeds with `study resume DIR --add-seeds`)")
     notes.append(f"every run reuses the same data split (data.split_seed={base.data.split_seed}): "
                  "effects are paired on the same test faces; seeds vary training only")
+    if base.train.time_budget_min > 0:
+        notes.append(f"every run fits as many epochs as its time budget holds ({base.train.time_budget_min:g} min, "
+                     f"at most train.epochs={base.train.epochs}): where the budget binds, variants are compared "
+                     "at equal time, not equal epochs (set train.time_budget_min=0 in base.set for equal epochs)")
     if spec.random.asha and spec.random.samples:
         notes.append("ASHA early stopping of bad random samples acts on the Ray backend only")
     return notes

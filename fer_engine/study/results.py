@@ -35,6 +35,7 @@ class RunResult:
     val_accuracy: float = math.nan
     wall_time_s: float = math.nan
     img_per_s: float = math.nan
+    epochs: int = 0  # epochs trained
 
 
 @dataclass
@@ -121,8 +122,10 @@ def analyze(study: StudyDir, n_boot: int = 4000, seed: int = 0) -> StudyResults:
             vp = Predictions.load(val)
             r.val_accuracy = float(stats.correct_mask(vp.y_true, vp.y_pred).mean())
         r.wall_time_s = float(run_dir.status().summary.get("wall_time_s", math.nan))
-        rates = [m["img_per_s"] for m in run_dir.read_metrics() if "img_per_s" in m]
+        metrics = run_dir.read_metrics()
+        rates = [m["img_per_s"] for m in metrics if "img_per_s" in m]
         r.img_per_s = float(np.mean(rates)) if rates else math.nan
+        r.epochs = int(max((m["epoch"] for m in metrics), default=0))
     variants = [_variant(v.name, v.changes, [r for r in runs if r.variant == v.name and r.state == "finished"],
                          correct, preds_by, class_names, n_boot, seed) for v in plan.variants]
     others = [v for v in variants if v.name != BASELINE]
@@ -142,8 +145,23 @@ def analyze(study: StudyDir, n_boot: int = 4000, seed: int = 0) -> StudyResults:
     if unfinished:
         notes.append(f"{len(unfinished)} of {len(runs)} runs are not finished "
                      f"({', '.join(sorted({r.state for r in unfinished}))}); their variants count only finished seeds")
+    epochs = epochs_note([r for r in runs if r.state == "finished"])
+    if epochs:
+        notes.append(epochs)
     return StudyResults(spec.name, spec.report_on, spec.tta, 0 if faces_ref is None else faces_ref.shape[1],
                         class_names, variants, runs, notes)
+
+
+def epochs_note(finished: list[RunResult]) -> str:
+    """What a reader must know when the finished runs trained different numbers of epochs ("" if not)."""
+    if len({r.epochs for r in finished}) < 2:
+        return ""
+    by: dict[str, list[int]] = {}
+    for r in finished:
+        by.setdefault(r.variant, []).append(r.epochs)
+    spans = [f"{v} {min(e)}" + (f"-{max(e)}" if max(e) > min(e) else "") for v, e in by.items()]
+    return ("the runs trained different numbers of epochs (" + ", ".join(spans) + "): each effect includes "
+            "the difference in training length")
 
 
 def _variant(name: str, changes: dict[str, Any], finished: list[RunResult], correct: dict[str, list],

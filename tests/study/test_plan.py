@@ -69,6 +69,12 @@ def test_spec_round_trips_and_seeds_can_be_added(tmp_path):
     new = add_seeds(plan, again, [5])
     assert [r.key for r in new] == ["00-baseline-s5", "01-no-hflip-s5"] and again.seeds == [0, 5]
     assert not any("one seed" in n for n in plan.notes)
+    budget = [n for n in plan.notes if "time budget" in n]  # quick-cpu's 15 minutes
+    assert budget == ["every run fits as many epochs as its time budget holds (15 min, at most train.epochs=1): "
+                      "where the budget binds, variants are compared at equal time, not equal epochs "
+                      "(set train.time_budget_min=0 in base.set for equal epochs)"]
+    unbudgeted = StudySpec.from_dict({"base": {**BASE, "set": {**BASE["set"], "train.time_budget_min": 0}}})
+    assert not any("time budget" in n for n in expand(unbudgeted).notes)
     with pytest.raises(StudyError, match="already in the study"):
         add_seeds(plan, again, [0])
     with pytest.raises(StudyError, match="not valid JSON"):

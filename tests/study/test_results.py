@@ -34,3 +34,15 @@ def test_unfinished_runs_are_reported_not_counted(tmp_path):
     assert [v.seeds for v in r.variants] == [2, 1]
     assert r.variants[1].verdict == "cannot tell (one seed)"
     assert any("1 of 4 runs are not finished (stopped)" in n for n in r.notes)
+
+
+def test_runs_of_different_lengths_are_named_in_the_notes(tmp_path):
+    study = finished_study(tmp_path / "s", {"hflip": 70})
+    assert not any("different numbers" in n for n in analyze(study, n_boot=200).notes)  # all trained 3
+    for key in ("01-no-hflip-s0", "01-no-hflip-s1"):  # e.g. a budget that fit more epochs of a cheaper step
+        study.run_dir(key).write_metrics_row(4, {"val_acc": 0.6, "img_per_s": 900.0})
+    study.run_dir("01-no-hflip-s1").write_metrics_row(5, {"val_acc": 0.6, "img_per_s": 900.0})
+    r = analyze(study, n_boot=200)
+    assert [run.epochs for run in r.runs] == [3, 3, 4, 5]
+    assert ("the runs trained different numbers of epochs (baseline 3, -hflip 4-5): each effect includes "
+            "the difference in training length") in r.notes
