@@ -152,6 +152,11 @@ class EnsembleRecipe:
         """One RunConfig per member: its preset with the overrides applied."""
         return [load_preset(p, changes) for p, changes in self.members]
 
+    def members_sized(self) -> list[bool]:
+        """Per member: whether the machine picks its backbone (neither its preset nor its
+        overrides name one), so flags that change the device or precision re-size it."""
+        return [sizes_backbone(p) and "model.backbone" not in changes for p, changes in self.members]
+
 
 def builtin_ensembles() -> list[str]:
     return list(_files(ENSEMBLE_DIR))

@@ -7,7 +7,7 @@ import pytest
 import torch
 
 from fer_engine.cli import build_parser
-from fer_engine.cli.commands.train import backbone_chosen, build_config
+from fer_engine.cli.commands.train import backbone_chosen, build_config, member_configs
 from fer_engine.models import default_backbone
 from fer_engine.utils import machine
 
@@ -61,6 +61,23 @@ def test_forcing_float32_after_the_preset_sizes_the_backbone_for_float32(monkeyp
     for extra, name in (([], "fer_cnn_small"), (["--set", "train.amp=false"], "fer_cnn_lite")):
         args = build_parser().parse_args(["train", "--data", "demo", "--preset", "quick-cpu", *extra])
         assert build_config(args)[0].model.backbone == name
+
+
+def test_an_ensembles_members_are_sized_after_the_command_line(monkeypatch):
+    """quick-cpu-ensemble's members name no backbone: --set train.amp=false re-sizes each of them;
+    the ensemble recipe's resnet18-48 members keep theirs."""
+    from fer_engine.presets import load_ensemble_recipe
+
+    monkeypatch.setattr(torch.cuda, "is_available", lambda: False)
+    monkeypatch.setattr(machine, "cpu_has_native_bf16", lambda: True)
+    for preset, extra, names in (
+            ("quick-cpu-ensemble", [], ["fer_cnn_small"] * 3),
+            ("quick-cpu-ensemble", ["--set", "train.amp=false"], ["fer_cnn_lite"] * 3),
+            ("quick-cpu-ensemble", ["--backbone", "fer_cnn"], ["fer_cnn"] * 3),
+            ("ensemble", ["--set", "train.amp=false"], ["resnet18_48", "resnet18_48", "resnest50d"])):
+        args = build_parser().parse_args(["train", "--data", "demo", "--preset", preset, *extra])
+        built = member_configs(args, load_ensemble_recipe(preset))
+        assert [c.model.backbone for c, _ in built] == names, (preset, extra)
 
 
 def test_a_study_on_quick_cpu_sizes_its_base_after_base_set(monkeypatch):

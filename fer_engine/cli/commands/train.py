@@ -17,7 +17,7 @@ import math
 import sys
 import time
 from pathlib import Path
-from typing import Collection, TextIO
+from typing import TYPE_CHECKING, Collection, TextIO
 
 from tqdm import tqdm
 
@@ -26,6 +26,9 @@ from ...config import RunConfig
 from ...paths import default_runs_dir
 from ...training import events as ev
 from ...training.budget import format_duration, parse_budget
+
+if TYPE_CHECKING:
+    from ...presets import EnsembleRecipe
 
 NAME = "train"
 HELP = "Train a model headless (progress on stderr); --resume RUN_DIR continues a stopped or crashed run."
@@ -56,9 +59,11 @@ def add_arguments(p: argparse.ArgumentParser) -> None:
     p.add_argument("--resume", metavar="RUN_DIR", help="continue a stopped or crashed run")
 
 
-def build_config(args: argparse.Namespace, base: RunConfig | None = None) -> tuple[RunConfig, list[str]]:
-    """The run config from the arguments (on `base`, an ensemble member's config, when given),
-    checked (ConfigError names the key at fault), and its warnings ("key: what to change")."""
+def build_config(args: argparse.Namespace, base: RunConfig | None = None,
+                 base_sized: bool = False) -> tuple[RunConfig, list[str]]:
+    """The run config from the arguments (on `base`, an ensemble member's config, when given;
+    `base_sized`: the machine picked its backbone), checked (ConfigError names the key at
+    fault), and its warnings ("key: what to change")."""
     from ...recipe.checks import raise_on_errors
 
     if args.config and args.preset:
@@ -78,7 +83,7 @@ def build_config(args: argparse.Namespace, base: RunConfig | None = None) -> tup
                  "train.time_budget_min": budget_min, "train.devices": args.devices, "name": args.name}
     cfg = cfg.replace(**{k: v for k, v in shortcuts.items() if v is not None})
     cfg = cfg.with_overrides(args.overrides)
-    if not backbone_chosen(args, base):
+    if not backbone_chosen(args, base, base_sized):
         from ...presets import sized_for_machine
 
         cfg = sized_for_machine(cfg)
@@ -87,14 +92,16 @@ def build_config(args: argparse.Namespace, base: RunConfig | None = None) -> tup
     return cfg, [f"{p.key}: {p.message}" for p in raise_on_errors(cfg)]
 
 
-def backbone_chosen(args: argparse.Namespace, base: RunConfig | None = None) -> bool:
-    """Whether the backbone comes from the user (flag, --set, a config, a preset that names one or
-    an ensemble member); else the run takes `models.default_backbone`, sized for the device and
-    precision it trains with (after every flag and --set)."""
+def backbone_chosen(args: argparse.Namespace, base: RunConfig | None = None, base_sized: bool = False) -> bool:
+    """Whether the backbone comes from the user (flag, --set, a config, a preset or an ensemble
+    member that names one); else the run takes `models.default_backbone`, sized for the device
+    and precision it trains with (after every flag and --set)."""
     from ...presets import sizes_backbone
 
-    return bool(base is not None or args.config or (args.preset and not sizes_backbone(args.preset))
-                or args.backbone or any(o.partition("=")[0].strip() == "model.backbone" for o in args.overrides))
+    named = (not base_sized if base is not None
+             else bool(args.config or (args.preset and not sizes_backbone(args.preset))))
+    return named or bool(args.backbone) or any(o.partition("=")[0].strip() == "model.backbone"
+                                               for o in args.overrides)
 
 
 def check_data(cfg: RunConfig, out: TextIO) -> list[str]:
@@ -192,6 +199,11 @@ def _budget_of(config: RunConfig | None, resume_dir: Path | None) -> tuple[float
         return 0.0, None
 
 
+def member_configs(args: argparse.Namespace, recipe: EnsembleRecipe) -> list[tuple[RunConfig, list[str]]]:
+    """Each member of an ensemble recipe with the command's flags and --set applied, checked."""
+    return [build_config(args, base, sized) for base, sized in zip(recipe.member_configs(), recipe.members_sized())]
+
+
 def run_ensemble(args: argparse.Namespace, out: TextIO) -> int:
     """Train each member of the ensemble recipe `args.preset`, then write the vote beside them.
 
@@ -203,7 +215,7 @@ def run_ensemble(args: argparse.Namespace, out: TextIO) -> int:
 
     recipe = load_ensemble_recipe(args.preset)
     label = args.name or f"{recipe.name} ({recipe.vote} vote)"
-    built = [build_config(args, base) for base in recipe.member_configs()]
+    built = member_configs(args, recipe)
     runs_root = Path(args.out) if args.out else default_runs_dir()
     members = []
     for i, (config, warnings) in enumerate(built, 1):
