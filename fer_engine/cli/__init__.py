@@ -3,13 +3,17 @@
 Each subcommand is a module in `fer_engine.cli.commands` defining `NAME`, `HELP`,
 `add_arguments(parser)` and `run(args) -> int`. User errors raise `CliError`
 (or ConfigError/ValueError/FileNotFoundError) and are printed as one clear line.
+SIGTERM (`kill`, `timeout`, a cluster scheduler's preemption) stops a command as Ctrl-C does:
+a training worker stops cleanly and stays resumable instead of training on without its driver.
 """
 from __future__ import annotations
 
 import argparse
 import importlib
 import pkgutil
+import signal
 import sys
+import threading
 
 from ..config import ConfigError
 
@@ -41,12 +45,18 @@ def build_parser() -> argparse.ArgumentParser:
     return parser
 
 
+def _interrupt(signum, frame) -> None:
+    raise KeyboardInterrupt
+
+
 def main(argv: list[str] | None = None) -> int:
     argv = sys.argv[1:] if argv is None else argv
     args = build_parser().parse_args(argv)
     if not getattr(args, "_run", None):
         build_parser().print_help()
         return 2
+    on_main_thread = threading.current_thread() is threading.main_thread()
+    previous = signal.signal(signal.SIGTERM, _interrupt) if on_main_thread else None
     try:
         return int(args._run(args) or 0)
     except (CliError, ConfigError, ValueError, FileNotFoundError, KeyError) as e:
@@ -63,6 +73,9 @@ def main(argv: list[str] | None = None) -> int:
     except KeyboardInterrupt:
         print("fer-studio: interrupted", file=sys.stderr)
         return 130
+    finally:
+        if on_main_thread:
+            signal.signal(signal.SIGTERM, previous)
 
 
 if __name__ == "__main__":

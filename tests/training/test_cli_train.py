@@ -85,3 +85,36 @@ def test_train_then_resume_a_stopped_run(tiny_data, tmp_path, capsys):
     assert "resumed after epoch 1" in err and "epoch 2/2" in err, err
     assert stopped.status().state == "finished"
     assert [r["epoch"] for r in stopped.read_metrics()] == [1, 2]
+
+
+def test_sigterm_stops_the_run_cleanly_and_leaves_no_worker(tiny_data, tmp_path):
+    """`kill`, `timeout` or a scheduler's preemption: the worker stops resumable, it is not orphaned."""
+    import os
+    import signal
+    import subprocess
+    import sys
+    import time
+
+    from fer_engine.training.rundir import _pid_alive
+
+    runs = tmp_path / "runs"
+    env = {**os.environ, "PYTHONPATH": str(Path(__file__).resolve().parents[2])}
+    proc = subprocess.Popen([sys.executable, "-m", "fer_engine.cli", "train", "--data", str(tiny_data), *FAST,
+                             "--epochs", "500", "--out", str(runs)], env=env,
+                            stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, text=True)
+    try:
+        deadline = time.monotonic() + 240
+        while not list(runs.glob("*/checkpoints/last.pt")) and time.monotonic() < deadline:
+            assert proc.poll() is None, proc.communicate()
+            time.sleep(0.1)
+        (run_path,) = [p.parents[1] for p in runs.glob("*/checkpoints/last.pt")]
+        worker = RunDir(run_path).status().pid
+        proc.send_signal(signal.SIGTERM)
+        _, err = proc.communicate(timeout=120)
+    finally:
+        if proc.poll() is None:
+            proc.kill()
+    assert proc.returncode == 130, err
+    status = RunDir(run_path).status()
+    assert status.state == "stopped" and status.summary["resumable"], (status, err)
+    assert worker and not _pid_alive(worker)
