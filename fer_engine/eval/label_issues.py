@@ -65,7 +65,9 @@ def rank_label_issues(labels: np.ndarray, probs: np.ndarray) -> tuple[np.ndarray
 
     labels = np.asarray(labels, np.int64)
     probs = _normalised(probs)
-    flagged = find_label_issues(labels, probs, filter_by="prune_by_noise_rate")
+    # n_jobs=1: cleanlab's default forks a multiprocessing.Pool, and a fork of a process with
+    # threads (the GUI, torch's pools) can deadlock in the child (it hung the suite once)
+    flagged = find_label_issues(labels, probs, filter_by="prune_by_noise_rate", n_jobs=1)
     scores = get_label_quality_scores(labels, probs, method="self_confidence")
     return np.asarray(flagged, bool), np.asarray(scores, np.float64)
 

@@ -54,3 +54,20 @@ def test_votes_rank_through_the_multi_annotator_consensus():
     consensus, score, agreement = rank_with_votes(votes, probs)
     assert (consensus[np.arange(n) != 5] == truth[np.arange(n) != 5]).all()
     assert agreement[0] == pytest.approx(0.7) and np.all((score >= 0) & (score <= 1))
+
+
+def test_ranking_never_forks_the_calling_process(monkeypatch):
+    """cleanlab forks a Pool by default; a fork of a threaded process (GUI, torch) can deadlock."""
+    import multiprocessing
+
+    def no_pool(*a, **k):
+        raise AssertionError("cleanlab forked a multiprocessing.Pool")
+
+    monkeypatch.setattr(multiprocessing, "Pool", no_pool)
+    monkeypatch.setattr(multiprocessing, "cpu_count", lambda: 4)  # as on a machine with cores to spare
+    rng = np.random.default_rng(0)
+    labels = rng.integers(0, 7, 700)
+    probs = rng.dirichlet(np.ones(7), 700)
+    probs[np.arange(700), labels] += 1.0
+    flagged, scores = rank_label_issues(labels, probs / probs.sum(1, keepdims=True))
+    assert flagged.shape == scores.shape == (700,)
