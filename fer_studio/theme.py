@@ -2,8 +2,9 @@
 from __future__ import annotations
 
 import pyqtgraph as pg
+from PySide6.QtCore import Qt
 from PySide6.QtGui import QColor, QPalette
-from PySide6.QtWidgets import QApplication
+from PySide6.QtWidgets import QApplication, QProxyStyle, QStyle
 
 _COLOURS = {
     "light": {"window": "#f4f4f6", "base": "#ffffff", "text": "#1e1e24", "button": "#e8e8ec",
@@ -32,12 +33,31 @@ def series_colour(i: int) -> str:
     return SERIES[i % len(SERIES)]
 
 
+class _Style(QProxyStyle):
+    """Fusion, with check boxes framed in the theme's "frame" colour: Fusion outlines them in the
+    window colour darkened, which vanishes on a dark base (the Studies page's trick list showed
+    no boxes at all in the dark theme)."""
+
+    def __init__(self):
+        super().__init__("Fusion")
+
+    def drawPrimitive(self, element, option, painter, widget=None) -> None:
+        super().drawPrimitive(element, option, painter, widget)
+        if element == QStyle.PE_IndicatorCheckBox:
+            painter.save()
+            painter.setPen(QColor(colour("frame")))
+            painter.setBrush(Qt.NoBrush)
+            painter.drawRect(option.rect.adjusted(0, 0, -1, -1))
+            painter.restore()
+
+
 def apply_theme(app: QApplication, name: str) -> None:
     """Switch the app (and every existing plot) to the light or dark theme."""
     global _current
     _current = name if name in _COLOURS else "light"
     c = _COLOURS[_current]
-    app.setStyle("Fusion")
+    if not isinstance(app.style(), _Style):
+        app.setStyle(_Style())  # the application owns it
     pal = QPalette()
     for role, key in ((QPalette.Window, "window"), (QPalette.Base, "base"),
                       (QPalette.AlternateBase, "window"), (QPalette.Button, "button"),

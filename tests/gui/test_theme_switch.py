@@ -1,7 +1,7 @@
 """View -> Dark theme and back: plots keep their scale and every label follows the theme (issue #20, item 6)."""
 from __future__ import annotations
 
-from PySide6.QtGui import QPalette
+from PySide6.QtGui import QColor, QPalette
 from PySide6.QtWidgets import QApplication
 
 from fer_studio import theme
@@ -54,3 +54,32 @@ def test_theme_round_trip_keeps_axes_unscaled_and_text_in_the_theme_colour(qtbot
         theme.apply_theme(QApplication.instance(), "light")
         for page in window.pages.values():
             getattr(page, "shutdown", lambda: None)()
+
+
+def test_check_boxes_are_framed_visibly_in_both_themes(qtbot):
+    """Fusion outlines check boxes in the window colour darkened: on the dark base the Studies
+    page's trick list showed no boxes at all."""
+    from PySide6.QtCore import Qt
+    from PySide6.QtWidgets import QListWidget, QListWidgetItem
+
+    tricks = QListWidget()
+    qtbot.addWidget(tricks)
+    item = QListWidgetItem("Horizontal flip  (hflip)")
+    item.setFlags(item.flags() | Qt.ItemIsUserCheckable)
+    item.setCheckState(Qt.Unchecked)
+    tricks.addItem(item)
+    tricks.resize(300, 80)
+    tricks.show()
+    qtbot.waitExposed(tricks)
+    try:
+        for name in ("dark", "light"):
+            theme.apply_theme(QApplication.instance(), name)
+            qtbot.wait(20)
+            row = tricks.visualItemRect(item)
+            image = tricks.viewport().grab().toImage()
+            base = QColor(theme.colour("base")).lightness()
+            contrast = max(abs(image.pixelColor(x, y).lightness() - base)
+                           for x in range(row.left(), row.left() + 24) for y in range(row.top(), row.bottom()))
+            assert contrast > 60, (name, contrast)
+    finally:
+        theme.apply_theme(QApplication.instance(), "light")
