@@ -86,13 +86,18 @@ def load_preset(name: str, changes: dict[str, Any] | None = None) -> RunConfig:
         raise PresetError(f"preset {name!r} is invalid: {preset_path(name)}: {e}") from None
     changes = changes or {}
     cfg = cfg.replace(**changes)
-    return sized_for_machine(cfg) if sizes_backbone(name) and "model.backbone" not in changes else cfg
+    return sized_for_machine(cfg) if machine_picks(name, changes) else cfg
 
 
 def sizes_backbone(name: str) -> bool:
     """Whether preset `name` leaves the backbone to the machine (its "model" names none)."""
     model = _preset_json(name).get("model")
     return not (isinstance(model, dict) and "backbone" in model)
+
+
+def machine_picks(name: str, changes: dict[str, Any]) -> bool:
+    """Whether the machine picks the backbone of preset `name` with `changes`: neither names one."""
+    return sizes_backbone(name) and "model.backbone" not in changes
 
 
 def sized_for_machine(cfg: RunConfig) -> RunConfig:
@@ -155,7 +160,7 @@ class EnsembleRecipe:
     def members_sized(self) -> list[bool]:
         """Per member: whether the machine picks its backbone (neither its preset nor its
         overrides name one), so flags that change the device or precision re-size it."""
-        return [sizes_backbone(p) and "model.backbone" not in changes for p, changes in self.members]
+        return [machine_picks(p, changes) for p, changes in self.members]
 
 
 def builtin_ensembles() -> list[str]:

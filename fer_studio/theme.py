@@ -34,9 +34,9 @@ def series_colour(i: int) -> str:
 
 
 class _Style(QProxyStyle):
-    """Fusion, with check boxes framed in the theme's "frame" colour: Fusion outlines them in the
-    window colour darkened, which vanishes on a dark base (the Studies page's trick list showed
-    no boxes at all in the dark theme)."""
+    """Fusion, with check boxes framed in the palette's Mid colour (the theme's "frame"): Fusion
+    outlines them in the window colour darkened, which vanishes on a dark base (the Studies
+    page's trick list showed no boxes at all in the dark theme)."""
 
     def __init__(self):
         super().__init__("Fusion")
@@ -45,7 +45,7 @@ class _Style(QProxyStyle):
         super().drawPrimitive(element, option, painter, widget)
         if element == QStyle.PE_IndicatorCheckBox:
             painter.save()
-            painter.setPen(QColor(colour("frame")))
+            painter.setPen(option.palette.color(QPalette.Mid))
             painter.setBrush(Qt.NoBrush)
             painter.drawRect(option.rect.adjusted(0, 0, -1, -1))
             painter.restore()
@@ -65,7 +65,7 @@ def apply_theme(app: QApplication, name: str) -> None:
         pal.setColor(role, QColor(c[key]))
     for role in (QPalette.WindowText, QPalette.Text, QPalette.ButtonText, QPalette.ToolTipText):
         pal.setColor(role, QColor(c["text"]))
-    for role in (QPalette.Mid, QPalette.Dark, QPalette.Shadow):  # check-box and frame outlines
+    for role in (QPalette.Mid, QPalette.Dark, QPalette.Shadow):  # frame outlines (check boxes: _Style)
         pal.setColor(role, QColor(c["frame"]))
     pal.setColor(QPalette.HighlightedText, QColor("#ffffff"))
     pal.setColor(QPalette.PlaceholderText, QColor(c["muted"]))
